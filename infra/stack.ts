@@ -1,0 +1,125 @@
+import { mkdirSync } from 'node:fs';
+import { delimiter, dirname } from 'node:path';
+import { migrate } from '../catalog/migrate.ts';
+import { openLake } from '../catalog/lake.ts';
+import { createObjectStore } from '../catalog/object-store.ts';
+import type { StackConfig } from './config.ts';
+import { catalogSpec, minioSpec, temporalSpec, workerSpec } from './services/specs.ts';
+import { logFileOf, startService, stopService, type ServiceDirs } from './supervisor.ts';
+import { findTool } from './tools.ts';
+import { readyWorkerPid, WORKER_QUEUES, workerServiceName } from './worker-ready.ts';
+
+export interface ServiceStatus {
+  name: string;
+  healthy: boolean;
+  url?: string;
+  ui_url?: string;
+  queue?: string;
+  pid?: number | null;
+  log: string;
+}
+
+export interface StackStatus {
+  services: ServiceStatus[];
+  bin: { temporal: string | null; minio: string | null };
+  home: string;
+}
+
+const dirsOf = (config: StackConfig): ServiceDirs => ({ logs: config.paths.logs, run: config.paths.run });
+
+/** Which parts `up` starts; tests start workers of their own. */
+export interface UpOptions {
+  workers?: boolean;
+  onEvent?: (service: string, state: 'started' | 'reused' | 'ready') => void;
+}
+
+/**
+ * Starts the local stack (MinIO, Iceberg REST catalog, Temporal dev server, workers), reusing what
+ * already answers, then creates the bucket and brings the lake's tables to the newest schema.
+ *
+ * @example
+ * await up(loadConfig()); // then `dougpt status --json`
+ */
+export async function up(config: StackConfig, options: UpOptions = {}): Promise<StackStatus> {
+  const dirs = dirsOf(config);
+  const onEvent = options.onEvent ?? (() => undefined);
+  mkdirSync(config.paths.minioData, { recursive: true });
+  mkdirSync(config.paths.work, { recursive: true });
+
+  onEvent('minio', await startService(minioSpec(config), dirs));
+  await createObjectStore(config).ensureBucket();
+  onEvent('catalog', await startService(catalogSpec(config), dirs));
+  const lake = await openLake(config);
+  try {
+    await migrate(lake);
+  } finally {
+    lake.close();
+  }
+  onEvent('lake', 'ready');
+  onEvent('temporal', await startService(temporalSpec(config), dirs));
+  if (options.workers !== false) {
+    for (const queue of WORKER_QUEUES) {
+      const name = workerServiceName(queue);
+      onEvent(name, await startService(workerSpec(config, queue, name, async () => readyWorkerPid(config.paths.run, queue) !== null), dirs));
+    }
+  }
+  return status(config);
+}
+
+/** Stops every service `up` started, workers first. */
+export async function down(config: StackConfig): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const name of [...WORKER_QUEUES.map(workerServiceName), 'temporal', 'catalog', 'minio']) {
+    if (await stopService(name, dirsOf(config))) stopped.push(name);
+  }
+  return stopped;
+}
+
+/** Health of each service, as `dougpt status --json` prints it. */
+export async function status(config: StackConfig): Promise<StackStatus> {
+  const dirs = dirsOf(config);
+  const { host, ports } = config;
+  const check = async (spec: { healthy: () => Promise<boolean> } | null) => (spec ? spec.healthy() : false);
+  const safe = <T>(make: () => T): T | null => {
+    try {
+      return make();
+    } catch {
+      return null;
+    }
+  };
+  const services: ServiceStatus[] = [
+    {
+      name: 'temporal',
+      healthy: await check(safe(() => temporalSpec(config))),
+      url: config.temporalAddress,
+      ui_url: `http://${host}:${ports.temporalUi}`,
+      log: logFileOf(dirs, 'temporal'),
+    },
+    { name: 'minio', healthy: await check(safe(() => minioSpec(config))), url: config.s3Endpoint, log: logFileOf(dirs, 'minio') },
+    { name: 'catalog', healthy: await check(safe(() => catalogSpec(config))), url: config.catalogUri, log: logFileOf(dirs, 'catalog') },
+    ...WORKER_QUEUES.map((queue) => {
+      const pid = readyWorkerPid(config.paths.run, queue);
+      const name = workerServiceName(queue);
+      return { name, healthy: pid !== null, queue, pid, log: logFileOf(dirs, name) };
+    }),
+  ];
+  return { services, bin: { temporal: findTool('temporal'), minio: findTool('minio') }, home: config.paths.home };
+}
+
+/** Environment that lets any tool reach the lake and Temporal (`dougpt env`). */
+export function stackEnv(config: StackConfig, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const temporal = findTool('temporal', env);
+  const path = [temporal ? dirname(temporal) : null, env.PATH ?? ''].filter(Boolean).join(delimiter);
+  return {
+    TEMPORAL_ADDRESS: config.temporalAddress,
+    TEMPORAL_NAMESPACE: config.temporalNamespace,
+    AWS_ENDPOINT_URL: config.s3Endpoint,
+    AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
+    AWS_REGION: config.region,
+    ICEBERG_REST_URI: config.catalogUri,
+    DOUGPT_HOME: config.paths.home,
+    DOUGPT_BUCKET: config.bucket,
+    PATH: path,
+  };
+}
