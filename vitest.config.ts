@@ -17,7 +17,8 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 600_000,
           // One real stack is shared by every integration file; run them one after another.
-          fileParallelism: false,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],
