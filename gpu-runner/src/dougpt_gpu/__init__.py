@@ -1,0 +1,1 @@
+"""DougPT Python jobs: `python -m dougpt_gpu <job> --input job.json`."""

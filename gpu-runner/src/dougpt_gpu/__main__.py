@@ -1,0 +1,83 @@
+"""DougPT's Python jobs.
+
+    python -m dougpt_gpu transcribe --input job.json
+
+Reads one job as JSON, writes JSON lines on stdout (progress events, then one result or error event),
+logs on stderr. Exit 0 success, 2 bad input, 1 failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .errors import BadInput, JobFailed
+from .events import emit
+
+JOBS = ("transcribe",)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dougpt_gpu", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="job", required=True, metavar="JOB")
+    transcribe = sub.add_parser(
+        "transcribe",
+        help="speech to word-timed transcript (faster-whisper or pocketsphinx)",
+        description="Transcribe one audio file to a Transcript JSON file. The job JSON is a TranscribeJob "
+        "(see dougpt_gpu/transcribe/job.py for every field and its default).",
+    )
+    transcribe.add_argument("--input", required=True, help="path of the job JSON, or - for stdin")
+    transcribe.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
+    return parser
+
+
+def _read_job(source: str) -> dict:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise BadInput(f"{source}: cannot read job file ({error.strerror})") from error
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadInput(f"{source}: job file is not JSON ({error.msg} at line {error.lineno})") from error
+    if not isinstance(value, dict):
+        raise BadInput(f"{source}: job file must hold a JSON object")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr, level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        raw = _read_job(args.input)
+        # Imported here so `--help` never pays for numpy or the speech engines.
+        from .transcribe.run import run_transcribe
+
+        result = run_transcribe(raw)
+        emit("result", **result)
+        return 0
+    except BadInput as error:
+        return _fail("bad-input", str(error), 2)
+    except KeyboardInterrupt:
+        return _fail("failed", "interrupted", 1)
+    except JobFailed as error:
+        return _fail("failed", str(error), 1)
+    except Exception as error:  # noqa: BLE001 - the boundary: every other error is a failure with its type named
+        logging.getLogger("dougpt_gpu").exception("job failed")
+        return _fail("failed", f"{type(error).__name__}: {error}", 1)
+
+
+def _fail(kind: str, message: str, code: int) -> int:
+    line = message.splitlines()[0] if message else kind
+    emit("error", kind=kind, message=line)
+    sys.stderr.write(f"dougpt_gpu: {line}\n")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The `transcribe` job: audio file in, word-timed Transcript JSON out."""

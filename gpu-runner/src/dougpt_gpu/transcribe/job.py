@@ -1,0 +1,169 @@
+"""The `transcribe` job's options: one dataclass per concern, defaults and help on every field.
+
+    python -m dougpt_gpu transcribe --input job.json
+
+`TranscribeJob.from_dict` turns the job JSON into these, naming the field that is wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from ..errors import BadInput
+
+Backend = Literal["auto", "faster-whisper", "pocketsphinx"]
+Device = Literal["auto", "cpu", "cuda"]
+
+
+def _help(text: str, **kwargs: Any) -> Any:
+    return field(metadata={"help": text}, **kwargs)
+
+
+@dataclass(frozen=True)
+class VadOptions:
+    """Silero VAD as faster-whisper runs it: skips silence so Whisper does not hallucinate into it."""
+
+    enabled: bool = _help("run the VAD filter before decoding", default=True)
+    min_silence_ms: int = _help("silence this long splits speech", default=500)
+    speech_pad_ms: int = _help("padding kept around each speech region", default=400)
+
+    def __post_init__(self) -> None:
+        if self.min_silence_ms < 0 or self.speech_pad_ms < 0:
+            raise BadInput("vad: min_silence_ms and speech_pad_ms must be >= 0")
+
+
+@dataclass(frozen=True)
+class WhisperOptions:
+    """faster-whisper (CTranslate2): a model name its cache or hub resolves, or a local model directory."""
+
+    model: str = _help("model name (large-v3, small.en, org/repo) or path of a CTranslate2 model dir", default="large-v3")
+    device: Device = _help("cpu, cuda, or auto (cuda when CTranslate2 sees a GPU)", default="auto")
+    compute_type: str = _help("CTranslate2 compute type: default, int8, int8_float16, float16, float32", default="default")
+    beam_size: int = _help("beam width", default=5)
+    batch_size: int = _help("batched pipeline size on GPU (1 turns batching off)", default=8)
+    language: str | None = _help("language code, or null to detect", default=None)
+    cpu_threads: int = _help("CPU threads (0: CTranslate2 default)", default=0)
+    download_root: str | None = _help("where named models are cached (null: the hub cache)", default=None)
+    local_files_only: bool = _help("never download: use only cached or local models", default=False)
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise BadInput("whisper.model: must name a model or a model directory")
+        if self.device not in get_args(Device):
+            raise BadInput(f"whisper.device: {self.device!r} is not one of {', '.join(get_args(Device))}")
+        if self.beam_size < 1 or self.batch_size < 1 or self.cpu_threads < 0:
+            raise BadInput("whisper: beam_size and batch_size must be >= 1, cpu_threads >= 0")
+
+
+@dataclass(frozen=True)
+class SphinxOptions:
+    """pocketsphinx with the US English model its package ships: runs anywhere, no download."""
+
+    beam: float = _help("main search beam (wider: slower, fewer search errors)", default=1e-48)
+    word_beam: float = _help("word exit beam", default=7e-29)
+    frame_skip: int = _help("score every Nth frame (ds); 2 roughly halves the cost", default=1)
+    min_silence_ms: int = _help("silence this long ends an utterance (endpointer window)", default=300)
+
+    def __post_init__(self) -> None:
+        if not (0 < self.beam < 1 and 0 < self.word_beam < 1):
+            raise BadInput("pocketsphinx: beam and word_beam must be in (0, 1)")
+        if self.frame_skip < 1 or self.min_silence_ms < 0:
+            raise BadInput("pocketsphinx: frame_skip must be >= 1, min_silence_ms >= 0")
+
+
+@dataclass(frozen=True)
+class ChunkOptions:
+    """Long audio is decoded in overlapping chunks, each saved when done, so a lost run resumes."""
+
+    chunk_s: float = _help("chunk length in seconds", default=600.0)
+    overlap_s: float = _help("overlap between neighbouring chunks; seams are cut inside it", default=30.0)
+
+    def __post_init__(self) -> None:
+        if self.chunk_s <= 0 or self.overlap_s < 0 or self.overlap_s * 2 >= self.chunk_s:
+            raise BadInput("chunking: need chunk_s > 0 and 0 <= overlap_s < chunk_s / 2")
+
+
+@dataclass(frozen=True)
+class TranscribeJob:
+    """One audio file to one Transcript JSON file."""
+
+    audio: str = _help("path of the audio (or video) file; ffmpeg decodes it")
+    out: str = _help("path of the Transcript JSON to write")
+    backend: Backend = _help("auto picks faster-whisper when a GPU and the model are present", default="auto")
+    whisper: WhisperOptions = _help("faster-whisper options", default_factory=WhisperOptions)
+    vad: VadOptions = _help("VAD options (faster-whisper)", default_factory=VadOptions)
+    pocketsphinx: SphinxOptions = _help("pocketsphinx options", default_factory=SphinxOptions)
+    chunking: ChunkOptions = _help("chunking options", default_factory=ChunkOptions)
+    chunk_dir: str | None = _help("directory of per-chunk results, kept for resuming (null: none kept)", default=None)
+    resume_from_chunk: int = _help("chunks before this index are taken from chunk_dir when their file matches", default=0)
+
+    def __post_init__(self) -> None:
+        if self.backend not in get_args(Backend):
+            raise BadInput(f"backend: {self.backend!r} is not one of {', '.join(get_args(Backend))}")
+        if not Path(self.audio).is_file():
+            raise BadInput(f"{self.audio}: audio file not found")
+        if not self.out:
+            raise BadInput("out: must be a file path")
+        if self.resume_from_chunk < 0:
+            raise BadInput("resume_from_chunk: must be >= 0")
+        if self.resume_from_chunk > 0 and not self.chunk_dir:
+            raise BadInput("resume_from_chunk: needs chunk_dir, where the finished chunks are")
+
+    @staticmethod
+    def from_dict(raw: dict[str, Any]) -> TranscribeJob:
+        """Build from job JSON; unknown or mistyped fields are bad input naming the field."""
+        nested = {"whisper": WhisperOptions, "vad": VadOptions, "pocketsphinx": SphinxOptions, "chunking": ChunkOptions}
+        for key in ("audio", "out"):
+            if not isinstance(raw.get(key), str):
+                raise BadInput(f"{key}: required, a path string")
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key in nested:
+                values[key] = _build(nested[key], value, key)
+            else:
+                values[key] = value
+        return _build(TranscribeJob, values, "job", nested_done=True)
+
+
+def _build(cls: type, value: Any, where: str, nested_done: bool = False) -> Any:
+    if not isinstance(value, dict):
+        raise BadInput(f"{where}: must be an object")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(value) - set(fields))
+    if unknown:
+        raise BadInput(f"{where}: unknown field {unknown[0]!r}")
+    for name, item in value.items():
+        if nested_done and dataclasses.is_dataclass(item):
+            continue
+        _check_type(fields[name].type, item, f"{where}.{name}" if where != "job" else name)
+    return cls(**value)
+
+
+_SCALARS = {"str": str, "int": int, "float": (int, float), "bool": bool}
+
+
+def _check_type(annotation: Any, value: Any, where: str) -> None:
+    """Field annotations are strings (postponed evaluation); only the simple shapes used above are checked."""
+    text = str(annotation)
+    if value is None:
+        if "None" not in text:
+            raise BadInput(f"{where}: must not be null")
+        return
+    base = text.replace(" | None", "")
+    expected = _SCALARS.get(base)
+    if base in ("Backend", "Device"):
+        expected = str
+    if expected is None:
+        return
+    if isinstance(value, bool) and base in ("int", "float"):
+        raise BadInput(f"{where}: must be a number")
+    if not isinstance(value, expected):
+        raise BadInput(f"{where}: must be {base}, got {type(value).__name__}")
+
+
+def describe(job: TranscribeJob) -> dict[str, Any]:
+    """The options that shaped the result, as stored in the transcript's `config`."""
+    return dataclasses.asdict(job)
