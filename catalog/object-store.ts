@@ -1,5 +1,6 @@
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -50,6 +51,7 @@ export interface ObjectStore {
   /** Uploads a file unless the key already holds an object (keys are content-addressed). Returns whether it wrote. */
   putFileOnce(key: string, path: string, contentType?: string): Promise<boolean>;
   getToFile(key: string, path: string, signal?: AbortSignal): Promise<void>;
+  remove(key: string): Promise<void>;
   uri(key: string): string;
 }
 
@@ -107,6 +109,13 @@ export function createObjectStore(config: StackConfig): ObjectStore {
         throw toStoreError(error, `put ${key}`);
       }
       return true;
+    },
+    async remove(key) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      } catch (error) {
+        throw toStoreError(error, `delete ${key}`);
+      }
     },
     async getToFile(key, path, signal) {
       try {

@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
 import { registerStackCommands } from './stack.ts';
+import { registerWorkerCommand } from './worker.ts';
+import { registerSqlCommand } from './sql.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
 export function registerCommands(program: Command): void {
   registerStackCommands(program);
+  registerWorkerCommand(program);
+  registerSqlCommand(program);
 }

@@ -1,0 +1,53 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { ZodError } from 'zod';
+import type { LakeDeps, RunContext } from './deps.ts';
+import { commitVod, type CommitVodInput } from './ingest/commit-vod.ts';
+import { discardObjects, type DiscardObjectsInput } from './ingest/discard-objects.ts';
+import { identifyVod, type IdentifyVodInput } from './ingest/identify-vod.ts';
+import { IngestInputError } from './ingest/ingest-error.ts';
+import { stageChat, type StageChatInput } from './ingest/stage-chat.ts';
+import { stageMedia, type StageMediaInput } from './ingest/stage-media.ts';
+
+/** Failure types the workflows and the Web UI show for inputs that no retry can fix. */
+export const BAD_INPUT = 'BadInput';
+
+/**
+ * Inputs the user must fix become non-retryable failures naming the input; everything else is
+ * rethrown as is, so Temporal retries it under the activity's retry policy.
+ */
+export function toActivityFailure(error: unknown): unknown {
+  if (error instanceof IngestInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: error.kind, input: error.input });
+  if (error instanceof ZodError) {
+    const issue = error.issues[0];
+    return ApplicationFailure.nonRetryable(`invalid input: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, BAD_INPUT);
+  }
+  return error;
+}
+
+/** Runs a function as an activity: cancellation, heartbeats from its progress, failures mapped. */
+async function asActivity<T>(work: (ctx: RunContext) => Promise<T>): Promise<T> {
+  const context = Context.current();
+  try {
+    return await work({ signal: context.cancellationSignal, progress: (details) => context.heartbeat(details) });
+  } catch (error) {
+    throw toActivityFailure(error);
+  }
+}
+
+/**
+ * The `dougpt` task queue's activities, built once per worker from injected clients.
+ *
+ * @example
+ * const worker = await Worker.create({ activities: createActivities(deps), ... });
+ */
+export function createActivities(deps: LakeDeps) {
+  return {
+    identifyVod: async (input: IdentifyVodInput): Promise<string> => asActivity(async () => identifyVod(input)),
+    stageMedia: (input: StageMediaInput) => asActivity((ctx) => stageMedia(input, deps, ctx)),
+    stageChat: (input: StageChatInput) => asActivity((ctx) => stageChat(input, deps, ctx)),
+    commitVod: (input: CommitVodInput) => asActivity(() => commitVod(input, deps)),
+    discardObjects: (input: DiscardObjectsInput) => asActivity(() => discardObjects(input, deps)),
+  };
+}
+export type IngestActivities = ReturnType<typeof createActivities>;

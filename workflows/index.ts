@@ -1,0 +1,3 @@
+/** Every workflow the `dougpt` worker runs; the worker bundles this file. */
+export { ingestBatch } from './ingest-batch.ts';
+export { ingestVod } from './ingest-vod.ts';

@@ -1,0 +1,113 @@
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  continueAsNew,
+  defineQuery,
+  executeChild,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import type { IngestActivities } from '../functions/activities.ts';
+import { ingestVod, type IngestVodResult } from './ingest-vod.ts';
+import { ingestVodWorkflowId } from './names.ts';
+import { ioShort } from './profiles.ts';
+
+export interface IngestBatchEntry {
+  video: string;
+  chat: string;
+  vod_id?: string;
+  vod_start?: string;
+}
+
+export interface IngestBatchInput {
+  vods: IngestBatchEntry[];
+  /** How many VODs ingest at once (default 2). */
+  concurrency?: number;
+  /** Carried across continue-as-new; callers leave it out. */
+  previous?: IngestBatchResult;
+}
+
+export interface IngestBatchResult {
+  succeeded: IngestVodResult[];
+  failed: { vod_id: string | null; video: string; error: string }[];
+}
+
+export interface IngestBatchProgress {
+  total: number;
+  done: number;
+  running: string[];
+  failed: number;
+}
+
+export const progressQuery = defineQuery<IngestBatchProgress>('progress');
+
+/** Entries handled per run before the batch continues as new, keeping each history bounded. */
+export const ENTRIES_PER_RUN = 50;
+
+const { identifyVod } = proxyActivities<IngestActivities>(ioShort);
+
+/**
+ * Ingests a batch of VODs, one child workflow per VOD (`ingest/<vod_id>`), a few at a time. A VOD
+ * that fails is listed with its reason; the others still complete.
+ *
+ * Started by users as:
+ *   temporal workflow start --type ingestBatch --task-queue dougpt --input '{"vods":[{"video":"…","chat":"…"}]}'
+ */
+export async function ingestBatch(input: IngestBatchInput): Promise<IngestBatchResult> {
+  if (!Array.isArray(input?.vods)) throw ApplicationFailure.nonRetryable('input.vods must be an array of {video, chat}', 'BadInput');
+  const result: IngestBatchResult = input.previous ?? { succeeded: [], failed: [] };
+  const here = input.vods.slice(0, ENTRIES_PER_RUN);
+  const rest = input.vods.slice(ENTRIES_PER_RUN);
+  const running = new Set<string>();
+  const total = input.vods.length + result.succeeded.length + result.failed.length;
+  setHandler(progressQuery, () => ({
+    total,
+    done: result.succeeded.length + result.failed.length,
+    running: [...running],
+    failed: result.failed.length,
+  }));
+
+  const seen = new Set<string>();
+  const runOne = async (entry: IngestBatchEntry): Promise<void> => {
+    let vodId: string | null = null;
+    try {
+      if (typeof entry?.video !== 'string' || typeof entry?.chat !== 'string') {
+        throw ApplicationFailure.nonRetryable('each entry needs "video" and "chat" strings', 'BadInput');
+      }
+      vodId = await identifyVod({ video: entry.video, vod_id: entry.vod_id });
+      if (seen.has(vodId)) throw ApplicationFailure.nonRetryable(`vod_id ${vodId} appears twice in this batch`, 'BadInput');
+      seen.add(vodId);
+      running.add(vodId);
+      const child = await executeChild(ingestVod, {
+        workflowId: ingestVodWorkflowId(vodId),
+        args: [{ vod_id: vodId, video: entry.video, chat: entry.chat, vod_start: entry.vod_start ?? null }],
+      });
+      result.succeeded.push(child);
+    } catch (error) {
+      result.failed.push({ vod_id: vodId, video: String(entry?.video), error: reasonOf(error) });
+    } finally {
+      if (vodId) running.delete(vodId);
+    }
+  };
+
+  const limit = Math.max(1, Math.min(input.concurrency ?? 2, 16));
+  const queue = [...here];
+  const lanes = Array.from({ length: Math.min(limit, queue.length) }, async () => {
+    for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) await runOne(entry);
+  });
+  await Promise.all(lanes);
+
+  if (rest.length > 0) {
+    await continueAsNew<typeof ingestBatch>({ vods: rest, concurrency: input.concurrency, previous: result });
+  }
+  return result;
+}
+
+/** The innermost failure message: what the user needs to read. */
+function reasonOf(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof ChildWorkflowFailure || (current instanceof Error && current.cause instanceof Error && !(current instanceof ApplicationFailure))) {
+    current = (current as Error).cause;
+  }
+  return current instanceof Error ? current.message : String(current);
+}

@@ -1,0 +1,71 @@
+import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import type { IngestActivities } from '../functions/activities.ts';
+import { ioLong, ioShort, lakeCommit } from './profiles.ts';
+
+export interface IngestVodInput {
+  vod_id: string;
+  video: string;
+  chat: string;
+  vod_start?: string | null;
+}
+
+export interface IngestVodResult {
+  vod_id: string;
+  video_sha256: string;
+  chat_sha256: string;
+  duration_ms: number;
+  chat_format: string;
+  chat_messages: number;
+  chat_rejects: number;
+  rows_written: { vod_manifest: number; audio: number; chat_messages: number; chat_rejects: number };
+}
+
+const staging = proxyActivities<IngestActivities>(ioLong);
+const quick = proxyActivities<IngestActivities>(ioShort);
+const commit = proxyActivities<IngestActivities>(lakeCommit);
+
+/**
+ * One VOD: stage media and chat in parallel (objects only), then commit every row in one catalog
+ * transaction. When a stage fails, what the other stage wrote is discarded before the failure is
+ * rethrown, so a failed VOD leaves nothing in the lake.
+ */
+export async function ingestVod(input: IngestVodInput): Promise<IngestVodResult> {
+  const media = staging.stageMedia({ vod_id: input.vod_id, video: input.video });
+  const chat = staging.stageChat({ vod_id: input.vod_id, chat: input.chat, vod_start: input.vod_start ?? null });
+  const [mediaResult, chatResult] = await Promise.allSettled([media, chat]);
+  if (mediaResult.status === 'rejected' || chatResult.status === 'rejected') {
+    const written = [
+      ...(mediaResult.status === 'fulfilled' ? mediaResult.value.written_keys : []),
+      ...(chatResult.status === 'fulfilled' ? chatResult.value.written_keys : []),
+    ];
+    if (written.length > 0) {
+      try {
+        await quick.discardObjects({ keys: written });
+      } catch (undoError) {
+        log.error('could not discard staged objects', { keys: written, error: String(undoError) });
+      }
+    }
+    const failure = mediaResult.status === 'rejected' ? mediaResult.reason : (chatResult as PromiseRejectedResult).reason;
+    throw unwrapBadInput(failure);
+  }
+  const staged = { media: mediaResult.value, chat: chatResult.value };
+  const committed = await commit.commitVod(staged);
+  return {
+    vod_id: input.vod_id,
+    video_sha256: staged.media.video_sha256,
+    chat_sha256: staged.chat.chat_sha256,
+    duration_ms: staged.media.duration_ms,
+    chat_format: staged.chat.format,
+    chat_messages: staged.chat.accepted,
+    chat_rejects: staged.chat.rejected,
+    rows_written: committed.rows_written,
+  };
+}
+
+/** A bad input surfaces as the workflow's own non-retryable failure with the activity's one-line reason. */
+function unwrapBadInput(error: unknown): unknown {
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'BadInput') {
+    return ApplicationFailure.nonRetryable(error.cause.message, 'BadInput');
+  }
+  return error;
+}
