@@ -2,8 +2,6 @@ import type { Command } from 'commander';
 import { registerStackCommands } from './stack.ts';
 import { registerWorkerCommand } from './worker.ts';
 import { registerSqlCommand } from './sql.ts';
-import { registerIngestCommand } from './ingest.ts';
-import { registerDemoCommand } from './demo.ts';
 import { registerSampleCommand } from './sample.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
@@ -11,7 +9,5 @@ export function registerCommands(program: Command): void {
   registerStackCommands(program);
   registerWorkerCommand(program);
   registerSqlCommand(program);
-  registerIngestCommand(program);
-  registerDemoCommand(program);
   registerSampleCommand(program);
 }
