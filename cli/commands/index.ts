@@ -3,6 +3,7 @@ import { registerStackCommands } from './stack.ts';
 import { registerWorkerCommand } from './worker.ts';
 import { registerSqlCommand } from './sql.ts';
 import { registerSampleCommand } from './sample.ts';
+import { registerTranscribeCommand } from './transcribe.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
 export function registerCommands(program: Command): void {
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerWorkerCommand(program);
   registerSqlCommand(program);
   registerSampleCommand(program);
+  registerTranscribeCommand(program);
 }

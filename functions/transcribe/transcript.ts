@@ -6,6 +6,8 @@ export const TranscriptWord = z.object({
   start_ms: z.number().int(),
   end_ms: z.number().int(),
   confidence: z.number().min(0).max(1).nullable(),
+  /** Matching form of `word` (lower case, no punctuation, numbers as words); see normalize-word.ts. */
+  norm: z.string().optional(),
 });
 export type TranscriptWord = z.infer<typeof TranscriptWord>;
 

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/** Progress line: `finished_chunks` chunks are saved, `chunk` is being decoded; times on the audio timeline. */
+export const ProgressEvent = z.object({
+  event: z.literal('progress'),
+  done_ms: z.number().int().nonnegative(),
+  total_ms: z.number().int().positive(),
+  chunk: z.number().int().nonnegative(),
+  chunks: z.number().int().positive(),
+  finished_chunks: z.number().int().nonnegative(),
+});
+export type ProgressEvent = z.infer<typeof ProgressEvent>;
+
+export const TranscribeResult = z.object({
+  event: z.literal('result'),
+  out: z.string(),
+  backend: z.string(),
+  model: z.string().nullable(),
+  words: z.number().int().nonnegative(),
+  segments: z.number().int().nonnegative(),
+  duration_ms: z.number().int().positive(),
+  chunks: z.number().int().positive(),
+  resumed_chunks: z.number().int().nonnegative(),
+  elapsed_s: z.number().nonnegative(),
+  rtf: z.number().nonnegative(),
+});
+export type TranscribeResult = z.infer<typeof TranscribeResult>;
+
+export const ErrorEvent = z.object({
+  event: z.literal('error'),
+  kind: z.enum(['bad-input', 'failed']),
+  message: z.string(),
+});
+export type ErrorEvent = z.infer<typeof ErrorEvent>;
+
+/** Each job's result line; a new job adds its entry here and in `python -m dougpt_gpu`. */
+export const JOB_RESULTS = {
+  transcribe: TranscribeResult,
+} as const;
+export type JobName = keyof typeof JOB_RESULTS;
+export type JobResult<J extends JobName> = z.infer<(typeof JOB_RESULTS)[J]>;
+
+/** Any line a job may print, validated before use. */
+export function parseJobLine<J extends JobName>(
+  job: J,
+  value: unknown,
+): ProgressEvent | ErrorEvent | JobResult<J> {
+  return z.union([ProgressEvent, ErrorEvent, JOB_RESULTS[job]]).parse(value);
+}
