@@ -4,6 +4,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -52,6 +53,8 @@ export interface ObjectStore {
   putFileOnce(key: string, path: string, contentType?: string): Promise<boolean>;
   getToFile(key: string, path: string, signal?: AbortSignal): Promise<void>;
   remove(key: string): Promise<void>;
+  /** Every key under a prefix (for audits and tests). */
+  listKeys(prefix: string): Promise<string[]>;
   uri(key: string): string;
 }
 
@@ -109,6 +112,20 @@ export function createObjectStore(config: StackConfig): ObjectStore {
         throw toStoreError(error, `put ${key}`);
       }
       return true;
+    },
+    async listKeys(prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        try {
+          const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+          for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } catch (error) {
+          throw toStoreError(error, `list ${prefix}`);
+        }
+      } while (token);
+      return keys.sort();
     },
     async remove(key) {
       try {

@@ -25,13 +25,30 @@ export function toActivityFailure(error: unknown): unknown {
   return error;
 }
 
-/** Runs a function as an activity: cancellation, heartbeats from its progress, failures mapped. */
+/** How often a running activity tells Temporal its worker is alive, progress or not. */
+const ALIVE_INTERVAL_MS = 5_000;
+
+/**
+ * Runs a function as an activity: cancellation, heartbeats from its progress, failures mapped.
+ * A steady heartbeat also covers steps that report no progress (a long commit), so a killed worker
+ * is noticed within the heartbeat timeout instead of the start-to-close timeout.
+ */
 async function asActivity<T>(work: (ctx: RunContext) => Promise<T>): Promise<T> {
   const context = Context.current();
+  let last: Record<string, unknown> = {};
+  const alive = setInterval(() => context.heartbeat(last), ALIVE_INTERVAL_MS);
   try {
-    return await work({ signal: context.cancellationSignal, progress: (details) => context.heartbeat(details) });
+    return await work({
+      signal: context.cancellationSignal,
+      progress: (details) => {
+        last = details;
+        context.heartbeat(details);
+      },
+    });
   } catch (error) {
     throw toActivityFailure(error);
+  } finally {
+    clearInterval(alive);
   }
 }
 

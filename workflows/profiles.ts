@@ -6,18 +6,20 @@ import type { ActivityOptions } from '@temporalio/workflow';
  */
 export const ioShort: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['BadInput'] },
 };
 
-/** Downloads, hashing and demuxing of long VODs: heartbeats prove progress, so a lost worker is noticed in a minute. */
+/** Downloads, hashing and demuxing of long VODs: heartbeats prove progress, so a lost worker is noticed in 30 s. */
 export const ioLong: ActivityOptions = {
   startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: ['BadInput'] },
 };
 
 /** Lake commits: short, retried on conflicts and unknown commit states (keyed writes make that safe). */
 export const lakeCommit: ActivityOptions = {
-  startToCloseTimeout: '10 minutes',
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['BadInput'] },
 };

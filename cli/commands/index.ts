@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { registerStackCommands } from './stack.ts';
 import { registerWorkerCommand } from './worker.ts';
 import { registerSqlCommand } from './sql.ts';
+import { registerIngestCommand } from './ingest.ts';
+import { registerDemoCommand } from './demo.ts';
 import { registerSampleCommand } from './sample.ts';
 import { registerTranscribeCommand } from './transcribe.ts';
 
@@ -10,6 +12,8 @@ export function registerCommands(program: Command): void {
   registerStackCommands(program);
   registerWorkerCommand(program);
   registerSqlCommand(program);
+  registerIngestCommand(program);
+  registerDemoCommand(program);
   registerSampleCommand(program);
   registerTranscribeCommand(program);
 }

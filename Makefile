@@ -1,0 +1,27 @@
+# DougPT — the two commands a new user needs:
+#   make demo   installs everything, starts the local stack, runs the pipeline on the synthetic sample
+#   make test   installs everything and runs the whole test suite (unit + integration on the real stack)
+.PHONY: setup demo test up down bench typecheck
+
+setup:
+	bash infra/setup.sh
+
+demo: setup
+	./bin/dougpt.js demo
+
+test: setup
+	npx tsc --noEmit -p tsconfig.json
+	npx vitest run
+	.venv/bin/python -m pytest -q gpu-runner/tests
+
+up: setup
+	./bin/dougpt.js up
+
+down:
+	./bin/dougpt.js down
+
+typecheck:
+	npx tsc --noEmit -p tsconfig.json
+
+bench: setup
+	npx tsx tests/bench/run.ts

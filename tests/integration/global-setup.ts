@@ -1,0 +1,30 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../infra/config.ts';
+import { down, up } from '../../infra/stack.ts';
+
+/**
+ * Starts one real local stack for every integration file, with its own state directory and ports
+ * so a developer's running stack is never touched; stops it at the end. Test files inherit the
+ * environment set here (DOUGPT_HOME and the ports).
+ */
+const TEST_PORTS = {
+  DOUGPT_TEMPORAL_PORT: '17233',
+  DOUGPT_TEMPORAL_UI_PORT: '18233',
+  DOUGPT_MINIO_PORT: '19100',
+  DOUGPT_MINIO_CONSOLE_PORT: '19101',
+  DOUGPT_CATALOG_PORT: '18281',
+};
+
+export default async function setup(): Promise<() => Promise<void>> {
+  const home = process.env.DOUGPT_TEST_HOME ?? mkdtempSync(join(tmpdir(), 'dougpt-it-'));
+  Object.assign(process.env, TEST_PORTS, { DOUGPT_HOME: home });
+  const config = loadConfig();
+  const started = Date.now();
+  await up(config, { onEvent: (service, state) => process.stderr.write(`[stack] ${service}: ${state}\n`) });
+  process.stderr.write(`[stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s, state in ${home}\n`);
+  return async () => {
+    if (process.env.DOUGPT_TEST_KEEP_STACK !== '1') await down(config);
+  };
+}

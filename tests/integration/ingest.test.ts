@@ -1,0 +1,137 @@
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createObjectStore } from '../../catalog/object-store.ts';
+import { REPO_ROOT } from '../../infra/paths.ts';
+import { connectTemporal } from '../../infra/temporal-client.ts';
+import type { IngestBatchResult } from '../../workflows/ingest-batch.ts';
+import type { GenerateSampleOutput } from '../../functions/sample/generate-sample.ts';
+import { config, env, sqlRows, temporal } from './stack.ts';
+import { sample, scratchDir } from './samples.ts';
+
+const store = createObjectStore(config);
+const TABLES = ['bronze.vod_manifest', 'silver.audio', 'silver.chat_messages', 'silver.chat_rejects'] as const;
+
+/** Starts ingestBatch with the Temporal CLI, exactly as documented, and waits for its result. */
+async function startBatch(id: string, input: unknown): Promise<IngestBatchResult> {
+  await temporal(['workflow', 'start', '--type', 'ingestBatch', '--task-queue', 'dougpt', '--workflow-id', id, '--input', JSON.stringify(input)]);
+  const { client, connection } = await connectTemporal(config);
+  try {
+    return (await client.workflow.getHandle(id).result()) as IngestBatchResult;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function counts(vodIds: string[]): Promise<Record<string, number>> {
+  const list = vodIds.map((id) => `'${id}'`).join(', ');
+  const out: Record<string, number> = {};
+  for (const table of TABLES) {
+    const [row] = await sqlRows(`select count(*) n from ${table} where vod_id in (${list})`);
+    out[table] = Number(row?.n);
+  }
+  return out;
+}
+
+const objectsOf = async (vodIds: string[]) =>
+  (await Promise.all(vodIds.flatMap((id) => ['bronze/vods/', 'bronze/chat/', 'silver/audio/'].map((p) => store.listKeys(`${p}${id}/`))))).flat().sort();
+
+describe('ingestBatch', () => {
+  let a: GenerateSampleOutput;
+  let b: GenerateSampleOutput;
+  let first: IngestBatchResult;
+  const input = () => ({ vods: [{ video: a.files.video, chat: a.files.chat }, { video: b.files.video, chat: b.files.chat, vod_id: b.vod_id }] });
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([sample(11), sample(12)]);
+    first = await startBatch(`it-ingest-first-${Date.now()}`, input());
+  });
+
+  it('fills the lake from a batch started with `temporal workflow start`', async () => {
+    expect(first.failed).toEqual([]);
+    expect(first.succeeded.map((s) => s.vod_id).sort()).toEqual([a.vod_id, b.vod_id].sort());
+    const c = await counts([a.vod_id, b.vod_id]);
+    expect(c['bronze.vod_manifest']).toBe(2);
+    expect(c['silver.audio']).toBe(2);
+    const accepted = first.succeeded.reduce((n, s) => n + s.chat_messages, 0);
+    const rejected = first.succeeded.reduce((n, s) => n + s.chat_rejects, 0);
+    expect(c['silver.chat_messages']).toBe(accepted);
+    expect(c['silver.chat_rejects']).toBe(rejected);
+    expect(accepted + rejected).toBe(a.messages + b.messages);
+    const [manifest] = await sqlRows(`select * from bronze.vod_manifest where vod_id = '${a.vod_id}'`);
+    expect(manifest?.video_sha256).toBe(a.video_sha256);
+    expect(Number(manifest?.duration_ms)).toBeGreaterThan(25_000);
+    expect(manifest?.chat_format).toBe('twitchdownloader');
+    const [audio] = await sqlRows(`select sample_rate, channels, source_video_sha256, "key" from silver.audio where vod_id = '${a.vod_id}'`);
+    expect(Number(audio?.sample_rate)).toBe(16_000);
+    expect(Number(audio?.channels)).toBe(1);
+    expect(audio?.source_video_sha256).toBe(a.video_sha256);
+    expect(await store.exists(String(audio?.key))).toBe(true);
+    expect(await store.exists(String(manifest?.video_key))).toBe(true);
+    expect(String(manifest?.video_key)).toBe(`bronze/vods/${a.vod_id}/${a.video_sha256}.mp4`);
+  });
+
+  it('a second identical run adds no row and no object', async () => {
+    const ids = [a.vod_id, b.vod_id];
+    const before = { rows: await counts(ids), objects: await objectsOf(ids) };
+    const again = await startBatch(`it-ingest-again-${Date.now()}`, input());
+    expect(again.failed).toEqual([]);
+    for (const vod of again.succeeded) expect(Object.values(vod.rows_written)).toEqual([0, 0, 0, 0]);
+    expect(await counts(ids)).toEqual(before.rows);
+    expect(await objectsOf(ids)).toEqual(before.objects);
+  });
+
+  it('any Iceberg reader sees the same rows: pyiceberg counts what dougpt sql counts', async () => {
+    const python = join(REPO_ROOT, '.venv', 'bin', 'python');
+    const script = `
+import json, os, sys
+from pyiceberg.catalog import load_catalog
+cat = load_catalog("lake", type="rest", uri=os.environ["ICEBERG_REST_URI"], **{
+  "s3.endpoint": os.environ["AWS_ENDPOINT_URL"], "s3.access-key-id": os.environ["AWS_ACCESS_KEY_ID"],
+  "s3.secret-access-key": os.environ["AWS_SECRET_ACCESS_KEY"], "s3.region": os.environ["AWS_REGION"], "s3.path-style-access": "true"})
+ids = sys.argv[1:]
+out = {}
+for name in ${JSON.stringify(TABLES)}:
+    t = cat.load_table(name).scan().to_arrow()
+    out[name] = sum(1 for v in t.column("vod_id").to_pylist() if v in ids)
+print(json.dumps(out))`;
+    const { stdout } = await execa(python, ['-c', script, a.vod_id, b.vod_id], { env });
+    expect(JSON.parse(stdout)).toEqual(await counts([a.vod_id, b.vod_id]));
+  });
+
+  it('bad inputs fail with a one-line reason naming the input, leave nothing, and the good VOD completes', async () => {
+    const good = await sample(13);
+    const notMedia = join(scratchDir, 'notes.mp4');
+    writeFileSync(notMedia, 'these are just words, not a video\n'.repeat(50));
+    const truncated = join(scratchDir, 'truncated.mp4');
+    const bytes = readFileSync(a.files.video);
+    writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length * 0.4)));
+    const notChat = join(scratchDir, 'captions.chat.json');
+    copyFileSync(join(REPO_ROOT, '..', 'shared', 'formats', 'whisperx_reference_transcription.json'), notChat);
+    const missing = join(scratchDir, 'does-not-exist.mp4');
+    const unreachable = 'http://127.0.0.1:9/vod.mp4';
+    const bad = [
+      { video: missing, chat: a.files.chat, vod_id: 'bad-missing' },
+      { video: notMedia, chat: a.files.chat, vod_id: 'bad-not-media' },
+      { video: truncated, chat: a.files.chat, vod_id: 'bad-truncated' },
+      { video: a.files.video, chat: notChat, vod_id: 'bad-chat' },
+      { video: unreachable, chat: a.files.chat, vod_id: 'bad-url' },
+    ];
+    const result = await startBatch(`it-ingest-bad-${Date.now()}`, { vods: [{ video: good.files.video, chat: good.files.chat }, ...bad], concurrency: 3 });
+    expect(result.succeeded.map((s) => s.vod_id)).toEqual([good.vod_id]);
+    const reasons = Object.fromEntries(result.failed.map((f) => [f.vod_id, f.error]));
+    expect(Object.keys(reasons).sort()).toEqual(bad.map((b) => b.vod_id).sort());
+    for (const reason of Object.values(reasons)) expect(reason.split('\n')).toHaveLength(1);
+    expect(reasons['bad-missing']).toContain(missing);
+    expect(reasons['bad-not-media']).toContain(notMedia);
+    expect(reasons['bad-truncated']).toContain(truncated);
+    expect(reasons['bad-truncated']).toMatch(/truncat/i);
+    expect(reasons['bad-chat']).toContain(notChat);
+    expect(reasons['bad-url']).toContain(unreachable);
+    const ids = bad.map((b) => b.vod_id);
+    expect(await counts(ids)).toEqual(Object.fromEntries(TABLES.map((t) => [t, 0])));
+    expect(await objectsOf(ids)).toEqual([]);
+    expect(await store.listKeys('staging/chat/bad-')).toEqual([]);
+  });
+});
