@@ -12,6 +12,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'workflow',
+          include: ['tests/workflow/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
           globalSetup: ['tests/integration/global-setup.ts'],

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IngestActivities } from '../../functions/activities.ts';
+import type { StagedChat } from '../../functions/ingest/stage-chat.ts';
+import type { StagedMedia } from '../../functions/ingest/stage-media.ts';
+import { REPO_ROOT } from '../../infra/paths.ts';
+import { findTool } from '../../infra/tools.ts';
+import type { IngestBatchResult } from '../../workflows/ingest-batch.ts';
+
+const media = (vod_id: string): StagedMedia => ({
+  vod_id, video_source: `/v/${vod_id}.mp4`, video_key: `bronze/vods/${vod_id}/a.mp4`, video_sha256: 'a', video_bytes: 10,
+  duration_ms: 1000, container: 'mp4', video_codec: 'h264', audio_codec: 'aac', title: null, created_at: null,
+  audio_key: `silver/audio/${vod_id}/b.flac`, audio_sha256: 'b', audio_bytes: 5, audio_sample_rate: 16000, audio_channels: 1,
+  audio_duration_ms: 1000, written_keys: [`bronze/vods/${vod_id}/a.mp4`, `silver/audio/${vod_id}/b.flac`],
+});
+const chat = (vod_id: string): StagedChat => ({
+  vod_id, chat_source: '/c.json', chat_key: `bronze/chat/${vod_id}/c.json`, chat_sha256: 'c', chat_bytes: 3, format: 'twitchdownloader',
+  offset_source: 'content_offset_seconds', accepted: 7, rejected: 1, reasons: { duplicate: 1 }, messages_key: 'm', rejects_key: 'r',
+  written_keys: [`bronze/chat/${vod_id}/c.json`],
+});
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const temporal = findTool('temporal');
+  if (!temporal) throw new Error('temporal CLI missing: run `make setup`');
+  env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporal } } });
+  bundle = await bundleWorkflowCode({ workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts') });
+}, 120_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** Runs `body` with a worker whose activities are the given stubs; records every call. */
+async function withWorker<T>(stubs: Partial<IngestActivities>, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: stubs });
+  return worker.runUntil(body(taskQueue));
+}
+
+describe('ingestVod', () => {
+  it('stages media and chat, then commits them together', async () => {
+    const committed: unknown[] = [];
+    const result = await withWorker(
+      {
+        stageMedia: async (input) => media(input.vod_id),
+        stageChat: async (input) => chat(input.vod_id),
+        commitVod: async (input) => {
+          committed.push(input);
+          return { vod_id: input.media.vod_id, rows_written: { vod_manifest: 1, audio: 1, chat_messages: 7, chat_rejects: 1 } };
+        },
+      },
+      (taskQueue) =>
+        env.client.workflow.execute('ingestVod', { taskQueue, workflowId: randomUUID(), args: [{ vod_id: 'v1', video: '/v.mp4', chat: '/c.json' }] }),
+    );
+    expect(committed).toEqual([{ media: media('v1'), chat: chat('v1') }]);
+    expect(result).toMatchObject({ vod_id: 'v1', chat_messages: 7, chat_rejects: 1, rows_written: { chat_messages: 7 } });
+  });
+
+  it('discards what one stage wrote when the other fails on bad input, and fails with its reason', async () => {
+    const discarded: string[][] = [];
+    let commits = 0;
+    const run = withWorker(
+      {
+        stageMedia: async (input) => media(input.vod_id),
+        stageChat: async () => {
+          throw ApplicationFailure.nonRetryable('/c.json: not a chat log (unknown JSON shape)', 'BadInput');
+        },
+        discardObjects: async ({ keys }) => {
+          discarded.push(keys);
+          return { deleted: keys };
+        },
+        commitVod: async () => {
+          commits++;
+          throw new Error('must not commit');
+        },
+      },
+      (taskQueue) =>
+        env.client.workflow.execute('ingestVod', { taskQueue, workflowId: randomUUID(), args: [{ vod_id: 'v2', video: '/v.mp4', chat: '/c.json' }] }),
+    );
+    await expect(run).rejects.toThrow();
+    expect(discarded).toEqual([media('v2').written_keys]);
+    expect(commits).toBe(0);
+  });
+});
+
+describe('ingestBatch', () => {
+  it('runs one child per VOD, at most `concurrency` at once, and lists failures with their reason', async () => {
+    let running = 0;
+    let peak = 0;
+    const result = (await withWorker(
+      {
+        identifyVod: async ({ video, vod_id }) => vod_id ?? video.replace(/\W+/g, '-').replace(/^-|-$/g, ''),
+        stageMedia: async (input) => {
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setTimeout(r, 300));
+          running--;
+          if (input.vod_id === 'broken') throw ApplicationFailure.nonRetryable('/broken.mp4: not a media file', 'BadInput');
+          return media(input.vod_id);
+        },
+        stageChat: async (input) => chat(input.vod_id),
+        discardObjects: async ({ keys }) => ({ deleted: keys }),
+        commitVod: async (input) => ({ vod_id: input.media.vod_id, rows_written: { vod_manifest: 1, audio: 1, chat_messages: 7, chat_rejects: 1 } }),
+      },
+      (taskQueue) =>
+        env.client.workflow.execute('ingestBatch', {
+          taskQueue,
+          workflowId: randomUUID(),
+          args: [{ vods: ['a', 'b', 'broken', 'c'].map((id) => ({ video: `/${id}.mp4`, chat: '/c.json', vod_id: id })), concurrency: 2 }],
+        }),
+    )) as IngestBatchResult;
+    expect(result.succeeded.map((s) => s.vod_id).sort()).toEqual(['a', 'b', 'c']);
+    expect(result.failed).toEqual([{ vod_id: 'broken', video: '/broken.mp4', error: '/broken.mp4: not a media file' }]);
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(peak).toBe(2);
+  });
+
+  it('refuses an input without a vods array as bad input', async () => {
+    const run = withWorker({}, (taskQueue) =>
+      env.client.workflow.execute('ingestBatch', { taskQueue, workflowId: randomUUID(), args: [{ videos: [] }] }),
+    );
+    await expect(run).rejects.toThrow();
+  });
+});
