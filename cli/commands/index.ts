@@ -6,6 +6,7 @@ import { registerIngestCommand } from './ingest.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerSampleCommand } from './sample.ts';
 import { registerTranscribeCommand } from './transcribe.ts';
+import { registerChatCommand } from './chat.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
 export function registerCommands(program: Command): void {
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerDemoCommand(program);
   registerSampleCommand(program);
   registerTranscribeCommand(program);
+  registerChatCommand(program);
 }

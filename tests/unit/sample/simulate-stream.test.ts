@@ -151,13 +151,18 @@ describe('simulateStream chat file', () => {
     const realCommentKeys = new Set(Object.keys(realComment));
     const realCommenterKeys = new Set(Object.keys(realComment.commenter));
     const realMessageKeys = new Set(Object.keys(realComment.message));
+    const ours = { comment: new Set<string>(), commenter: new Set<string>(), message: new Set<string>() };
     for (const c of s.chat.comments) {
-      for (const k of Object.keys(c)) expect(realCommentKeys).toContain(k);
-      for (const k of Object.keys(c.commenter)) expect(realCommenterKeys).toContain(k);
-      for (const k of Object.keys(c.message)) expect(realMessageKeys).toContain(k);
-      expect(typeof c.content_offset_seconds).toBe(typeof realComment.content_offset_seconds);
-      expect(c.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      Object.keys(c).forEach((k) => ours.comment.add(k));
+      Object.keys(c.commenter).forEach((k) => ours.commenter.add(k));
+      Object.keys(c.message).forEach((k) => ours.message.add(k));
     }
+    expect([...ours.comment].filter((k) => !realCommentKeys.has(k))).toEqual([]);
+    expect([...ours.commenter].filter((k) => !realCommenterKeys.has(k))).toEqual([]);
+    expect([...ours.message].filter((k) => !realMessageKeys.has(k))).toEqual([]);
+    expect(ours.message.has('user_notice_params')).toBe(true);
+    expect(s.chat.comments.every((c) => typeof c.content_offset_seconds === typeof realComment.content_offset_seconds)).toBe(true);
+    expect(s.chat.comments.every((c) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(c.created_at))).toBe(true);
     expect(chat.video.id).toBe(s.vodId);
     expect(chat.video.length).toBe(base.durationMs / 1000);
   });
@@ -214,6 +219,6 @@ describe('simulateStream at VOD scale', () => {
     expect(s.chat.comments.length).toBeGreaterThan(100_000);
     expect(s.transcript.words.length).toBeGreaterThan(30_000);
     // Generous for a shared machine; about one second when it is idle.
-    expect(elapsed).toBeLessThan(10_000);
+    expect(elapsed).toBeLessThan(20_000);
   });
 });
