@@ -7,6 +7,7 @@ import { registerDemoCommand } from './demo.ts';
 import { registerSampleCommand } from './sample.ts';
 import { registerTranscribeCommand } from './transcribe.ts';
 import { registerChatCommand } from './chat.ts';
+import { registerAlignCommand } from './align.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerSampleCommand(program);
   registerTranscribeCommand(program);
   registerChatCommand(program);
+  registerAlignCommand(program);
 }

@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { ChatMessage } from '../chat/chat-message.ts';
+import { normalizeChat } from '../chat/normalize-chat.ts';
+import { Transcript } from '../transcribe/transcript.ts';
+import { align } from './align.ts';
+import { ChatOffset } from './pair.ts';
+
+export const AlignChatInput = z.object({
+  /** Transcript JSON (what `dougpt transcribe` writes). */
+  transcript: z.string().min(1),
+  /** Normalised chat JSONL (one ChatMessage per line) or any chat file `normalizeChat` reads. */
+  chat: z.string().min(1),
+  /** Output JSON: { vod_id, method, offsets, pairs, rejects, stats }. */
+  out: z.string().min(1),
+  vodId: z.string().min(1).optional(),
+  /** VOD start (ISO-8601), for chat logs with wall-clock times only. */
+  vodStart: z.string().optional(),
+  contextMs: z.number().int().min(1_000).max(30_000).optional(),
+});
+export type AlignChatInput = z.input<typeof AlignChatInput>;
+
+export const AlignChatOutput = z.object({
+  vodId: z.string(),
+  out: z.string(),
+  messages: z.number().int(),
+  words: z.number().int(),
+  pairs: z.number().int(),
+  rejects: z.number().int(),
+  tiers: z.object({ 0: z.number().int(), 1: z.number().int(), 2: z.number().int() }),
+  labels: z.record(z.string(), z.number().int()),
+  rejectReasons: z.record(z.string(), z.number().int()),
+  offsets: z.array(ChatOffset),
+  medianLagMs: z.number().int().nullable(),
+  /** 'jsonl' when the chat was already normalised, else the format the normaliser detected. */
+  chatFormat: z.string(),
+  transcriptSha256: z.string(),
+  chatSha256: z.string(),
+});
+export type AlignChatOutput = z.infer<typeof AlignChatOutput>;
+
+export type AlignInputErrorKind = 'transcript' | 'chat' | 'vod-id';
+
+/** Input the user can fix: names the file and what is wrong with it. */
+export class AlignInputError extends Error {
+  override name = 'AlignInputError';
+  constructor(
+    readonly kind: AlignInputErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface AlignChatDeps {
+  signal?: AbortSignal;
+  /** Stage names as they start: 'read', 'align', 'write'. */
+  onStage?: (stage: string) => void;
+}
+
+/**
+ * Aligns one VOD's chat with its transcript, file in, file out; returns counts, never rows.
+ *
+ * @example
+ * const result = await alignChat({ transcript: 'vod.transcript.json', chat: 'chat.json', out: 'vod.align.json' });
+ * // { vodId: '1987654321', pairs: 41193, rejects: 4719, tiers: { 0: 14145, 1: 8644, 2: 18404 }, ... }
+ */
+export async function alignChat(rawInput: AlignChatInput, deps: AlignChatDeps = {}): Promise<AlignChatOutput> {
+  const input = AlignChatInput.parse(rawInput);
+  deps.onStage?.('read');
+  const transcriptBytes = await readInput(input.transcript, 'transcript');
+  const transcript = parseTranscript(input.transcript, transcriptBytes);
+  const chatBytes = await readInput(input.chat, 'chat');
+  deps.signal?.throwIfAborted();
+  const chat = await readChat(input.chat, chatBytes, input, deps.signal);
+  const vodId = input.vodId ?? chat.messages[0]?.vod_id ?? chat.vodId;
+  if (!vodId) throw new AlignInputError('vod-id', `${input.chat}: no VOD id in the chat; pass --vod-id`);
+
+  deps.onStage?.('align');
+  const result = align(chat.messages, transcript.words, {
+    vodId,
+    transcriptSha256: sha256(transcriptBytes),
+    chatSha256: sha256(chatBytes),
+    ...(input.contextMs !== undefined ? { contextMs: input.contextMs } : {}),
+  });
+
+  deps.onStage?.('write');
+  const temp = `${input.out}.${process.pid}.tmp`;
+  try {
+    await writeFile(temp, JSON.stringify(result));
+    await rename(temp, input.out);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return AlignChatOutput.parse({
+    vodId,
+    out: input.out,
+    messages: result.stats.messages,
+    words: result.stats.words,
+    pairs: result.stats.pairs,
+    rejects: result.stats.rejects,
+    tiers: result.stats.tiers,
+    labels: result.stats.labels,
+    rejectReasons: result.stats.reject_reasons,
+    offsets: result.offsets,
+    medianLagMs: result.stats.median_lag_ms,
+    chatFormat: chat.format,
+    transcriptSha256: sha256(transcriptBytes),
+    chatSha256: sha256(chatBytes),
+  });
+}
+
+async function readInput(path: string, kind: 'transcript' | 'chat'): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new AlignInputError(kind, `${path}: cannot read ${kind} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  }
+}
+
+function parseTranscript(path: string, bytes: Buffer): Transcript {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch (error) {
+    throw new AlignInputError('transcript', `${path}: not JSON (${(error as Error).message})`, { cause: error });
+  }
+  const parsed = Transcript.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AlignInputError('transcript', `${path}: not a transcript (${issue?.path.join('.') || 'root'}: ${issue?.message})`);
+  }
+  return parsed.data;
+}
+
+/** Normalised JSONL is read as it is; anything else goes through the chat normaliser first. */
+async function readChat(
+  path: string,
+  bytes: Buffer,
+  input: z.infer<typeof AlignChatInput>,
+  signal: AbortSignal | undefined,
+): Promise<{ messages: ChatMessage[]; vodId: string | null; format: string }> {
+  const text = bytes.toString('utf8');
+  if (isChatJsonl(text)) return { messages: parseJsonl(path, text), vodId: null, format: 'jsonl' };
+  const dir = await mkdtemp(join(tmpdir(), 'dougpt-align-'));
+  try {
+    const out = join(dir, `${basename(path)}.jsonl`);
+    const normalized = await normalizeChat(
+      { input: path, out, rejectsOut: join(dir, 'rejects.jsonl'), ...(input.vodId ? { vodId: input.vodId } : {}), ...(input.vodStart ? { vodStart: input.vodStart } : {}) },
+      signal ? { signal } : {},
+    );
+    const messages = parseJsonl(out, await readFile(out, 'utf8'));
+    return { messages, vodId: normalized.vodId, format: normalized.format };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function isChatJsonl(text: string): boolean {
+  const end = text.indexOf('\n');
+  const first = (end < 0 ? text : text.slice(0, end)).trim();
+  if (!first.startsWith('{')) return false;
+  try {
+    return ChatMessage.safeParse(JSON.parse(first)).success;
+  } catch {
+    return false;
+  }
+}
+
+function parseJsonl(path: string, text: string): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line) as unknown;
+    } catch (error) {
+      throw new AlignInputError('chat', `${path}:${i + 1}: not JSON (${(error as Error).message})`, { cause: error });
+    }
+    const parsed = ChatMessage.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new AlignInputError('chat', `${path}:${i + 1}: not a ChatMessage (${issue?.path.join('.')}: ${issue?.message})`);
+    }
+    out.push(parsed.data);
+  }
+  return out;
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
