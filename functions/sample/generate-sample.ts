@@ -96,7 +96,12 @@ export async function generateSample(
   rawInput: GenerateSampleInput,
   hooks: { signal?: AbortSignal; onProgress?: (p: GenerateSampleProgress) => void } = {},
 ): Promise<GenerateSampleOutput> {
-  const input = GenerateSampleInput.parse(rawInput);
+  const parsed = GenerateSampleInput.safeParse(rawInput);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`generateSample input ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const input = parsed.data;
   const clips = await speakScript(input.seed, input.durationMs, hooks);
   const stream = simulateStream({
     seed: input.seed,

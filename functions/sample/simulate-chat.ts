@@ -72,7 +72,10 @@ function echoOf(rng: Rng, utterance: Utterance): string {
   const start = content.length > 0 ? rng.pick(content) : rng.int(0, words.length - 1);
   const r = rng.next();
   const span = r < 0.6 ? 1 : r < 0.85 ? 2 : 3;
-  let text = words.slice(start, start + span).join(' ');
+  const picked = words.slice(start, start + span);
+  // Chat quotes phrases, not fragments: "forty eight", not "forty eight on".
+  while (picked.length > 1 && ECHO_STOPWORDS.has((picked.at(-1) as string).toLowerCase())) picked.pop();
+  let text = picked.join(' ');
   const casing = rng.next();
   text = casing < 0.45 ? text.toUpperCase() : casing < 0.85 ? text.toLowerCase() : text;
   if (span === 1 && rng.chance(0.1)) text = `${text} ${text} ${text}`;
