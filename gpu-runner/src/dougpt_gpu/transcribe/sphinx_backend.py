@@ -29,19 +29,23 @@ class SphinxBackend:
     name = "pocketsphinx"
 
     def __init__(self, options: SphinxOptions) -> None:
-        from pocketsphinx import Decoder
-
         self.options = options
         self.model = f"pocketsphinx-{version('pocketsphinx')}/en-us"
-        self._decoder = Decoder(
-            samprate=SAMPLE_RATE, beam=options.beam, wbeam=options.word_beam, ds=options.frame_skip, loglevel="FATAL"
-        )
+
+    def _new_decoder(self):  # noqa: ANN202 - pocketsphinx.Decoder, imported lazily
+        from pocketsphinx import Decoder
+
+        o = self.options
+        return Decoder(samprate=SAMPLE_RATE, beam=o.beam, wbeam=o.word_beam, ds=o.frame_skip, loglevel="FATAL")
 
     def transcribe(self, samples: np.ndarray, chunk: Chunk, on_progress: Callable[[int], None]) -> ChunkResult:
         import io
 
         from pocketsphinx import Segmenter
 
+        # The decoder adapts (live CMN and more) across utterances; a fresh one per chunk makes a chunk's words
+        # independent of the chunks before it, so a resumed run gives the same words as an uninterrupted one.
+        self._decoder = self._new_decoder()
         pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
         segmenter = Segmenter(window=max(0.09, self.options.min_silence_ms / 1000), sample_rate=SAMPLE_RATE)
         words: list[Word] = []
