@@ -102,7 +102,7 @@ export class ChatStager {
     if (isReject(parsed)) return this.addReject(index, parsed.reject, parsed.detail, raw);
     if (isModeration(parsed)) {
       this.moderationCount++;
-      await this.moderation.write(JSON.stringify({ i: index, m: parsed.moderation, id: parsed.targetId, l: parsed.targetLogin, at: parsed.atMs }));
+      await this.moderation.write(JSON.stringify({ i: index, m: parsed.moderation, id: parsed.targetId, l: parsed.targetLogin, t_ms: parsed.atMs, ch: parsed.channel }));
       // Counted, and kept with the rejects, so that every input line is accounted for.
       return this.writeReject(index, 'moderation', `${parsed.moderation === 'message' ? 'CLEARMSG' : 'CLEARCHAT'} applied to earlier messages`, raw);
     }
@@ -147,6 +147,7 @@ export class ChatStager {
       eo: verdict === true,
       rest: Array.isArray(verdict) ? verdict : null,
       del: parsed.isDeleted,
+      ch: parsed.channel ?? null,
     }));
   }
 

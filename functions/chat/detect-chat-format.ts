@@ -33,7 +33,9 @@ export async function detectChatFormat(path: string, forced?: ChatSourceFormat):
   const trimmed = text.replace(/^\s+/, '');
   if (trimmed.length === 0) throw new ChatFormatError('empty', path, 'file contains only whitespace');
   if (forced) return forcedFormat(forced, text);
-  if (trimmed[0] === '{' || trimmed[0] === '[') return detectJson(trimmed, path);
+  // Text logs also start with '[' ("[0:01:05] name: text").
+  const firstLine = trimmed.slice(0, trimmed.indexOf('\n') >>> 0);
+  if (trimmed[0] === '{' || (trimmed[0] === '[' && !isTextChatLine(firstLine.replace(/\r$/, '')))) return detectJson(trimmed, path);
   return detectLines(text, path);
 }
 

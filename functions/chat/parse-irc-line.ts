@@ -87,6 +87,7 @@ export function parseIrcLine(line: string): ParsedRecord {
   const msg = splitIrcLine(line);
   if (!msg) return reject('malformed-line', 'not an IRC message (no command)');
   const { tags, prefix, command, params } = msg;
+  const channel = params[0]?.startsWith('#') ? params[0].toLowerCase() : null;
   switch (command) {
     case 'PRIVMSG':
     case 'USERNOTICE': {
@@ -118,18 +119,19 @@ export function parseIrcLine(line: string): ParsedRecord {
         replyTo: nonEmpty(tags.get('reply-parent-msg-id')),
         kind: command === 'PRIVMSG' ? 'message' : noticeKind(tags.get('msg-id')),
         isDeleted: false,
+        channel,
       };
     }
     case 'CLEARMSG': {
       const target = nonEmpty(tags.get('target-msg-id'));
       if (!target) return reject('malformed-line', 'CLEARMSG without target-msg-id');
-      return { moderation: 'message', targetId: target, targetLogin: nonEmpty(tags.get('login')), atMs: timeTag(tags) };
+      return { moderation: 'message', targetId: target, targetLogin: nonEmpty(tags.get('login')), atMs: timeTag(tags), channel };
     }
     case 'CLEARCHAT': {
       const login = params.length > 1 ? nonEmpty(params[params.length - 1]) : null;
       const userId = nonEmpty(tags.get('target-user-id'));
-      if (login === null && userId === null) return { moderation: 'all', targetId: null, targetLogin: null, atMs: timeTag(tags) };
-      return { moderation: 'user', targetId: userId, targetLogin: login?.toLowerCase() ?? null, atMs: timeTag(tags) };
+      if (login === null && userId === null) return { moderation: 'all', targetId: null, targetLogin: null, atMs: timeTag(tags), channel };
+      return { moderation: 'user', targetId: userId, targetLogin: login?.toLowerCase() ?? null, atMs: timeTag(tags), channel };
     }
     default:
       return reject('not-chat', `IRC ${command}`);

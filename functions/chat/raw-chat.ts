@@ -21,6 +21,8 @@ export interface RawChat {
   isDeleted: boolean;
   /** The VOD id this record names itself (v5 `content_id`), used when the file has no better one. */
   vodId?: string | null;
+  /** IRC channel (`#name`), so that moderation in one channel does not touch another. */
+  channel?: string | null;
 }
 
 /** A record that cannot be used; `reason` is a short kebab-case key counted in the summary. */
@@ -36,6 +38,7 @@ export interface Moderation {
   targetId: string | null;
   targetLogin: string | null;
   atMs: number | null;
+  channel: string | null;
 }
 
 export type ParsedRecord = RawChat | RawReject | Moderation;

@@ -32,10 +32,10 @@ const STAGED_COLUMNS = `{
   i: 'BIGINT', id: 'VARCHAR', o: 'BIGINT', w: 'BIGINT', s: 'VARCHAR', a: 'VARCHAR', l: 'VARCHAR', d: 'VARCHAR',
   t: 'VARCHAR', e: 'STRUCT(id VARCHAR, name VARCHAR, start INTEGER, "end" INTEGER)[]', b: 'VARCHAR[]',
   bits: 'INTEGER', act: 'BOOLEAN', rep: 'VARCHAR', k: 'VARCHAR', bot: 'BOOLEAN', cmd: 'BOOLEAN', eo: 'BOOLEAN',
-  rest: 'VARCHAR[]', del: 'BOOLEAN'
+  rest: 'VARCHAR[]', del: 'BOOLEAN', ch: 'VARCHAR'
 }`;
 const REJECT_COLUMNS = `{ i: 'BIGINT', reason: 'VARCHAR', detail: 'VARCHAR', raw: 'VARCHAR' }`;
-const MODERATION_COLUMNS = `{ i: 'BIGINT', m: 'VARCHAR', id: 'VARCHAR', l: 'VARCHAR', at: 'BIGINT' }`;
+const MODERATION_COLUMNS = `{ i: 'BIGINT', m: 'VARCHAR', id: 'VARCHAR', l: 'VARCHAR', t_ms: 'BIGINT', ch: 'VARCHAR' }`;
 
 export function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
@@ -107,26 +107,27 @@ async function run(connection: DuckDBConnection, o: WriteChatOutputOptions): Pro
   }
 
   let deleted = 'del';
-  let joins = '';
   if (o.moderationPath) {
     await step(`CREATE TEMP TABLE moderation AS SELECT * FROM ${readNdjson(o.moderationPath, MODERATION_COLUMNS)}`);
     const events = await count(connection, 'SELECT count(*) FROM moderation');
     if (events > 0) {
       // CLEARMSG removes one message; CLEARCHAT with a user removes that user's earlier messages;
       // CLEARCHAT alone clears everything sent before it.
+      // Scoped by channel (a capture may hold several; a missing channel matches any).
       await step(`CREATE TEMP TABLE cleared_ids AS SELECT DISTINCT id FROM moderation WHERE m = 'message'`);
       await step(`CREATE TEMP TABLE cleared_users AS
-        SELECT key, max(at) AS at FROM (
-          SELECT 'id:' || id AS key, at FROM moderation WHERE m = 'user' AND id IS NOT NULL
-          UNION ALL SELECT 'login:' || lower(l), at FROM moderation WHERE m = 'user' AND l IS NOT NULL
-        ) GROUP BY key`);
-      const allAt = await count(connection, `SELECT coalesce(max(at), -1) FROM moderation WHERE m = 'all'`);
-      joins = `LEFT JOIN cleared_users cu_id ON cu_id.key = 'id:' || staged.a
-        LEFT JOIN cleared_users cu_login ON cu_login.key = 'login:' || lower(staged.l)`;
-      deleted = `(del
-        OR id IN (SELECT id FROM cleared_ids)
-        OR coalesce(w <= cu_id.at, false) OR coalesce(w <= cu_login.at, false)
-        ${allAt >= 0 ? `OR coalesce(w <= ${allAt}, false)` : ''})`;
+        SELECT key, coalesce(ch, '') AS ch, max(t_ms) AS t_ms FROM (
+          SELECT 'id:' || id AS key, ch, t_ms FROM moderation WHERE m = 'user' AND id IS NOT NULL
+          UNION ALL SELECT 'login:' || lower(l), ch, t_ms FROM moderation WHERE m = 'user' AND l IS NOT NULL
+        ) GROUP BY ALL`);
+      await step(`CREATE TEMP TABLE cleared_all AS SELECT coalesce(ch, '') AS ch, max(t_ms) AS t_ms FROM moderation WHERE m = 'all' GROUP BY ALL`);
+      const sameChannel = '(c.ch = \'\' OR s.ch IS NULL OR c.ch = s.ch)';
+      await step(`CREATE TEMP TABLE deleted_i AS
+        SELECT s.i FROM staged s JOIN cleared_users c ON c.key = 'id:' || s.a AND ${sameChannel} AND s.w <= c.t_ms
+        UNION SELECT s.i FROM staged s JOIN cleared_users c ON c.key = 'login:' || lower(s.l) AND ${sameChannel} AND s.w <= c.t_ms
+        UNION SELECT s.i FROM staged s JOIN cleared_all c ON ${sameChannel} AND s.w <= c.t_ms
+        UNION SELECT s.i FROM staged s WHERE s.id IN (SELECT id FROM cleared_ids)`);
+      deleted = '(del OR i IN (SELECT i FROM deleted_i))';
     }
   }
 
@@ -141,7 +142,7 @@ async function run(connection: DuckDBConnection, o: WriteChatOutputOptions): Pro
       coalesce(e, []) AS emotes, coalesce(b, []) AS badges, coalesce(bits, 0) AS bits, coalesce(act, false) AS is_action,
       rep AS reply_to, k AS kind, bot AS is_bot, cmd AS is_command, ${emoteOnly} AS is_emote_only, ${deleted} AS is_deleted,
       ${sqlString(o.sourceFormat)} AS source_format, w AS _sent_ms, i AS _i
-    FROM staged ${joins} WHERE i NOT IN (SELECT i FROM dups)`;
+    FROM staged WHERE i NOT IN (SELECT i FROM dups)`;
   const accepted = await count(connection, `COPY (
       SELECT * EXCLUDE (_sent_ms, _i) FROM (${select}) ORDER BY offset_ms, _sent_ms NULLS LAST, _i
     ) TO ${copyTarget(o.out)}`);
