@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
@@ -65,6 +66,7 @@ export function createTranscribeAudioActivity(deps: TranscribeAudioDeps): {
       const resumeFrom = previous.success ? previous.data.finished_chunks : 0;
       const dir = join(deps.workDir, 'transcribe', input.vod_id, input.audio_sha256);
       ctx.heartbeat({ finished_chunks: resumeFrom, done_ms: 0, total_ms: 0 } satisfies TranscribeHeartbeat);
+      await mkdir(dir, { recursive: true });
       const audio = await deps.fetchAudio({ audio_key: input.audio_key, dir, signal: ctx.cancellationSignal });
       const out = join(dir, 'transcript.json');
       try {
