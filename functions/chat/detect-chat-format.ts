@@ -6,8 +6,8 @@ import { chatterinoDayStart, isTextChatLine, type TextTiming } from './parse-tex
 
 export interface DetectedChatFormat {
   format: ChatSourceFormat;
-  /** 'json': one JSON document with a record array; 'lines': one record per line. */
-  layout: 'json' | 'lines';
+  /** 'json': one JSON document with a record array; 'lines': one record per line; 'csv': a header row, then records. */
+  layout: 'json' | 'lines' | 'csv';
   /** Timestamps are wall-clock, so offsets need the VOD start. */
   wallClock: boolean;
   /** For `text`: how its timestamps read. */
@@ -139,8 +139,9 @@ function detectLines(text: string, path: string): DetectedChatFormat {
   const content = lines.filter((l) => !l.startsWith('#')).length;
   if (irc >= Math.max(1, lines.length * 0.6)) return { format: 'irc', layout: 'lines', wallClock: true, textTiming: null };
   if (content > 0 && chat >= content * 0.6) return { format: 'text', layout: 'lines', ...textTiming(lines) };
-  const csv = /^[^\n]*\b(time_in_seconds|content_offset_seconds)\b[^\n]*,/.exec(lines[0]!);
-  if (csv) throw new ChatFormatError('unknown-shape', path, 'a CSV export (not supported: use the JSON export of the same tool)');
+  const columns = lines[0]!.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
+  if (columns.includes('time_in_seconds') && columns.includes('message')) return { format: 'chat-downloader', layout: 'csv', wallClock: false, textTiming: null };
+  if (columns.includes('content_offset_seconds')) return { format: 'rechat', layout: 'csv', wallClock: false, textTiming: null };
   throw new ChatFormatError('unknown-shape', path, `not a chat log (first line: ${JSON.stringify(lines[0]!.slice(0, 60))})`);
 }
 

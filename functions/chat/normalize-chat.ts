@@ -12,6 +12,7 @@ import { ChatStager, type StageSummary } from './chat-stager.ts';
 import { detectChatFormat, type DetectedChatFormat } from './detect-chat-format.ts';
 import { estimateClockShift } from './estimate-clock-shift.ts';
 import { stageJsonRecords, type JsonHeaderInfo } from './stage-json-records.ts';
+import { stageCsvRecords } from './stage-csv-records.ts';
 import { stageLineRecords } from './stage-line-records.ts';
 import { writeChatOutput, type TableFormat } from './write-chat-output.ts';
 
@@ -95,7 +96,7 @@ export async function normalizeChat(rawInput: NormalizeChatInput, deps: Normaliz
     vodStartMs = Date.parse(input.vodStart);
     if (!Number.isFinite(vodStartMs)) throw new ChatFormatError('missing-vod-start', path, `VOD start ${JSON.stringify(input.vodStart)} is not an ISO-8601 time`);
   }
-  if (!input.vodId && (detected.layout === 'lines' || detected.format === 'chat-downloader')) {
+  if (!input.vodId && (detected.layout !== 'json' || detected.format === 'chat-downloader')) {
     throw new ChatFormatError('missing-vod-id', path, `${detected.format} files do not name their VOD: pass --vod-id`);
   }
 
@@ -121,6 +122,7 @@ export async function normalizeChat(rawInput: NormalizeChatInput, deps: Normaliz
     try {
       const read = { signal: deps.signal, onBytes: deps.onProgress };
       if (detected.layout === 'json') header = await stageJsonRecords(path, detected.format, stager, read);
+      else if (detected.layout === 'csv') await stageCsvRecords(path, detected.format, stager, read);
       else await stageLineRecords(path, detected, stager, read);
     } catch (error) {
       stager.destroy();

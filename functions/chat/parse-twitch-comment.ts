@@ -71,7 +71,7 @@ export function parseTwitchComment(record: unknown): ParsedRecord {
     offsetMs,
     sentMs: isoToMs(c.created_at),
     authorId: commenter ? nonPlaceholder(str(commenter._id)) : null,
-    authorLogin: commenter ? str(commenter.name) : null,
+    authorLogin: commenter ? str(commenter.name) ?? loginFromDisplay(str(commenter.display_name)) : null,
     authorDisplay: commenter ? str(commenter.display_name) : null,
     text,
     emotes,
@@ -87,4 +87,9 @@ export function parseTwitchComment(record: unknown): ParsedRecord {
 
 function nonPlaceholder(id: string | null): string | null {
   return id !== null && !PLACEHOLDER_IDS.has(id) ? id : null;
+}
+
+/** ASCII display names differ from the login only by case; others (CJK names) say nothing about it. */
+export function loginFromDisplay(display: string | null): string | null {
+  return display !== null && /^[A-Za-z0-9_]+$/.test(display) ? display.toLowerCase() : null;
 }
