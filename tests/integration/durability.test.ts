@@ -6,6 +6,7 @@ import { connectTemporal } from '../../infra/temporal-client.ts';
 import type { IngestBatchResult } from '../../workflows/ingest-batch.ts';
 import { config, dougpt, sqlRows } from './stack.ts';
 import { sample } from './samples.ts';
+import { identifyVod } from '../../functions/ingest/identify-vod.ts';
 
 const workerPid = (): number => Number(readFileSync(join(config.paths.run, 'worker.pid'), 'utf8').trim());
 
@@ -37,13 +38,14 @@ describe('durability', () => {
       expect(result.failed).toEqual([]);
       expect(result.succeeded).toHaveLength(3);
       for (const vod of vods) {
-        const done = result.succeeded.find((s) => s.vod_id === vod.vod_id);
+        const vodId = identifyVod({ video: vod.files.video });
+        const done = result.succeeded.find((s) => s.vod_id === vodId);
         const [row] = await sqlRows(
-          `select (select count(*) from bronze.vod_manifest where vod_id = '${vod.vod_id}') m,
-                  (select count(*) from silver.audio where vod_id = '${vod.vod_id}') a,
-                  (select count(*) from silver.chat_messages where vod_id = '${vod.vod_id}') c,
-                  (select count(*) from silver.chat_rejects where vod_id = '${vod.vod_id}') r,
-                  (select count(distinct message_id) from silver.chat_messages where vod_id = '${vod.vod_id}') d`,
+          `select (select count(*) from bronze.vod_manifest where vod_id = '${vodId}') m,
+                  (select count(*) from silver.audio where vod_id = '${vodId}') a,
+                  (select count(*) from silver.chat_messages where vod_id = '${vodId}') c,
+                  (select count(*) from silver.chat_rejects where vod_id = '${vodId}') r,
+                  (select count(distinct message_id) from silver.chat_messages where vod_id = '${vodId}') d`,
         );
         // What a clean run holds: one manifest and audio row, every accepted message once.
         expect(Number(row?.m)).toBe(1);

@@ -9,6 +9,7 @@ import type { IngestBatchResult } from '../../workflows/ingest-batch.ts';
 import type { GenerateSampleOutput } from '../../functions/sample/generate-sample.ts';
 import { config, env, sqlRows, temporal } from './stack.ts';
 import { sample, scratchDir } from './samples.ts';
+import { identifyVod } from '../../functions/ingest/identify-vod.ts';
 
 const store = createObjectStore(config);
 const TABLES = ['bronze.vod_manifest', 'silver.audio', 'silver.chat_messages', 'silver.chat_rejects'] as const;
@@ -41,17 +42,22 @@ describe('ingestBatch', () => {
   let a: GenerateSampleOutput;
   let b: GenerateSampleOutput;
   let first: IngestBatchResult;
+  /** Entry A gives no vod_id (derived from its file name), entry B names its own. */
+  let idA: string;
+  let idB: string;
   const input = () => ({ vods: [{ video: a.files.video, chat: a.files.chat }, { video: b.files.video, chat: b.files.chat, vod_id: b.vod_id }] });
 
   beforeAll(async () => {
     [a, b] = await Promise.all([sample(11), sample(12)]);
+    idA = identifyVod({ video: a.files.video });
+    idB = b.vod_id;
     first = await startBatch(`it-ingest-first-${Date.now()}`, input());
   });
 
   it('fills the lake from a batch started with `temporal workflow start`', async () => {
     expect(first.failed).toEqual([]);
-    expect(first.succeeded.map((s) => s.vod_id).sort()).toEqual([a.vod_id, b.vod_id].sort());
-    const c = await counts([a.vod_id, b.vod_id]);
+    expect(first.succeeded.map((s) => s.vod_id).sort()).toEqual([idA, idB].sort());
+    const c = await counts([idA, idB]);
     expect(c['bronze.vod_manifest']).toBe(2);
     expect(c['silver.audio']).toBe(2);
     const accepted = first.succeeded.reduce((n, s) => n + s.chat_messages, 0);
@@ -59,21 +65,21 @@ describe('ingestBatch', () => {
     expect(c['silver.chat_messages']).toBe(accepted);
     expect(c['silver.chat_rejects']).toBe(rejected);
     expect(accepted + rejected).toBe(a.messages + b.messages);
-    const [manifest] = await sqlRows(`select * from bronze.vod_manifest where vod_id = '${a.vod_id}'`);
+    const [manifest] = await sqlRows(`select * from bronze.vod_manifest where vod_id = '${idA}'`);
     expect(manifest?.video_sha256).toBe(a.video_sha256);
     expect(Number(manifest?.duration_ms)).toBeGreaterThan(25_000);
     expect(manifest?.chat_format).toBe('twitchdownloader');
-    const [audio] = await sqlRows(`select sample_rate, channels, source_video_sha256, "key" from silver.audio where vod_id = '${a.vod_id}'`);
+    const [audio] = await sqlRows(`select sample_rate, channels, source_video_sha256, "key" from silver.audio where vod_id = '${idA}'`);
     expect(Number(audio?.sample_rate)).toBe(16_000);
     expect(Number(audio?.channels)).toBe(1);
     expect(audio?.source_video_sha256).toBe(a.video_sha256);
     expect(await store.exists(String(audio?.key))).toBe(true);
     expect(await store.exists(String(manifest?.video_key))).toBe(true);
-    expect(String(manifest?.video_key)).toBe(`bronze/vods/${a.vod_id}/${a.video_sha256}.mp4`);
+    expect(String(manifest?.video_key)).toBe(`bronze/vods/${idA}/${a.video_sha256}.mp4`);
   });
 
   it('a second identical run adds no row and no object', async () => {
-    const ids = [a.vod_id, b.vod_id];
+    const ids = [idA, idB];
     const before = { rows: await counts(ids), objects: await objectsOf(ids) };
     const again = await startBatch(`it-ingest-again-${Date.now()}`, input());
     expect(again.failed).toEqual([]);
@@ -96,8 +102,8 @@ for name in ${JSON.stringify(TABLES)}:
     t = cat.load_table(name).scan().to_arrow()
     out[name] = sum(1 for v in t.column("vod_id").to_pylist() if v in ids)
 print(json.dumps(out))`;
-    const { stdout } = await execa(python, ['-c', script, a.vod_id, b.vod_id], { env });
-    expect(JSON.parse(stdout)).toEqual(await counts([a.vod_id, b.vod_id]));
+    const { stdout } = await execa(python, ['-c', script, idA, idB], { env });
+    expect(JSON.parse(stdout)).toEqual(await counts([idA, idB]));
   });
 
   it('bad inputs fail with a one-line reason naming the input, leave nothing, and the good VOD completes', async () => {
@@ -119,10 +125,10 @@ print(json.dumps(out))`;
       { video: unreachable, chat: a.files.chat, vod_id: 'bad-url' },
     ];
     const result = await startBatch(`it-ingest-bad-${Date.now()}`, { vods: [{ video: good.files.video, chat: good.files.chat }, ...bad], concurrency: 3 });
-    expect(result.succeeded.map((s) => s.vod_id)).toEqual([good.vod_id]);
+    expect(result.succeeded.map((s) => s.vod_id)).toEqual([identifyVod({ video: good.files.video })]);
     const reasons = Object.fromEntries(result.failed.map((f) => [f.vod_id, f.error]));
     expect(Object.keys(reasons).sort()).toEqual(bad.map((b) => b.vod_id).sort());
-    for (const reason of Object.values(reasons)) expect(reason.split('\n')).toHaveLength(1);
+    for (const reason of Object.values(reasons)) expect(String(reason).split('\n')).toHaveLength(1);
     expect(reasons['bad-missing']).toContain(missing);
     expect(reasons['bad-not-media']).toContain(notMedia);
     expect(reasons['bad-truncated']).toContain(truncated);
