@@ -57,10 +57,10 @@ export function splitIrcLine(line: string): IrcMessage | null {
   }
   const words = head.split(' ').filter((w) => w.length > 0);
   const command = words.shift();
-  if (!command || !/^([A-Za-z]+|\d{3})$/.test(command)) return null;
+  if (!command || !/^([A-Z]+|\d{3})$/.test(command)) return null;
   params.push(...words);
   if (trailing !== null) params.push(trailing);
-  return { tags, prefix, command: command.toUpperCase(), params };
+  return { tags, prefix, command, params };
 }
 
 const ACTION_START = '\u0001ACTION ';
