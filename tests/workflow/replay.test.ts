@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/paths.ts';
@@ -17,10 +18,9 @@ describe('workflow replay', () => {
   });
 
   it.each(histories)('%s replays deterministically', async (file) => {
-    const history = JSON.parse(readFileSync(join(dir, file), 'utf8'));
-    const workflowId = file.replace(/\.json$/, '');
+    const history = historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8')));
     await expect(
-      Worker.runReplayHistory({ workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts') }, history, workflowId),
+      Worker.runReplayHistory({ workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts') }, history),
     ).resolves.toBeUndefined();
   });
 });
