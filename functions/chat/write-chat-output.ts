@@ -93,8 +93,8 @@ async function run(connection: DuckDBConnection, o: WriteChatOutputOptions): Pro
 
   let emoteOnly = 'eo';
   if (o.lateEmoteNames.length > 0) {
-    await step('CREATE TEMP TABLE late_names (name VARCHAR)');
-    const appender = await connection.createAppender('late_names', 'temp');
+    await step('CREATE TABLE late_names (name VARCHAR)');
+    const appender = await connection.createAppender('late_names');
     for (const name of o.lateEmoteNames) {
       appender.appendVarchar(name);
       appender.endRow();

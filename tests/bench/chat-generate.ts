@@ -23,6 +23,8 @@ export interface GenerateOptions {
   duplicates?: number;
   /** Whether to shuffle comments locally so the input is not sorted by offset. */
   outOfOrder?: boolean;
+  /** Share of messages whose created_at is off by 5–60 s (clock glitches the shift estimate must ignore). */
+  clockOutliers?: number;
 }
 
 export interface GeneratedFacts {
@@ -35,8 +37,10 @@ export interface GeneratedFacts {
   emoteOnly: number;
   subs: number;
   bitsTotal: number;
-  /** True offsets in ms by comment _id (only kept when messages ≤ keepTruthUpTo). */
+  /** True offsets in ms by comment _id (kept for files of up to 200,000 messages). */
   trueOffsetMs: Map<string, number>;
+  /** Ids of messages given a wrong created_at. */
+  clockOutlierIds: Set<string>;
   bytes: number;
 }
 
@@ -46,7 +50,8 @@ const WORDS = ('the chat is so back lets go no way he did it again what is happe
 const TWITCH_EMOTES: [string, string][] = [
   ['Kappa', '25'], ['LUL', '425618'], ['PogChamp', '305954156'], ['BibleThump', '86'], ['ResidentSleeper', '245'],
 ];
-const THIRD_PARTY = ['KEKW', 'OMEGALUL', 'Pog', 'monkaS', 'Sadge'];
+// Two of these are not in the built-in name list: only the file's embeddedData names them.
+const THIRD_PARTY = ['KEKW', 'OMEGALUL', 'dougWiggle', 'monkaS', 'peepoDoug'];
 const BOTS = ['Nightbot', 'StreamElements', 'Fossabot'];
 const COMMANDS = ['!uptime', '!discord', '!followage', '!song'];
 
@@ -83,7 +88,7 @@ export async function writeTwitchDownloaderFile(path: string, options: GenerateO
   const spanMs = Math.max(60_000, n * 36); // ~28 messages per second
   const facts: GeneratedFacts = {
     records: n + dupCount, messages: n, duplicates: dupCount, bots: 0, commands: 0, emoteOnly: 0, subs: 0,
-    bitsTotal: 0, trueOffsetMs: new Map(), bytes: 0,
+    bitsTotal: 0, trueOffsetMs: new Map(), clockOutlierIds: new Set(), bytes: 0,
   };
   const dupEvery = dupCount > 0 ? Math.max(1, Math.floor(n / dupCount)) : 0;
   let dupsLeft = dupCount;
@@ -164,7 +169,11 @@ export async function writeTwitchDownloaderFile(path: string, options: GenerateO
       body = parts.join(' ');
       frags = [{ text: body, emoticon: null }];
     }
-    const createdMs = vodStartMs + trueMs + shiftMs;
+    let createdMs = vodStartMs + trueMs + shiftMs;
+    if (options.clockOutliers && r() < options.clockOutliers) {
+      createdMs += (r() < 0.5 ? -1 : 1) * (5000 + Math.floor(r() * 55_000));
+      facts.clockOutlierIds.add(id);
+    }
     const comment = {
       _id: id,
       created_at: new Date(createdMs).toISOString(),
