@@ -64,7 +64,7 @@ class SphinxOptions:
 
     beam: float = _help("main search beam (wider: slower, fewer search errors)", default=1e-48)
     word_beam: float = _help("word exit beam", default=7e-29)
-    frame_skip: int = _help("score every Nth frame (ds); 2 roughly halves the cost", default=1)
+    frame_skip: int = _help("score every Nth frame (ds): 2 cuts the cost by ~25% but hurts accuracy", default=1)
     min_silence_ms: int = _help("silence this long ends an utterance (endpointer window)", default=300)
 
     def __post_init__(self) -> None:
