@@ -1,4 +1,7 @@
-import { chatMessages, chatRejects, qualifiedName, schemaMigrations, vodManifest, audio, type TableDef } from './tables.ts';
+import {
+  asrRuns, audio, chatMessages, chatOffsets, chatRejects, pairReviews, pairs, qualifiedName, schemaMigrations,
+  transcriptSegments, transcriptWords, vodManifest, type TableDef,
+} from './tables.ts';
 
 /** One schema change. Versions only grow; a shipped migration is never edited. */
 export interface Migration {
@@ -25,6 +28,11 @@ export function migrations(catalog: string): Migration[] {
         ...['bronze', 'silver', 'gold'].map((ns) => `CREATE SCHEMA IF NOT EXISTS ${catalog}.${ns}`),
         ...[vodManifest, audio, chatMessages, chatRejects].map((t) => createTableSql(t, catalog)),
       ],
+    },
+    {
+      version: 2,
+      description: 'transcription runs, words and segments; chat offsets, pairs and reviews',
+      statements: [asrRuns, transcriptWords, transcriptSegments, chatOffsets, pairs, pairReviews].map((t) => createTableSql(t, catalog)),
     },
   ];
 }

@@ -116,5 +116,126 @@ export const chatRejects: TableDef = {
   key: ['vod_id', 'chat_sha256', 'record_index'],
 };
 
+export const asrRuns: TableDef = {
+  namespace: 'silver',
+  name: 'asr_runs',
+  columns: [
+    ['run_id', 'VARCHAR'],
+    ['vod_id', 'VARCHAR'],
+    ['audio_key', 'VARCHAR'],
+    ['audio_sha256', 'VARCHAR'],
+    ['backend', 'VARCHAR'],
+    ['model', 'VARCHAR'],
+    ['config', 'VARCHAR'],
+    ['transcript_key', 'VARCHAR'],
+    ['transcript_sha256', 'VARCHAR'],
+    ['words', 'BIGINT'],
+    ['segments', 'BIGINT'],
+    ['duration_ms', 'BIGINT'],
+    ['runtime_ms', 'BIGINT'],
+    ['created_at', 'TIMESTAMPTZ'],
+  ],
+  key: ['run_id'],
+};
+
+export const transcriptWords: TableDef = {
+  namespace: 'silver',
+  name: 'transcript_words',
+  columns: [
+    ['run_id', 'VARCHAR'],
+    ['vod_id', 'VARCHAR'],
+    ['idx', 'BIGINT'],
+    ['word', 'VARCHAR'],
+    ['norm', 'VARCHAR'],
+    ['start_ms', 'BIGINT'],
+    ['end_ms', 'BIGINT'],
+    ['confidence', 'DOUBLE'],
+  ],
+  key: ['run_id', 'idx'],
+};
+
+export const transcriptSegments: TableDef = {
+  namespace: 'silver',
+  name: 'transcript_segments',
+  columns: [
+    ['run_id', 'VARCHAR'],
+    ['vod_id', 'VARCHAR'],
+    ['id', 'BIGINT'],
+    ['start_ms', 'BIGINT'],
+    ['end_ms', 'BIGINT'],
+    ['text', 'VARCHAR'],
+  ],
+  key: ['run_id', 'id'],
+};
+
+export const chatOffsets: TableDef = {
+  namespace: 'silver',
+  name: 'chat_offsets',
+  columns: [
+    ['align_id', 'VARCHAR'],
+    ['vod_id', 'VARCHAR'],
+    ['segment', 'INTEGER'],
+    ['from_ms', 'BIGINT'],
+    ['to_ms', 'BIGINT'],
+    ['lag_ms', 'BIGINT'],
+    ['confidence', 'DOUBLE'],
+    ['method', 'VARCHAR'],
+    ['asr_run_id', 'VARCHAR'],
+    ['chat_sha256', 'VARCHAR'],
+  ],
+  key: ['align_id', 'segment'],
+};
+
+export const pairs: TableDef = {
+  namespace: 'gold',
+  name: 'pairs',
+  columns: [
+    ['pair_id', 'VARCHAR'],
+    ['align_id', 'VARCHAR'],
+    ['vod_id', 'VARCHAR'],
+    ['message_id', 'VARCHAR'],
+    ['reply_text', 'VARCHAR'],
+    ['context_start_ms', 'BIGINT'],
+    ['context_end_ms', 'BIGINT'],
+    ['context_text', 'VARCHAR'],
+    ['lag_ms', 'BIGINT'],
+    ['score', 'DOUBLE'],
+    ['tier', 'INTEGER'],
+    ['label', 'VARCHAR'],
+    ['reject_reason', 'VARCHAR'],
+    ['target_start_ms', 'BIGINT'],
+    ['target_end_ms', 'BIGINT'],
+    ['lexical', 'DOUBLE'],
+    ['association', 'DOUBLE'],
+    ['time_prior', 'DOUBLE'],
+    ['offset_ms', 'BIGINT'],
+    ['author_login', 'VARCHAR'],
+    ['method', 'VARCHAR'],
+    ['offset_segment', 'INTEGER'],
+    ['asr_run_id', 'VARCHAR'],
+    ['transcript_sha256', 'VARCHAR'],
+    ['chat_sha256', 'VARCHAR'],
+  ],
+  key: ['align_id', 'message_id'],
+};
+
+export const pairReviews: TableDef = {
+  namespace: 'gold',
+  name: 'pair_reviews',
+  columns: [
+    ['review_id', 'VARCHAR'],
+    ['pair_id', 'VARCHAR'],
+    ['vod_id', 'VARCHAR'],
+    ['verdict', 'VARCHAR'],
+    ['note', 'VARCHAR'],
+    ['reviewer', 'VARCHAR'],
+    ['reviewed_at', 'TIMESTAMPTZ'],
+  ],
+  key: ['review_id'],
+};
+
 /** Every table of the current schema version, in creation order. */
-export const ALL_TABLES: readonly TableDef[] = [schemaMigrations, vodManifest, audio, chatMessages, chatRejects];
+export const ALL_TABLES: readonly TableDef[] = [
+  schemaMigrations, vodManifest, audio, chatMessages, chatRejects,
+  asrRuns, transcriptWords, transcriptSegments, chatOffsets, pairs, pairReviews,
+];

@@ -8,6 +8,9 @@ import { identifyVod, type IdentifyVodInput } from './ingest/identify-vod.ts';
 import { IngestInputError } from './ingest/ingest-error.ts';
 import { stageChat, type StageChatInput } from './ingest/stage-chat.ts';
 import { stageMedia, type StageMediaInput } from './ingest/stage-media.ts';
+import { alignVod, type AlignVodInput } from './align/align-vod.ts';
+import { lookupAsrRun, type AsrRequest } from './transcribe/asr-run.ts';
+import { commitTranscript, type CommitTranscriptInput } from './transcribe/commit-transcript.ts';
 
 /** Failure types the workflows and the Web UI show for inputs that no retry can fix. */
 export const BAD_INPUT = 'BadInput';
@@ -65,6 +68,9 @@ export function createActivities(deps: LakeDeps) {
     stageChat: (input: StageChatInput) => asActivity((ctx) => stageChat(input, deps, ctx)),
     commitVod: (input: CommitVodInput) => asActivity(() => commitVod(input, deps)),
     discardObjects: (input: DiscardObjectsInput) => asActivity(() => discardObjects(input, deps)),
+    lookupAsrRun: (input: AsrRequest) => asActivity(() => lookupAsrRun(input, deps)),
+    commitTranscript: (input: CommitTranscriptInput) => asActivity(() => commitTranscript(input, deps)),
+    alignVod: (input: AlignVodInput) => asActivity((ctx) => alignVod(input, deps, ctx)),
   };
 }
 export type IngestActivities = ReturnType<typeof createActivities>;

@@ -5,7 +5,7 @@ import { GPU_TASK_QUEUE, TASK_QUEUE } from '../workflows/names.ts';
 /** Service name of the worker polling `queue`. */
 export const workerServiceName = (queue: string): string => (queue === GPU_TASK_QUEUE ? 'gpu-worker' : 'worker');
 
-export const WORKER_QUEUES: readonly string[] = [TASK_QUEUE];
+export const WORKER_QUEUES: readonly string[] = [TASK_QUEUE, GPU_TASK_QUEUE];
 
 const readyFile = (runDir: string, queue: string) => join(runDir, `${workerServiceName(queue)}.ready`);
 

@@ -4,7 +4,8 @@ import { createObjectStore } from '../catalog/object-store.ts';
 import { openLake } from '../catalog/lake.ts';
 import { createActivities } from '../functions/activities.ts';
 import type { LakeDeps } from '../functions/deps.ts';
-import { TASK_QUEUE } from '../workflows/names.ts';
+import { GPU_TASK_QUEUE, TASK_QUEUE } from '../workflows/names.ts';
+import { createGpuActivities } from './gpu-activities.ts';
 import type { StackConfig } from './config.ts';
 import { REPO_ROOT } from './paths.ts';
 import { markWorkerReady } from './worker-ready.ts';
@@ -21,23 +22,35 @@ export function lakeDeps(config: StackConfig): LakeDeps {
 
 /**
  * Runs a worker on `queue` until SIGINT/SIGTERM. The `dougpt` queue runs every workflow and the
- * lake activities.
+ * lake activities; the `dougpt-gpu` queue runs the Python jobs (transcription) one at a time.
  *
  * @example
  * await runWorker(loadConfig(), 'dougpt');
  */
 export async function runWorker(config: StackConfig, queue: string): Promise<void> {
-  if (queue !== TASK_QUEUE) throw new Error(`unknown task queue ${queue}`);
+  if (queue !== TASK_QUEUE && queue !== GPU_TASK_QUEUE) throw new Error(`unknown task queue ${queue} (use ${TASK_QUEUE} or ${GPU_TASK_QUEUE})`);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {
-    const worker = await Worker.create({
-      connection,
-      namespace: config.temporalNamespace,
-      taskQueue: queue,
-      workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts'),
-      activities: createActivities(lakeDeps(config)),
-      maxConcurrentActivityTaskExecutions: 4,
-    });
+    const deps = lakeDeps(config);
+    const worker = await Worker.create(
+      queue === TASK_QUEUE
+        ? {
+            connection,
+            namespace: config.temporalNamespace,
+            taskQueue: queue,
+            workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts'),
+            activities: createActivities(deps),
+            maxConcurrentActivityTaskExecutions: 4,
+          }
+        : {
+            // One GPU job at a time: a job takes the whole GPU (or, on CPU, every core).
+            connection,
+            namespace: config.temporalNamespace,
+            taskQueue: queue,
+            activities: createGpuActivities({ store: deps.store, workDir: deps.workDir, mode: process.env.DOUGPT_GPU_MODE === 'container' ? 'container' : 'process' }),
+            maxConcurrentActivityTaskExecutions: 1,
+          },
+    );
     const unmark = markWorkerReady(config.paths.run, queue);
     try {
       await worker.run();

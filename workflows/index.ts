@@ -1,3 +1,4 @@
 /** Every workflow the `dougpt` worker runs; the worker bundles this file. */
 export { ingestBatch } from './ingest-batch.ts';
 export { ingestVod } from './ingest-vod.ts';
+export { processVod } from './process-vod.ts';

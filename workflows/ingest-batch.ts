@@ -10,6 +10,7 @@ import {
 import type { IngestActivities } from '../functions/activities.ts';
 import { ingestVod, type IngestVodResult } from './ingest-vod.ts';
 import { ingestVodWorkflowId } from './names.ts';
+import type { TranscribeSettings } from './process-vod.ts';
 import { ioShort } from './profiles.ts';
 
 export interface IngestBatchEntry {
@@ -23,6 +24,9 @@ export interface IngestBatchInput {
   vods: IngestBatchEntry[];
   /** How many VODs ingest at once (default 2). */
   concurrency?: number;
+  /** Transcribe and align each VOD after ingest (default true). */
+  process?: boolean;
+  transcribe?: TranscribeSettings;
   /** Carried across continue-as-new; callers leave it out. */
   previous?: IngestBatchResult;
 }
@@ -80,7 +84,7 @@ export async function ingestBatch(input: IngestBatchInput): Promise<IngestBatchR
       running.add(vodId);
       const child = await executeChild(ingestVod, {
         workflowId: ingestVodWorkflowId(vodId),
-        args: [{ vod_id: vodId, video: entry.video, chat: entry.chat, vod_start: entry.vod_start ?? null }],
+        args: [{ vod_id: vodId, video: entry.video, chat: entry.chat, vod_start: entry.vod_start ?? null, process: input.process, transcribe: input.transcribe }],
       });
       result.succeeded.push(child);
     } catch (error) {
@@ -98,7 +102,7 @@ export async function ingestBatch(input: IngestBatchInput): Promise<IngestBatchR
   await Promise.all(lanes);
 
   if (rest.length > 0) {
-    await continueAsNew<typeof ingestBatch>({ vods: rest, concurrency: input.concurrency, previous: result });
+    await continueAsNew<typeof ingestBatch>({ ...input, vods: rest, previous: result });
   }
   return result;
 }

@@ -1,5 +1,7 @@
-import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, executeChild, log, proxyActivities } from '@temporalio/workflow';
 import type { IngestActivities } from '../functions/activities.ts';
+import { processVodWorkflowId } from './names.ts';
+import { processVod, type ProcessVodResult, type TranscribeSettings } from './process-vod.ts';
 import { ioLong, ioShort, lakeCommit } from './profiles.ts';
 
 export interface IngestVodInput {
@@ -7,6 +9,9 @@ export interface IngestVodInput {
   video: string;
   chat: string;
   vod_start?: string | null;
+  /** Transcribe and align after ingest (default true); settings for the transcription. */
+  process?: boolean;
+  transcribe?: TranscribeSettings;
 }
 
 export interface IngestVodResult {
@@ -18,6 +23,7 @@ export interface IngestVodResult {
   chat_messages: number;
   chat_rejects: number;
   rows_written: { vod_manifest: number; audio: number; chat_messages: number; chat_rejects: number };
+  processed: ProcessVodResult | null;
 }
 
 const staging = proxyActivities<IngestActivities>(ioLong);
@@ -27,7 +33,8 @@ const commit = proxyActivities<IngestActivities>(lakeCommit);
 /**
  * One VOD: stage media and chat in parallel (objects only), then commit every row in one catalog
  * transaction. When a stage fails, what the other stage wrote is discarded before the failure is
- * rethrown, so a failed VOD leaves nothing in the lake.
+ * rethrown, so a failed VOD leaves nothing in the lake. Then the child `process/<vod_id>`
+ * transcribes and aligns it (its own retries and history; reset it alone from the Web UI).
  */
 export async function ingestVod(input: IngestVodInput): Promise<IngestVodResult> {
   const media = staging.stageMedia({ vod_id: input.vod_id, video: input.video });
@@ -50,6 +57,13 @@ export async function ingestVod(input: IngestVodInput): Promise<IngestVodResult>
   }
   const staged = { media: mediaResult.value, chat: chatResult.value };
   const committed = await commit.commitVod(staged);
+  const processed =
+    input.process === false
+      ? null
+      : await executeChild(processVod, {
+          workflowId: processVodWorkflowId(input.vod_id),
+          args: [{ vod_id: input.vod_id, audio_key: staged.media.audio_key, audio_sha256: staged.media.audio_sha256, transcribe: input.transcribe }],
+        });
   return {
     vod_id: input.vod_id,
     video_sha256: staged.media.video_sha256,
@@ -59,6 +73,7 @@ export async function ingestVod(input: IngestVodInput): Promise<IngestVodResult>
     chat_messages: staged.chat.accepted,
     chat_rejects: staged.chat.rejected,
     rows_written: committed.rows_written,
+    processed,
   };
 }
 

@@ -8,7 +8,11 @@ export const GPU_TASK_QUEUE = 'dougpt-gpu';
 export const WORKFLOW_TYPES = {
   ingestBatch: 'ingestBatch',
   ingestVod: 'ingestVod',
+  processVod: 'processVod',
 } as const;
 
 /** Workflow id of one VOD's ingestion: a business key, so a second start joins the first. */
 export const ingestVodWorkflowId = (vodId: string): string => `ingest/${vodId}`;
+
+/** Workflow id of one VOD's transcription and alignment. */
+export const processVodWorkflowId = (vodId: string): string => `process/${vodId}`;

@@ -23,3 +23,16 @@ export const lakeCommit: ActivityOptions = {
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['BadInput'] },
 };
+
+/** Python jobs on the GPU queue: hours of audio; progress lines heartbeat, a lost worker is noticed in 5 minutes. */
+export const gpuJob: ActivityOptions = {
+  startToCloseTimeout: '24 hours',
+  heartbeatTimeout: '5 minutes',
+  retry: {
+    initialInterval: '10 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['BadInput', 'RunnerBadInput'],
+  },
+};

@@ -12,7 +12,10 @@ import { sample, scratchDir } from './samples.ts';
 import { identifyVod } from '../../functions/ingest/identify-vod.ts';
 
 const store = createObjectStore(config);
-const TABLES = ['bronze.vod_manifest', 'silver.audio', 'silver.chat_messages', 'silver.chat_rejects'] as const;
+const TABLES = [
+  'bronze.vod_manifest', 'silver.audio', 'silver.chat_messages', 'silver.chat_rejects',
+  'silver.asr_runs', 'silver.transcript_words', 'silver.transcript_segments', 'silver.chat_offsets', 'gold.pairs',
+] as const;
 
 /** Starts ingestBatch with the Temporal CLI, exactly as documented, and waits for its result. */
 async function startBatch(id: string, input: unknown): Promise<IngestBatchResult> {
@@ -75,6 +78,14 @@ describe('ingestBatch', () => {
     expect(audio?.source_video_sha256).toBe(a.video_sha256);
     expect(await store.exists(String(audio?.key))).toBe(true);
     expect(await store.exists(String(manifest?.video_key))).toBe(true);
+    // Transcribed and aligned after ingest: one run per VOD, and every chat message either paired or rejected.
+    expect(c['silver.asr_runs']).toBe(2);
+    expect(c['silver.transcript_words']).toBeGreaterThan(20);
+    expect(c['gold.pairs']).toBe(accepted);
+    expect(c['silver.chat_offsets']).toBeGreaterThanOrEqual(2);
+    const [words] = await sqlRows(`select count(*) n, max(end_ms) last, bool_and(start_ms <= end_ms) ordered from silver.transcript_words where vod_id = '${idA}'`);
+    expect(words?.ordered).toBe(true);
+    expect(Number(words?.last)).toBeLessThanOrEqual(Number(manifest?.duration_ms));
     expect(String(manifest?.video_key)).toBe(`bronze/vods/${idA}/${a.video_sha256}.mp4`);
   });
 
@@ -83,7 +94,10 @@ describe('ingestBatch', () => {
     const before = { rows: await counts(ids), objects: await objectsOf(ids) };
     const again = await startBatch(`it-ingest-again-${Date.now()}`, input());
     expect(again.failed).toEqual([]);
-    for (const vod of again.succeeded) expect(Object.values(vod.rows_written)).toEqual([0, 0, 0, 0]);
+    for (const vod of again.succeeded) {
+      expect(Object.values(vod.rows_written)).toEqual([0, 0, 0, 0]);
+      expect(vod.processed?.transcribed).toBe(false);
+    }
     expect(await counts(ids)).toEqual(before.rows);
     expect(await objectsOf(ids)).toEqual(before.objects);
   });

@@ -58,7 +58,7 @@ describe('ingestVod', () => {
         },
       },
       (taskQueue) =>
-        env.client.workflow.execute('ingestVod', { taskQueue, workflowId: randomUUID(), args: [{ vod_id: 'v1', video: '/v.mp4', chat: '/c.json' }] }),
+        env.client.workflow.execute('ingestVod', { taskQueue, workflowId: randomUUID(), args: [{ vod_id: 'v1', video: '/v.mp4', chat: '/c.json', process: false }] }),
     );
     expect(committed).toEqual([{ media: media('v1'), chat: chat('v1') }]);
     expect(result).toMatchObject({ vod_id: 'v1', chat_messages: 7, chat_rejects: 1, rows_written: { chat_messages: 7 } });
@@ -83,11 +83,60 @@ describe('ingestVod', () => {
         },
       },
       (taskQueue) =>
-        env.client.workflow.execute('ingestVod', { taskQueue, workflowId: randomUUID(), args: [{ vod_id: 'v2', video: '/v.mp4', chat: '/c.json' }] }),
+        env.client.workflow.execute('ingestVod', { taskQueue, workflowId: randomUUID(), args: [{ vod_id: 'v2', video: '/v.mp4', chat: '/c.json', process: false }] }),
     );
     await expect(run).rejects.toThrow();
     expect(discarded).toEqual([media('v2').written_keys]);
     expect(commits).toBe(0);
+  });
+});
+
+describe('processVod', () => {
+  const aligned = { vod_id: 'v3', align_id: 'al', pairs: 5, rejects: 2, segments: 1, median_lag_ms: 5000, tiers: {}, rows_written: { chat_offsets: 1, pairs: 7 } };
+  const input = { vod_id: 'v3', audio_key: 'silver/audio/v3/b.flac', audio_sha256: 'b'.repeat(64) };
+
+  /** A worker for the GPU queue too, whose only activity is the transcription stub. */
+  async function withGpuWorker<T>(transcribe: () => Promise<unknown>, body: () => Promise<T>): Promise<T> {
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'dougpt-gpu', activities: { transcribeAudio: transcribe } });
+    return worker.runUntil(body());
+  }
+
+  it('transcribes on the GPU queue, commits the transcript under the run id, then aligns', async () => {
+    const commits: unknown[] = [];
+    const result = await withGpuWorker(
+      async () => ({ transcript_key: 'silver/transcripts/v3/t.json', words: 10, segments: 2, backend: 'pocketsphinx', model: 'm', duration_ms: 1000, chunks: 1, resumed_chunks: 0, runtime_ms: 42 }),
+      () =>
+        withWorker(
+          {
+            lookupAsrRun: async () => ({ run_id: 'asr-1', exists: false }),
+            commitTranscript: async (args) => {
+              commits.push(args);
+              return { run_id: 'asr-1', words: 10, segments: 2, rows_written: { asr_runs: 1, transcript_words: 10, transcript_segments: 2 } };
+            },
+            alignVod: async () => aligned,
+          },
+          (taskQueue) => env.client.workflow.execute('processVod', { taskQueue, workflowId: randomUUID(), args: [input] }),
+        ),
+    );
+    expect(commits).toEqual([{ run_id: 'asr-1', vod_id: 'v3', audio_key: input.audio_key, audio_sha256: input.audio_sha256, transcript_key: 'silver/transcripts/v3/t.json', runtime_ms: 42 }]);
+    expect(result).toMatchObject({ asr_run_id: 'asr-1', transcribed: true, words: 10, align_id: 'al', pairs: 5 });
+  });
+
+  it('skips the GPU job when this audio was already transcribed with these settings', async () => {
+    let gpuCalls = 0;
+    const result = await withGpuWorker(
+      async () => {
+        gpuCalls++;
+        throw new Error('must not run');
+      },
+      () =>
+        withWorker(
+          { lookupAsrRun: async () => ({ run_id: 'asr-1', exists: true }), alignVod: async () => aligned },
+          (taskQueue) => env.client.workflow.execute('processVod', { taskQueue, workflowId: randomUUID(), args: [input] }),
+        ),
+    );
+    expect(gpuCalls).toBe(0);
+    expect(result).toMatchObject({ transcribed: false, words: null, pairs: 5 });
   });
 });
 
@@ -114,7 +163,7 @@ describe('ingestBatch', () => {
         env.client.workflow.execute('ingestBatch', {
           taskQueue,
           workflowId: randomUUID(),
-          args: [{ vods: ['a', 'b', 'broken', 'c'].map((id) => ({ video: `/${id}.mp4`, chat: '/c.json', vod_id: id })), concurrency: 2 }],
+          args: [{ vods: ['a', 'b', 'broken', 'c'].map((id) => ({ video: `/${id}.mp4`, chat: '/c.json', vod_id: id })), concurrency: 2, process: false }],
         }),
     )) as IngestBatchResult;
     expect(result.succeeded.map((s) => s.vod_id).sort()).toEqual(['a', 'b', 'c']);

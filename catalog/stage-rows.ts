@@ -1,0 +1,27 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { sqlString } from './lake.ts';
+
+/**
+ * Writes rows to a local JSON-lines file and returns the DuckDB source SQL that reads them back,
+ * typed as the target columns, plus a cleanup. Rows go to the lake through `insertNew(…, source)`.
+ *
+ * @example
+ * const staged = await stageRows(dir, rows, table.columns);
+ * try { await insertNew(lake, table, staged.sql); } finally { await staged.cleanup(); }
+ */
+export async function stageRows(
+  dir: string,
+  rows: readonly Record<string, unknown>[],
+  columns: ReadonlyArray<readonly [string, string]>,
+): Promise<{ sql: string; cleanup: () => Promise<void> }> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `rows-${randomUUID()}.jsonl`);
+  await writeFile(path, rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : ''));
+  const typed = columns.map(([name, type]) => `${JSON.stringify(name)}: ${sqlString(type)}`).join(', ');
+  const sql = rows.length
+    ? `SELECT * FROM read_json(${sqlString(path)}, format = 'newline_delimited', columns = {${typed}})`
+    : `SELECT ${columns.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ')} WHERE false`;
+  return { sql, cleanup: () => rm(path, { force: true }) };
+}

@@ -1,0 +1,72 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { IngestActivities } from '../functions/activities.ts';
+import type { GpuActivities } from '../infra/gpu-activities.ts';
+import { GPU_TASK_QUEUE } from './names.ts';
+import { gpuJob, ioLong, ioShort, lakeCommit } from './profiles.ts';
+
+export interface TranscribeSettings {
+  backend?: 'auto' | 'faster-whisper' | 'pocketsphinx';
+  model?: string;
+  compute_type?: string;
+  chunk_s?: number;
+  overlap_s?: number;
+}
+
+export interface ProcessVodInput {
+  vod_id: string;
+  audio_key: string;
+  audio_sha256: string;
+  transcribe?: TranscribeSettings;
+}
+
+export interface ProcessVodResult {
+  vod_id: string;
+  asr_run_id: string;
+  transcribed: boolean;
+  words: number | null;
+  align_id: string;
+  pairs: number;
+  rejects: number;
+  segments: number;
+  median_lag_ms: number | null;
+}
+
+const quick = proxyActivities<IngestActivities>(ioShort);
+const commit = proxyActivities<IngestActivities>(lakeCommit);
+const lake = proxyActivities<IngestActivities>(ioLong);
+const gpu = proxyActivities<GpuActivities>({ ...gpuJob, taskQueue: GPU_TASK_QUEUE });
+
+/**
+ * After ingest: transcribe the VOD's audio on the GPU queue (skipped when this audio was already
+ * transcribed with these settings), commit the words, then align chat to speech.
+ */
+export async function processVod(input: ProcessVodInput): Promise<ProcessVodResult> {
+  const settings = input.transcribe ?? {};
+  const request = { vod_id: input.vod_id, audio_key: input.audio_key, audio_sha256: input.audio_sha256, ...settings };
+  const existing = await quick.lookupAsrRun(request);
+  let words: number | null = null;
+  if (!existing.exists) {
+    const transcript = await gpu.transcribeAudio(request);
+    const committed = await commit.commitTranscript({
+      run_id: existing.run_id,
+      vod_id: input.vod_id,
+      audio_key: input.audio_key,
+      audio_sha256: input.audio_sha256,
+      transcript_key: transcript.transcript_key,
+      runtime_ms: transcript.runtime_ms,
+    });
+    words = committed.words;
+  }
+  const aligned = await lake.alignVod({ vod_id: input.vod_id, asr_run_id: existing.run_id });
+  return {
+    vod_id: input.vod_id,
+    asr_run_id: existing.run_id,
+    transcribed: !existing.exists,
+    words,
+    align_id: aligned.align_id,
+    pairs: aligned.pairs,
+    rejects: aligned.rejects,
+    segments: aligned.segments,
+    median_lag_ms: aligned.median_lag_ms,
+  };
+}
