@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
+import { z } from 'zod';
 import { ChatFormatError, normalizeChat, NormalizeChatFormat, type NormalizeChatOutput } from '../../functions/chat/normalize-chat.ts';
 import { UserError } from '../errors.ts';
 
@@ -73,6 +74,7 @@ export function registerChatCommand(program: Command): void {
         );
       } catch (error) {
         if (error instanceof ChatFormatError) throw new UserError(error.message, 2);
+        if (error instanceof z.ZodError) throw new UserError(error.issues.map((i) => i.message).join('; '), 2);
         throw error;
       } finally {
         if (started) bar?.stop();

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -19,6 +19,9 @@ import { writeChatOutput, type TableFormat } from './write-chat-output.ts';
 export { ChatFormatError, type ChatFormatErrorKind } from './chat-format-error.ts';
 export { detectChatFormat, type DetectedChatFormat } from './detect-chat-format.ts';
 
+const TABLE_PATH = /\.(jsonl|ndjson|json|parquet)$/i;
+const OUTPUT_PATH = /^-$|\.(jsonl|ndjson|json|parquet)$/i;
+
 export const NormalizeChatFormat = z.enum(['auto', 'twitchdownloader', 'rechat', 'chat-downloader', 'irc', 'text']);
 export type NormalizeChatFormat = z.infer<typeof NormalizeChatFormat>;
 
@@ -31,9 +34,9 @@ export const NormalizeChatInput = z.object({
   /** VOD start (ISO-8601); required for wall-clock formats (IRC, text logs with dates). */
   vodStart: z.string().optional(),
   /** `.jsonl` or `.parquet` path, or '-' for JSONL on stdout. */
-  out: z.string().min(1),
+  out: z.string().regex(OUTPUT_PATH, 'out must be a .jsonl or .parquet path, or -'),
   /** Where the rejects go; default: beside `out` as `<name>.rejects.<jsonl|parquet>` (none for '-'). */
-  rejectsOut: z.string().min(1).optional(),
+  rejectsOut: z.string().regex(TABLE_PATH, 'rejectsOut must be a .jsonl or .parquet path').optional(),
   /** Bot logins added to the built-in list. */
   botNames: z.array(z.string()).optional(),
   /** Emote names (third-party emotes) added to the built-in list. */
@@ -103,6 +106,8 @@ export async function normalizeChat(rawInput: NormalizeChatInput, deps: Normaliz
   const outTarget = outputTarget(input.out);
   const rejectsPath = input.rejectsOut ?? (input.out === '-' ? null : defaultRejectsPath(input.out));
   const rejectsTarget = rejectsPath ? { path: rejectsPath, format: tableFormat(rejectsPath) } : null;
+  if (input.out !== '-') await mkdir(dirname(input.out), { recursive: true });
+  if (rejectsTarget) await mkdir(dirname(rejectsTarget.path), { recursive: true });
   const workDir = await mkdtemp(join(tmpdir(), 'dougpt-chat-'));
   const tempOut = input.out === '-' ? join(workDir, 'out.jsonl') : siblingTemp(input.out);
   const tempRejects = rejectsTarget ? siblingTemp(rejectsTarget.path) : null;

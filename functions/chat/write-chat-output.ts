@@ -41,8 +41,9 @@ export function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
+/** Staged lines are small (text is capped, raw kept to 4000 characters); a small object limit keeps DuckDB's per-thread read buffers small. */
 function readNdjson(path: string, columns: string): string {
-  return `read_json(${sqlString(path)}, format = 'newline_delimited', columns = ${columns}, maximum_object_size = 67108864)`;
+  return `read_json(${sqlString(path)}, format = 'newline_delimited', columns = ${columns}, maximum_object_size = 4194304)`;
 }
 
 function copyTarget(target: { path: string; format: TableFormat }): string {
@@ -58,7 +59,7 @@ function copyTarget(target: { path: string; format: TableFormat }): string {
  */
 export async function writeChatOutput(options: WriteChatOutputOptions): Promise<WriteChatOutputResult> {
   const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: options.memoryLimit ?? '1GB',
+    memory_limit: options.memoryLimit ?? '512MB',
     temp_directory: options.workDir,
     threads: String(Math.max(1, Math.min(availableParallelism(), 8))),
   });
