@@ -19,6 +19,13 @@ const CORPUS: [string, string][] = [
   ['plain-prose.txt', 'unknown-shape'],
 ];
 
+function utf32le(text: string): Buffer {
+  const points = Array.from(text, (ch) => ch.codePointAt(0)!);
+  const out = Buffer.alloc(points.length * 4);
+  points.forEach((cp, k) => out.writeUInt32LE(cp, k * 4));
+  return out;
+}
+
 async function failure(input: string, extra: Record<string, string> = {}): Promise<{ error: ChatFormatError; dir: string }> {
   const dir = tempDir();
   const error = await normalizeChat({ input, out: join(dir, 'out.jsonl'), rejectsOut: join(dir, 'rejects.jsonl'), ...extra }).then(
@@ -106,6 +113,8 @@ describe('a file with some bad records', () => {
       ['gz.json.gz', gzipSync(Buffer.from(text))],
       ['bom.json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])],
       ['utf16.json', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])],
+      ['utf16be.json', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()])],
+      ['utf32.json', Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), utf32le(text)])],
     ];
     for (const [name, bytes] of variants) {
       writeFileSync(join(dir, name), bytes);

@@ -129,6 +129,43 @@ describe('parseTextLine', () => {
   });
 });
 
+describe('other layouts end to end', () => {
+  it('a Chatterino log: time of day after a dated header', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'chatterino.log');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(path, '# Start logging at 2024-03-01 23:59:00 UTC\n[23:59:30] alice: late\n[00:00:10] bob: after midnight\n');
+    const result = await normalizeChat({ input: path, vodId: '3', vodStart: '2024-03-01T23:59:00Z', out: join(dir, 'o.jsonl') });
+    expect(result.offsetSource).toBe('text-wall-clock');
+    const { messages } = checkOutput(result);
+    expect(messages.map((m) => [m.author_login, m.offset_ms])).toEqual([['alice', 30_000], ['bob', 70_000]]);
+  });
+
+  it('chat-downloader 0.2 items: ids, authors, badges, emote locations, replies, message types', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'cd.json');
+    const { writeFileSync } = await import('node:fs');
+    const item = (id: string, t: number, extra: Record<string, unknown>) => ({
+      message_id: id, message: 'Kappa hi', message_type: 'text_message', time_in_seconds: t, timestamp: 1700000000000000 + t * 1e6,
+      author: { id: '42', name: 'viewer', display_name: 'Viewer', badges: [{ name: 'subscriber', version: 12 }] },
+      emotes: [{ id: '25', name: 'Kappa', locations: ['0-4'] }], ...extra,
+    });
+    writeFileSync(path, JSON.stringify([
+      item('a', 2.5, {}),
+      item('b', 1.25, { message_type: 'resubscription', in_reply_to: { message_id: 'a' } }),
+      item('c', 3, { message_type: 'raid', message: 'raid incoming' }),
+      item('a', 2.5, {}),
+    ]));
+    const result = await normalizeChat({ input: path, vodId: '5', out: join(dir, 'o.jsonl') });
+    expect(result.format).toBe('chat-downloader');
+    const { messages } = checkOutput(result);
+    expect(result.reasons).toEqual({ duplicate: 1 });
+    expect(messages.map((m) => [m.message_id, m.offset_ms, m.kind])).toEqual([['b', 1250, 'sub'], ['a', 2500, 'message'], ['c', 3000, 'raid']]);
+    expect(messages[0]).toMatchObject({ author_id: '42', author_login: 'viewer', author_display: 'Viewer', badges: ['subscriber/12'], reply_to: 'a' });
+    expect(messages[1]!.emotes).toEqual([{ id: '25', name: 'Kappa', start: 0, end: 4 }]);
+  });
+});
+
 describe('flags', () => {
   it('commands, bots, emote-only', () => {
     expect(isCommand('!uptime')).toBe(true);
