@@ -29,7 +29,7 @@ export const DEFAULT_EMOTE_NAMES: readonly string[] = [
   'Kappa123', '5Head', '3Head', 'WeirdChamp', 'monkaHmm', 'Pepega', 'HYPERS', 'PauseChamp', 'Okayge', 'Clueless',
   'BatChest', 'GIGACHAD', 'Chatting', 'modCheck', 'NODDERS', 'NOPERS', 'peepoClap', 'YEP', 'NOP', 'Susge', 'Madge',
   'ppL', 'LETSGO', 'POGCRAZY', 'xdd', 'OMEGADANCE', 'AlienDance', 'forsenE', 'HandsUp', 'SourPls', 'gachiGASM',
-  'haHAA', 'cmonBruh', 'ResidentSleeper', 'TriKool', 'WAYTOODANK', 'BOOBA', 'AYAYA', 'Prayge', 'Hmm', 'FeelsOkayMan',
+  'haHAA', 'cmonBruh', 'TriKool', 'WAYTOODANK', 'BOOBA', 'AYAYA', 'Prayge', 'Hmm', 'FeelsOkayMan',
 ];
 
 /** Index of emote names for one run: defaults + configured + (later) embedded names. */
