@@ -1,15 +1,23 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { ChatMessage, ChatReject } from '../../../functions/chat/chat-message.ts';
 import type { NormalizeChatOutput } from '../../../functions/chat/normalize-chat.ts';
 
 export const FORMATS_DIR = process.env.DOUGPT_FORMATS_DIR ?? '/work/shared/formats';
 export const FIXTURES_DIR = new URL('../../fixtures/chat/', import.meta.url).pathname;
 
+const created: string[] = [];
+// Registered for every test file that imports these helpers.
+afterAll(() => {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'dougpt-chat-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'dougpt-chat-test-'));
+  created.push(dir);
+  return dir;
 }
 
 export function readJsonl(path: string): unknown[] {
