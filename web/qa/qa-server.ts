@@ -1,0 +1,248 @@
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { openLake, type Lake } from '../../catalog/lake.ts';
+import { createObjectStore, type ObjectStore } from '../../catalog/object-store.ts';
+import type { StackConfig } from '../../infra/config.ts';
+import { CLIP_CONTENT_TYPE, createClipCache } from '../../functions/review/clip-cache.ts';
+import { clipWindow } from '../../functions/review/clip-window.ts';
+import { latestReviews, loadReviewSet, type ReviewSet } from '../../functions/review/load-review-set.ts';
+import { ClipId, PairsQuery, ReviewRequest, validationError } from '../../functions/review/review-api.ts';
+import type { ReviewItem } from '../../functions/review/review-item.ts';
+import { savePairReview } from '../../functions/review/save-pair-review.ts';
+
+const PAGE_DIR = dirname(fileURLToPath(import.meta.url));
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/qa.js': { file: 'qa.js', type: 'text/javascript; charset=utf-8' },
+  '/qa.css': { file: 'qa.css', type: 'text/css; charset=utf-8' },
+};
+const MAX_BODY_BYTES = 16 * 1024;
+
+export interface QaServerOptions {
+  vod_id: string;
+  align_id?: string;
+  sample?: number;
+  host?: string;
+  /** 0: any free port. */
+  port?: number;
+  reviewer: string;
+}
+
+export interface QaServer {
+  url: string;
+  vod_id: string;
+  align_id: string;
+  /** Pairs and rejected messages loaded for review. */
+  items: number;
+  close(): Promise<void>;
+}
+
+/** A failure with an HTTP status, answered as `{ error }` JSON. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: Record<string, unknown> = { error: message },
+  ) {
+    super(message);
+  }
+}
+
+/** One DuckDB connection serves every request; statements and transactions must not interleave. */
+function serialize(): <T>(work: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const next = tail.then(work, work);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send the review as application/json');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new HttpError(400, 'request body is not JSON');
+  }
+}
+
+function parseOr400<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const body = validationError(result.error);
+    throw new HttpError(400, body.error, body);
+  }
+  return result.data;
+}
+
+function matches(item: ReviewItem, query: PairsQuery): boolean {
+  if (query.reason !== undefined) return item.kind === 'reject' && (query.reason === 'any' || item.reject_reason === query.reason);
+  return item.kind === 'pair' && (query.tier === undefined || item.tier === query.tier) && (query.label === undefined || item.label === query.label);
+}
+
+/**
+ * The review page's request handler over a loaded review set. Clients are injected so a test or
+ * another server can mount it.
+ */
+export function createQaHandler(deps: {
+  set: ReviewSet;
+  lake: Lake;
+  store: ObjectStore;
+  reviewer: string;
+  /** Where the FLAC and clips of this VOD are cached. */
+  cacheDir: string;
+  workDir: string;
+}): (req: IncomingMessage, res: ServerResponse) => void {
+  const { set, lake, reviewer } = deps;
+  const inLake = serialize();
+  const clips = createClipCache({ store: deps.store, dir: deps.cacheDir });
+  const byId = new Map(set.items.map((item) => [item.item_id, item]));
+
+  const listPairs = async (url: URL) => {
+    const query = parseOr400(PairsQuery, Object.fromEntries(url.searchParams));
+    const reviews = await inLake(() => latestReviews(lake, set.vod_id));
+    const items = set.items.filter((item) => matches(item, query)).map((item) => ({ ...item, review: item.pair_id ? (reviews.get(item.pair_id) ?? null) : null }));
+    return { vod_id: set.vod_id, align_id: set.align_id, reviewer, totals: set.totals, query, count: items.length, items };
+  };
+
+  const sendClip = async (id: string, res: ServerResponse, signal: AbortSignal) => {
+    const item = byId.get(parseOr400(ClipId, id));
+    if (!item) throw new HttpError(404, `${id}: not an item of this review`);
+    if (!set.audio) throw new HttpError(404, `${set.vod_id}: no audio in silver.audio`);
+    const window = clipWindow({ start_ms: item.context_start_ms, end_ms: item.context_end_ms }, set.audio.duration_ms);
+    if (!window) throw new HttpError(404, `${id}: its context lies outside the audio`);
+    const path = await clips.clip(item.item_id, set.audio, window, signal);
+    const { size } = await stat(path);
+    res.writeHead(200, {
+      'content-type': CLIP_CONTENT_TYPE,
+      'content-length': size,
+      'cache-control': 'private, max-age=3600',
+      'x-clip-start-ms': String(window.start_ms),
+      'x-clip-end-ms': String(window.end_ms),
+    });
+    createReadStream(path).pipe(res);
+  };
+
+  const saveReview = async (req: IncomingMessage) => {
+    const body = parseOr400(ReviewRequest, await readJsonBody(req));
+    if (!set.pairIds.has(body.pair_id)) throw new HttpError(404, `${body.pair_id}: not a pair of alignment ${set.align_id}`);
+    const saved = await inLake(() =>
+      savePairReview({ vod_id: set.vod_id, pair_id: body.pair_id, verdict: body.verdict, note: body.note, reviewer }, { lake, workDir: deps.workDir }),
+    );
+    return saved;
+  };
+
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://qa.invalid');
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    const route = async () => {
+      const page = STATIC[url.pathname];
+      if (page) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} ${url.pathname}: use GET`);
+        const text = await readFile(join(PAGE_DIR, page.file));
+        res.writeHead(200, { 'content-type': page.type, 'content-length': text.length, 'cache-control': 'no-cache' });
+        res.end(req.method === 'HEAD' ? undefined : text);
+        return;
+      }
+      if (url.pathname === '/api/pairs') {
+        if (req.method !== 'GET') throw new HttpError(405, `${req.method} /api/pairs: use GET`);
+        sendJson(res, 200, await listPairs(url));
+        return;
+      }
+      if (url.pathname.startsWith('/api/clip/')) {
+        if (req.method !== 'GET') throw new HttpError(405, `${req.method} /api/clip: use GET`);
+        await sendClip(decodeURIComponent(url.pathname.slice('/api/clip/'.length)), res, abort.signal);
+        return;
+      }
+      if (url.pathname === '/api/reviews') {
+        if (req.method !== 'POST') throw new HttpError(405, `${req.method} /api/reviews: use POST`);
+        sendJson(res, 201, await saveReview(req));
+        return;
+      }
+      throw new HttpError(404, `${url.pathname}: no such page`);
+    };
+    route().catch((error: unknown) => {
+      if (res.headersSent) {
+        res.destroy(error instanceof Error ? error : undefined);
+        return;
+      }
+      if (error instanceof HttpError) sendJson(res, error.status, error.body);
+      else {
+        process.stderr.write(`qa: ${req.method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}\n`);
+        sendJson(res, 500, { error: error instanceof Error ? error.message.split('\n')[0] : 'internal error' });
+      }
+    });
+  };
+}
+
+/**
+ * Loads a VOD's review sample and serves the review page until `close()`.
+ *
+ * @example
+ * const qa = await startQaServer(loadConfig(), { vod_id: 'v123', reviewer: 'ana', port: 0 });
+ * console.log(qa.url); // http://127.0.0.1:43121/
+ * await qa.close();
+ */
+export async function startQaServer(config: StackConfig, options: QaServerOptions): Promise<QaServer> {
+  const lake = await openLake(config);
+  let server: Server | undefined;
+  try {
+    const set = await loadReviewSet({ vod_id: options.vod_id, align_id: options.align_id, sample: options.sample }, { lake });
+    const safeVod = options.vod_id.replace(/[^A-Za-z0-9._-]/g, '_');
+    const handler = createQaHandler({
+      set,
+      lake,
+      store: createObjectStore(config),
+      reviewer: options.reviewer,
+      cacheDir: join(config.paths.home, 'qa-cache', safeVod),
+      workDir: join(config.paths.work, 'qa', safeVod),
+    });
+    const host = options.host ?? '127.0.0.1';
+    const listening = createServer(handler);
+    server = listening;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(options.port ?? 0, host, () => {
+        listening.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = listening.address() as AddressInfo;
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    return {
+      url: `http://${shownHost}:${port}/`,
+      vod_id: set.vod_id,
+      align_id: set.align_id,
+      items: set.items.length,
+      close: async () => {
+        listening.closeAllConnections();
+        await new Promise<void>((resolve) => listening.close(() => resolve()));
+        lake.close();
+      },
+    };
+  } catch (error) {
+    server?.close();
+    lake.close();
+    throw error;
+  }
+}
