@@ -8,6 +8,7 @@ import { registerSampleCommand } from './sample.ts';
 import { registerTranscribeCommand } from './transcribe.ts';
 import { registerChatCommand } from './chat.ts';
 import { registerAlignCommand } from './align.ts';
+import { registerQaCommand } from './qa.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
 export function registerCommands(program: Command): void {
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerTranscribeCommand(program);
   registerChatCommand(program);
   registerAlignCommand(program);
+  registerQaCommand(program);
 }
