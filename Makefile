@@ -23,5 +23,9 @@ down:
 typecheck:
 	npx tsc --noEmit -p tsconfig.json
 
+# Benchmarks print their figures as ratios against a baseline measured in the same run.
 bench: setup
-	npx tsx tests/bench/run.ts
+	npx tsx tests/bench/chat-normalize.bench.ts
+	npx tsx tests/bench/align-accuracy.bench.ts
+	npx tsx tests/bench/align-speed.bench.ts
+	npx tsx tests/bench/transcribe-cpu.bench.ts

@@ -37,6 +37,8 @@ system_packages() {
   have java || pkgs+=(default-jre-headless)
   have mvn || pkgs+=(maven)
   have unzip || pkgs+=(unzip)
+  # Headless browser for the review page's end-to-end test (Debian's build; no browser download).
+  [[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
   ((${#pkgs[@]})) && apt_install "${pkgs[@]}"
   return 0
 }

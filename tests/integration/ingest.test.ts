@@ -83,9 +83,9 @@ describe('ingestBatch', () => {
     expect(c['silver.transcript_words']).toBeGreaterThan(20);
     expect(c['gold.pairs']).toBe(accepted);
     expect(c['silver.chat_offsets']).toBeGreaterThanOrEqual(2);
-    const [words] = await sqlRows(`select count(*) n, max(end_ms) last, bool_and(start_ms <= end_ms) ordered from silver.transcript_words where vod_id = '${idA}'`);
+    const [words] = await sqlRows(`select count(*) n, max(end_ms) last_end, bool_and(start_ms <= end_ms) ordered from silver.transcript_words where vod_id = '${idA}'`);
     expect(words?.ordered).toBe(true);
-    expect(Number(words?.last)).toBeLessThanOrEqual(Number(manifest?.duration_ms));
+    expect(Number(words?.last_end)).toBeLessThanOrEqual(Number(manifest?.duration_ms));
     expect(String(manifest?.video_key)).toBe(`bronze/vods/${idA}/${a.video_sha256}.mp4`);
   });
 
@@ -100,6 +100,24 @@ describe('ingestBatch', () => {
     }
     expect(await counts(ids)).toEqual(before.rows);
     expect(await objectsOf(ids)).toEqual(before.objects);
+  });
+
+  it('a stage reset as from the Web UI re-runs it without duplicating a row', async () => {
+    const ids = [idA, idB];
+    const before = await counts(ids);
+    // The Web UI's "Reset" button issues this same request.
+    await temporal(['workflow', 'reset', '--workflow-id', `process/${idA}`, '--type', 'FirstWorkflowTask', '--reason', 'integration test']);
+    const { client, connection } = await connectTemporal(config);
+    try {
+      const handle = client.workflow.getHandle(`process/${idA}`);
+      const result = (await handle.result()) as { transcribed: boolean; pairs: number };
+      expect(result.transcribed).toBe(false);
+      const runs = (await handle.describe()).runId;
+      expect(runs).toBeTruthy();
+    } finally {
+      await connection.close();
+    }
+    expect(await counts(ids)).toEqual(before);
   });
 
   it('any Iceberg reader sees the same rows: pyiceberg counts what dougpt sql counts', async () => {

@@ -40,8 +40,11 @@ describe('local stack', () => {
 
   it('the lake has its namespaces, tables and schema version', async () => {
     const rows = await sqlRows('select version from meta.schema_migrations order by version');
-    expect(rows.map((r) => Number(r.version))).toEqual([1]);
-    for (const table of ['bronze.vod_manifest', 'silver.audio', 'silver.chat_messages', 'silver.chat_rejects']) {
+    expect(rows.map((r) => Number(r.version))).toEqual([1, 2]);
+    for (const table of [
+      'bronze.vod_manifest', 'silver.audio', 'silver.chat_messages', 'silver.chat_rejects', 'silver.asr_runs',
+      'silver.transcript_words', 'silver.transcript_segments', 'silver.chat_offsets', 'gold.pairs', 'gold.pair_reviews',
+    ]) {
       const [row] = await sqlRows(`select count(*) n from ${table}`);
       expect(Number(row?.n), table).toBeGreaterThanOrEqual(0);
     }
