@@ -8,8 +8,12 @@ import type { ClipWindow } from './clip-window.ts';
 export const CLIP_CONTENT_TYPE = 'audio/ogg';
 
 export interface ClipCache {
-  /** Path of the clip of `window` of the audio, cut once and reused (cached by item id and window). */
-  clip(itemId: string, audio: { key: string; sha256: string }, window: ClipWindow, signal?: AbortSignal): Promise<string>;
+  /**
+   * Path of the clip of `window` of the audio, cut once and reused (cached by item id and window).
+   * Takes no cancellation signal: a download or cut is shared by every request that waits on it,
+   * so one closed tab must not fail the others (both are short).
+   */
+  clip(itemId: string, audio: { key: string; sha256: string }, window: ClipWindow): Promise<string>;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
@@ -45,16 +49,15 @@ export function createClipCache(deps: { store: ObjectStore; dir: string }): Clip
     return p;
   };
   return {
-    async clip(itemId, audio, window, signal) {
+    async clip(itemId, audio, window) {
       await mkdir(join(deps.dir, 'clips'), { recursive: true });
-      const flac = await once(join(deps.dir, `${audio.sha256}.flac`), (tmp) => deps.store.getToFile(audio.key, tmp, signal));
+      const flac = await once(join(deps.dir, `${audio.sha256}.flac`), (tmp) => deps.store.getToFile(audio.key, tmp));
       const out = join(deps.dir, 'clips', `${itemId}-${window.start_ms}-${window.end_ms}.ogg`);
       return once(out, async (tmp) => {
         await execa(
           'ffmpeg',
           ['-hide_banner', '-v', 'error', '-y', '-ss', seconds(window.start_ms), '-to', seconds(window.end_ms), '-i', flac,
             '-vn', '-ac', '1', '-c:a', 'libopus', '-b:a', '32k', '-f', 'ogg', tmp],
-          { cancelSignal: signal },
         );
       });
     },

@@ -124,13 +124,13 @@ export function createQaHandler(deps: {
     return { vod_id: set.vod_id, align_id: set.align_id, reviewer, totals: set.totals, query, count: items.length, items };
   };
 
-  const sendClip = async (id: string, res: ServerResponse, signal: AbortSignal) => {
+  const sendClip = async (id: string, res: ServerResponse) => {
     const item = byId.get(parseOr400(ClipId, id));
     if (!item) throw new HttpError(404, `${id}: not an item of this review`);
     if (!set.audio) throw new HttpError(404, `${set.vod_id}: no audio in silver.audio`);
     const window = clipWindow({ start_ms: item.context_start_ms, end_ms: item.context_end_ms }, set.audio.duration_ms);
     if (!window) throw new HttpError(404, `${id}: its context lies outside the audio`);
-    const path = await clips.clip(item.item_id, set.audio, window, signal);
+    const path = await clips.clip(item.item_id, set.audio, window);
     const { size } = await stat(path);
     res.writeHead(200, {
       'content-type': CLIP_CONTENT_TYPE,
@@ -153,8 +153,6 @@ export function createQaHandler(deps: {
 
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://qa.invalid');
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
     const route = async () => {
       const page = STATIC[url.pathname];
       if (page) {
@@ -171,7 +169,7 @@ export function createQaHandler(deps: {
       }
       if (url.pathname.startsWith('/api/clip/')) {
         if (req.method !== 'GET') throw new HttpError(405, `${req.method} /api/clip: use GET`);
-        await sendClip(decodeURIComponent(url.pathname.slice('/api/clip/'.length)), res, abort.signal);
+        await sendClip(decodeURIComponent(url.pathname.slice('/api/clip/'.length)), res);
         return;
       }
       if (url.pathname === '/api/reviews') {

@@ -130,7 +130,7 @@ function renderDetail() {
   accept.disabled = reject.disabled = !isPair;
   detail.replaceChildren(
     el('div', { class: 'message', id: 'message' }, item.text),
-    el('audio', { id: 'clip', controls: '', preload: 'none', src: `/api/clip/${encodeURIComponent(item.item_id)}` }),
+    el('audio', { id: 'clip', controls: '', preload: 'metadata', src: `/api/clip/${encodeURIComponent(item.item_id)}` }),
     el('div', { class: 'transcript', id: 'transcript' }, ...words),
     el('dl', {}, ...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
     el('div', { class: 'actions' }, note, accept, reject),
@@ -185,6 +185,8 @@ document.addEventListener('keydown', (event) => {
     return;
   }
   if (event.ctrlKey || event.metaKey || event.altKey) return;
+  // A focused player handles space itself; toggling here too would undo it.
+  if (event.key === ' ' && target instanceof HTMLMediaElement) return;
   const actions = {
     j: () => select(state.index + 1),
     k: () => select(state.index - 1),
