@@ -11,6 +11,7 @@ import { stageMedia, type StageMediaInput } from './ingest/stage-media.ts';
 import { alignVod, type AlignVodInput } from './align/align-vod.ts';
 import { lookupAsrRun, type AsrRequest } from './transcribe/asr-run.ts';
 import { commitTranscript, type CommitTranscriptInput } from './transcribe/commit-transcript.ts';
+import { stageCaptions, type StageCaptionsInput } from './transcribe/stage-captions.ts';
 
 /** Failure types the workflows and the Web UI show for inputs that no retry can fix. */
 export const BAD_INPUT = 'BadInput';
@@ -70,6 +71,7 @@ export function createActivities(deps: LakeDeps) {
     discardObjects: (input: DiscardObjectsInput) => asActivity(() => discardObjects(input, deps)),
     lookupAsrRun: (input: AsrRequest) => asActivity(() => lookupAsrRun(input, deps)),
     commitTranscript: (input: CommitTranscriptInput) => asActivity(() => commitTranscript(input, deps)),
+    stageCaptions: (input: StageCaptionsInput) => asActivity((ctx) => stageCaptions(input, deps, ctx)),
     alignVod: (input: AlignVodInput) => asActivity((ctx) => alignVod(input, deps, ctx)),
   };
 }

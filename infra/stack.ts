@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { delimiter, dirname } from 'node:path';
 import { migrate } from '../catalog/migrate.ts';
 import { openLake } from '../catalog/lake.ts';
+import { acquireLakeLock } from '../catalog/write-lake.ts';
 import { createObjectStore } from '../catalog/object-store.ts';
 import type { StackConfig } from './config.ts';
 import { catalogSpec, minioSpec, temporalSpec, workerSpec } from './services/specs.ts';
@@ -49,11 +50,16 @@ export async function up(config: StackConfig, options: UpOptions = {}): Promise<
   onEvent('minio', await startService(minioSpec(config), dirs));
   await createObjectStore(config).ensureBucket();
   onEvent('catalog', await startService(catalogSpec(config), dirs));
-  const lake = await openLake(config);
+  const release = await acquireLakeLock(config);
   try {
-    await migrate(lake);
+    const lake = await openLake(config);
+    try {
+      await migrate(lake);
+    } finally {
+      lake.close();
+    }
   } finally {
-    lake.close();
+    await release();
   }
   onEvent('lake', 'ready');
   onEvent('temporal', await startService(temporalSpec(config), dirs));

@@ -18,6 +18,8 @@ export interface IngestBatchEntry {
   chat: string;
   vod_id?: string;
   vod_start?: string;
+  /** Captions to use instead of speech recognition. */
+  captions?: string;
 }
 
 export interface IngestBatchInput {
@@ -84,7 +86,7 @@ export async function ingestBatch(input: IngestBatchInput): Promise<IngestBatchR
       running.add(vodId);
       const child = await executeChild(ingestVod, {
         workflowId: ingestVodWorkflowId(vodId),
-        args: [{ vod_id: vodId, video: entry.video, chat: entry.chat, vod_start: entry.vod_start ?? null, process: input.process, transcribe: input.transcribe }],
+        args: [{ vod_id: vodId, video: entry.video, chat: entry.chat, vod_start: entry.vod_start ?? null, process: input.process, transcribe: input.transcribe, captions: entry.captions ?? null }],
       });
       result.succeeded.push(child);
     } catch (error) {

@@ -12,6 +12,7 @@ export interface IngestVodInput {
   /** Transcribe and align after ingest (default true); settings for the transcription. */
   process?: boolean;
   transcribe?: TranscribeSettings;
+  captions?: string | null;
 }
 
 export interface IngestVodResult {
@@ -62,7 +63,7 @@ export async function ingestVod(input: IngestVodInput): Promise<IngestVodResult>
       ? null
       : await executeChild(processVod, {
           workflowId: processVodWorkflowId(input.vod_id),
-          args: [{ vod_id: input.vod_id, audio_key: staged.media.audio_key, audio_sha256: staged.media.audio_sha256, transcribe: input.transcribe }],
+          args: [{ vod_id: input.vod_id, audio_key: staged.media.audio_key, audio_sha256: staged.media.audio_sha256, transcribe: input.transcribe, captions: input.captions ?? null }],
         });
   return {
     vod_id: input.vod_id,

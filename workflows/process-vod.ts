@@ -17,6 +17,8 @@ export interface ProcessVodInput {
   audio_key: string;
   audio_sha256: string;
   transcribe?: TranscribeSettings;
+  /** A caption file that stands in for speech recognition (no GPU job). */
+  captions?: string | null;
 }
 
 export interface ProcessVodResult {
@@ -38,30 +40,33 @@ const gpu = proxyActivities<GpuActivities>({ ...gpuJob, taskQueue: GPU_TASK_QUEU
 
 /**
  * After ingest: transcribe the VOD's audio on the GPU queue (skipped when this audio was already
- * transcribed with these settings), commit the words, then align chat to speech.
+ * transcribed with these settings) or import the given captions instead, commit the words, then
+ * align chat to speech.
  */
 export async function processVod(input: ProcessVodInput): Promise<ProcessVodResult> {
   const settings = input.transcribe ?? {};
   const request = { vod_id: input.vod_id, audio_key: input.audio_key, audio_sha256: input.audio_sha256, ...settings };
-  const existing = await quick.lookupAsrRun(request);
+  const commitRun = (run_id: string, transcript_key: string, runtime_ms: number) =>
+    commit.commitTranscript({ run_id, vod_id: input.vod_id, audio_key: input.audio_key, audio_sha256: input.audio_sha256, transcript_key, runtime_ms });
+  let runId: string;
   let words: number | null = null;
-  if (!existing.exists) {
-    const transcript = await gpu.transcribeAudio(request);
-    const committed = await commit.commitTranscript({
-      run_id: existing.run_id,
-      vod_id: input.vod_id,
-      audio_key: input.audio_key,
-      audio_sha256: input.audio_sha256,
-      transcript_key: transcript.transcript_key,
-      runtime_ms: transcript.runtime_ms,
-    });
-    words = committed.words;
+  if (input.captions) {
+    const staged = await lake.stageCaptions({ vod_id: input.vod_id, captions: input.captions });
+    runId = staged.run_id;
+    if (staged.transcript_key !== null) words = (await commitRun(runId, staged.transcript_key, 0)).words;
+  } else {
+    const existing = await quick.lookupAsrRun(request);
+    runId = existing.run_id;
+    if (!existing.exists) {
+      const transcript = await gpu.transcribeAudio(request);
+      words = (await commitRun(runId, transcript.transcript_key, transcript.runtime_ms)).words;
+    }
   }
-  const aligned = await lake.alignVod({ vod_id: input.vod_id, asr_run_id: existing.run_id });
+  const aligned = await lake.alignVod({ vod_id: input.vod_id, asr_run_id: runId });
   return {
     vod_id: input.vod_id,
-    asr_run_id: existing.run_id,
-    transcribed: !existing.exists,
+    asr_run_id: runId,
+    transcribed: words !== null,
     words,
     align_id: aligned.align_id,
     pairs: aligned.pairs,

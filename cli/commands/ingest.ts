@@ -10,6 +10,7 @@ interface IngestOptions {
   chat: string;
   vodId?: string;
   vodStart?: string;
+  captions?: string;
   wait?: boolean;
   json?: boolean;
 }
@@ -26,6 +27,7 @@ export function registerIngestCommand(program: Command): void {
     .requiredOption('--chat <path|url>', 'the chat log (TwitchDownloader JSON, IRC, …)')
     .option('--vod-id <id>', 'id for the VOD (default: from the file name or Twitch id)')
     .option('--vod-start <iso>', 'when the VOD started (for wall-clock chat formats)')
+    .option('--captions <path|url>', 'use these captions (WebVTT, SRT, json3, Whisper JSON) instead of speech recognition')
     .option('--wait', 'wait for the workflow and print its result')
     .option('--json', 'print JSON')
     .action(async (options: IngestOptions) => {
@@ -36,6 +38,7 @@ export function registerIngestCommand(program: Command): void {
             chat: absolute(options.chat),
             ...(options.vodId ? { vod_id: options.vodId } : {}),
             ...(options.vodStart ? { vod_start: options.vodStart } : {}),
+            ...(options.captions ? { captions: absolute(options.captions) } : {}),
           },
         ],
       };

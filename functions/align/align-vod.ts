@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { insertNew } from '../../catalog/insert-new.ts';
 import { LAKE, sqlString } from '../../catalog/lake.ts';
-import { withConflictRetry } from '../../catalog/migrate.ts';
+import { writeLake } from '../../catalog/write-lake.ts';
 import { stageRows } from '../../catalog/stage-rows.ts';
 import { asrRuns, chatMessages, chatOffsets, pairs, qualifiedName, transcriptWords, vodManifest } from '../../catalog/tables.ts';
 import { ChatMessage } from '../chat/chat-message.ts';
@@ -94,12 +94,10 @@ export async function alignVod(raw: AlignVodInput, deps: LakeDeps, ctx: RunConte
     const stagedOffsets = await stageRows(dir, offsetRows, chatOffsets.columns);
     const stagedPairs = await stageRows(dir, pairRows, pairs.columns);
     try {
-      const rows_written = await withConflictRetry(() =>
-        lake.transaction(async () => ({
-          pairs: await insertNew(lake, pairs, stagedPairs.sql),
-          chat_offsets: await insertNew(lake, chatOffsets, stagedOffsets.sql),
-        })),
-      );
+      const rows_written = await writeLake(deps, async (writer) => ({
+        pairs: await insertNew(writer, pairs, stagedPairs.sql),
+        chat_offsets: await insertNew(writer, chatOffsets, stagedOffsets.sql),
+      }));
       return {
         vod_id: input.vod_id,
         align_id,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sqlString } from '../../catalog/lake.ts';
 import { insertNew } from '../../catalog/insert-new.ts';
-import { withConflictRetry } from '../../catalog/migrate.ts';
+import { writeLake } from '../../catalog/write-lake.ts';
 import { audio, chatMessages, chatRejects, vodManifest } from '../../catalog/tables.ts';
 import type { LakeDeps } from '../deps.ts';
 import { StagedChat } from './stage-chat.ts';
@@ -32,36 +32,29 @@ const str = (value: string | null): string => (value === null ? 'NULL' : sqlStri
 export async function commitVod(raw: CommitVodInput, deps: LakeDeps): Promise<CommitVodOutput> {
   const { media, chat } = CommitVodInput.parse(raw);
   const streamedAt = media.created_at;
-  const lake = await deps.openLake();
-  try {
-    return await withConflictRetry(() =>
-      lake.transaction(async () => {
-        const written = {
-          chat_messages: await insertNew(
-            lake,
-            chatMessages,
-            `SELECT *, ${sqlString(chat.chat_sha256)} AS chat_sha256 FROM read_parquet(${sqlString(deps.store.uri(chat.messages_key))})`,
-          ),
-          chat_rejects: await insertNew(
-            lake,
-            chatRejects,
-            `SELECT *, ${sqlString(chat.chat_sha256)} AS chat_sha256 FROM read_parquet(${sqlString(deps.store.uri(chat.rejects_key))})`,
-          ),
-          audio: await insertNew(
-            lake,
-            audio,
-            `SELECT ${str(media.vod_id)} vod_id, ${str(media.audio_key)} "key", ${str(media.audio_sha256)} sha256, ` +
-              `${media.audio_bytes}::BIGINT bytes, ${media.audio_sample_rate}::INTEGER sample_rate, ${media.audio_channels}::INTEGER channels, ` +
-              `${media.audio_duration_ms}::BIGINT duration_ms, 'flac' codec, ${str(media.video_sha256)} source_video_sha256, now() created_at`,
-          ),
-          vod_manifest: await insertNew(lake, vodManifest, manifestRowSql(media, chat, streamedAt)),
-        };
-        return { vod_id: media.vod_id, rows_written: written };
-      }),
-    );
-  } finally {
-    lake.close();
-  }
+  return writeLake(deps, async (lake) => {
+    const written = {
+      chat_messages: await insertNew(
+        lake,
+        chatMessages,
+        `SELECT *, ${sqlString(chat.chat_sha256)} AS chat_sha256 FROM read_parquet(${sqlString(deps.store.uri(chat.messages_key))})`,
+      ),
+      chat_rejects: await insertNew(
+        lake,
+        chatRejects,
+        `SELECT *, ${sqlString(chat.chat_sha256)} AS chat_sha256 FROM read_parquet(${sqlString(deps.store.uri(chat.rejects_key))})`,
+      ),
+      audio: await insertNew(
+        lake,
+        audio,
+        `SELECT ${str(media.vod_id)} vod_id, ${str(media.audio_key)} "key", ${str(media.audio_sha256)} sha256, ` +
+          `${media.audio_bytes}::BIGINT bytes, ${media.audio_sample_rate}::INTEGER sample_rate, ${media.audio_channels}::INTEGER channels, ` +
+          `${media.audio_duration_ms}::BIGINT duration_ms, 'flac' codec, ${str(media.video_sha256)} source_video_sha256, now() created_at`,
+      ),
+      vod_manifest: await insertNew(lake, vodManifest, manifestRowSql(media, chat, streamedAt)),
+    };
+    return { vod_id: media.vod_id, rows_written: written };
+  });
 }
 
 function manifestRowSql(media: StagedMedia, chat: StagedChat, streamedAt: string | null): string {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { insertNew } from '../../catalog/insert-new.ts';
 import { sqlString } from '../../catalog/lake.ts';
-import { withConflictRetry } from '../../catalog/migrate.ts';
+import { writeLake } from '../../catalog/write-lake.ts';
 import { stageRows } from '../../catalog/stage-rows.ts';
 import { asrRuns, transcriptSegments, transcriptWords } from '../../catalog/tables.ts';
 import type { LakeDeps } from '../deps.ts';
@@ -58,23 +58,18 @@ export async function commitTranscript(raw: CommitTranscriptInput, deps: LakeDep
   };
   const stagedWords = await stageRows(dir, words, transcriptWords.columns);
   const stagedSegments = await stageRows(dir, segments, transcriptSegments.columns);
-  const lake = await deps.openLake();
   try {
-    const rows_written = await withConflictRetry(() =>
-      lake.transaction(async () => ({
-        transcript_words: await insertNew(lake, transcriptWords, stagedWords.sql),
-        transcript_segments: await insertNew(lake, transcriptSegments, stagedSegments.sql),
-        // The run row last: its presence means the words and segments are all there.
-        asr_runs: await insertNew(
-          lake,
-          asrRuns,
-          `SELECT ${Object.entries(run).map(([k, v]) => `${typeof v === 'number' ? v : v === null ? 'NULL' : sqlString(String(v))} AS "${k}"`).join(', ')}, now() AS created_at`,
-        ),
-      })),
-    );
+    const runRow = Object.entries(run)
+      .map(([k, v]) => `${typeof v === 'number' ? v : v === null ? 'NULL' : sqlString(String(v))} AS "${k}"`)
+      .join(', ');
+    const rows_written = await writeLake(deps, async (lake) => ({
+      transcript_words: await insertNew(lake, transcriptWords, stagedWords.sql),
+      transcript_segments: await insertNew(lake, transcriptSegments, stagedSegments.sql),
+      // The run row last: its presence means the words and segments are all there.
+      asr_runs: await insertNew(lake, asrRuns, `SELECT ${runRow}, now() AS created_at`),
+    }));
     return { run_id: input.run_id, words: words.length, segments: segments.length, rows_written };
   } finally {
-    lake.close();
     await stagedWords.cleanup();
     await stagedSegments.cleanup();
     await rm(dir, { recursive: true, force: true });

@@ -122,6 +122,32 @@ describe('processVod', () => {
     expect(result).toMatchObject({ asr_run_id: 'asr-1', transcribed: true, words: 10, align_id: 'al', pairs: 5 });
   });
 
+  it('imports captions instead of running the GPU job when captions are given', async () => {
+    let gpuCalls = 0;
+    const commits: { transcript_key: string; run_id: string }[] = [];
+    const result = await withGpuWorker(
+      async () => {
+        gpuCalls++;
+        throw new Error('must not run');
+      },
+      () =>
+        withWorker(
+          {
+            stageCaptions: async () => ({ run_id: 'asr-captions-1', exists: false, transcript_key: 'silver/transcripts/v3/c.json' }),
+            commitTranscript: async (args) => {
+              commits.push(args);
+              return { run_id: args.run_id, words: 4, segments: 1, rows_written: { asr_runs: 1, transcript_words: 4, transcript_segments: 1 } };
+            },
+            alignVod: async () => aligned,
+          },
+          (taskQueue) => env.client.workflow.execute('processVod', { taskQueue, workflowId: randomUUID(), args: [{ ...input, captions: '/c.vtt' }] }),
+        ),
+    );
+    expect(gpuCalls).toBe(0);
+    expect(commits.map((c) => [c.run_id, c.transcript_key])).toEqual([['asr-captions-1', 'silver/transcripts/v3/c.json']]);
+    expect(result).toMatchObject({ asr_run_id: 'asr-captions-1', transcribed: true, words: 4 });
+  });
+
   it('skips the GPU job when this audio was already transcribed with these settings', async () => {
     let gpuCalls = 0;
     const result = await withGpuWorker(
