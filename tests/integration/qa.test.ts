@@ -5,10 +5,11 @@ import { execa } from 'execa';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identifyVod } from '../../functions/ingest/identify-vod.ts';
+import { allocateStrata } from '../../functions/review/sample-pairs.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
 import { runIngestBatch } from '../../cli/run-ingest-batch.ts';
 import { startQaServer, type QaServer } from '../../web/qa/qa-server.ts';
-import { config, env, sqlRows } from './stack.ts';
+import { config, dougpt, env, sqlRows } from './stack.ts';
 import { sample, scratchDir } from './samples.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -75,7 +76,20 @@ describe.skipIf(!existsSync(CHROMIUM))('dougpt qa review page', () => {
 
     // The page shows the latest verdict after a reload: it comes from the lake.
     const api = (await (await fetch(`${qa.url}api/pairs`)).json()) as PairsResponse;
-    expect(api.items.find((i) => i.item_id === firstId)?.review?.verdict).toBe('accept');
+    expect(api.items.find((i) => i.item_id === firstId)?.review).toMatchObject({ verdict: 'accept', reviewer, reviewed_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
+
+    // A change of mind adds a row; the latest wins.
+    await page.keyboard.press('k');
+    await page.keyboard.press('n');
+    await page.keyboard.type('context is the wrong line');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('r');
+    await page.locator('#list li').first().locator('.verdict-reject').waitFor();
+    const history = await sqlRows(`select verdict, note from gold.pair_reviews where reviewer = '${reviewer}' and pair_id = '${firstId}' order by reviewed_at`);
+    expect(history).toEqual([{ verdict: 'accept', note: null }, { verdict: 'reject', note: 'context is the wrong line' }]);
+    await page.reload();
+    await page.locator('#list li').first().locator('.verdict-reject').waitFor();
+    expect(await page.locator('#list li .verdict-accept, #list li .verdict-reject').count()).toBe(1);
   });
 
   it('navigates with j/k and filters by tier with 0/1/2', async () => {
@@ -126,6 +140,21 @@ describe.skipIf(!existsSync(CHROMIUM))('dougpt qa review page', () => {
     expect(existsSync(join(config.paths.home, 'qa-cache', vodId))).toBe(true);
   });
 
+  it('samples the newest alignment stratified by tier', async () => {
+    const tiers = await sqlRows(
+      `select tier::varchar tier, count(*) n from gold.pairs where vod_id = '${vodId}' and align_id = '${qa.align_id}' and reject_reason is null group by tier`,
+    );
+    const quota = allocateStrata(new Map(tiers.map((r) => [String(r.tier), Number(r.n)])), 50);
+    const api = (await (await fetch(`${qa.url}api/pairs`)).json()) as PairsResponse;
+    const got = new Map<string, number>();
+    for (const item of api.items) got.set(String(item.tier), (got.get(String(item.tier)) ?? 0) + 1);
+    expect(Object.fromEntries(got)).toEqual(Object.fromEntries([...quota].filter(([, n]) => n > 0)));
+    const [newest] = await sqlRows(
+      `select p.align_id from gold.pairs p join silver.asr_runs r on r.run_id = p.asr_run_id where p.vod_id = '${vodId}' order by r.created_at desc limit 1`,
+    );
+    expect(qa.align_id).toBe(newest?.align_id);
+  });
+
   it('browses rejected messages with their reason, and refuses bad requests with JSON 400', async () => {
     const rejects = (await (await fetch(`${qa.url}api/pairs?reason=any`)).json()) as PairsResponse & { items: { reject_reason: string }[] };
     const [counted] = await sqlRows(`select count(*) n from gold.pairs where vod_id = '${vodId}' and align_id = '${qa.align_id}' and reject_reason is not null`);
@@ -146,6 +175,16 @@ describe.skipIf(!existsSync(CHROMIUM))('dougpt qa review page', () => {
     const path = join(REPO_ROOT, 'docs', 'qa-screenshot.png');
     await page.screenshot({ path });
     expect(existsSync(path)).toBe(true);
+  });
+
+  it('`dougpt qa` names an unknown VOD or alignment in one line, exit 2', async () => {
+    const noVod = await dougpt(['qa', 'no-such-vod', '--no-open', '--json'], { reject: false });
+    expect(noVod.exitCode).toBe(2);
+    expect(noVod.stderr.trim().split('\n')).toHaveLength(1);
+    expect(noVod.stderr).toContain('no-such-vod');
+    const noAlign = await dougpt(['qa', vodId, '--align-id', 'align-nope', '--no-open', '--json'], { reject: false });
+    expect(noAlign.exitCode).toBe(2);
+    expect(noAlign.stderr).toContain('align-nope');
   });
 
   it('`dougpt qa --json` prints the URL and serves until interrupted', async () => {
