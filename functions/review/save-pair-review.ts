@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { insertNew } from '../../catalog/insert-new.ts';
 import type { Lake } from '../../catalog/lake.ts';
-import { withConflictRetry } from '../../catalog/migrate.ts';
 import { stageRows } from '../../catalog/stage-rows.ts';
 import { pairReviews } from '../../catalog/tables.ts';
+import { writeLake } from '../../catalog/write-lake.ts';
+import type { StackConfig } from '../../infra/config.ts';
 import { Verdict } from './review-api.ts';
 import { reviewId } from './review-id.ts';
 
@@ -36,9 +37,12 @@ export type SavePairReviewOutput = z.infer<typeof SavePairReviewOutput>;
  * the latest per pair wins, and the history stays for audits.
  *
  * @example
- * await savePairReview({ vod_id: 'v1', pair_id, verdict: 'accept', reviewer: 'ana' }, { lake, workDir });
+ * await savePairReview({ vod_id: 'v1', pair_id, verdict: 'accept', reviewer: 'ana' }, { config, openLake: () => openLake(config), workDir });
  */
-export async function savePairReview(raw: SavePairReviewInput, deps: { lake: Lake; workDir: string }): Promise<SavePairReviewOutput> {
+export async function savePairReview(
+  raw: SavePairReviewInput,
+  deps: { config: StackConfig; openLake: () => Promise<Lake>; workDir: string },
+): Promise<SavePairReviewOutput> {
   const input = SavePairReviewInput.parse(raw);
   const reviewed_at = input.reviewed_at ?? new Date().toISOString();
   const row = {
@@ -52,7 +56,8 @@ export async function savePairReview(raw: SavePairReviewInput, deps: { lake: Lak
   };
   const staged = await stageRows(deps.workDir, [row], pairReviews.columns);
   try {
-    const rows_written = await withConflictRetry(() => insertNew(deps.lake, pairReviews, staged.sql));
+    // Through the lake's write lock, like every lake write (catalog/write-lake.ts).
+    const rows_written = await writeLake(deps, (lake) => insertNew(lake, pairReviews, staged.sql));
     return { ...row, rows_written };
   } finally {
     await staged.cleanup();

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { CLIP_CONTENT_TYPE, createClipCache } from '../../functions/review/clip-
 import { clipWindow } from '../../functions/review/clip-window.ts';
 import { latestReviews, loadReviewSet, type ReviewSet } from '../../functions/review/load-review-set.ts';
 import { ClipId, PairsQuery, ReviewRequest, validationError } from '../../functions/review/review-api.ts';
-import type { ReviewItem } from '../../functions/review/review-item.ts';
+import type { LatestReview, ReviewItem } from '../../functions/review/review-item.ts';
 import { savePairReview } from '../../functions/review/save-pair-review.ts';
 
 const PAGE_DIR = dirname(fileURLToPath(import.meta.url));
@@ -22,6 +22,8 @@ const STATIC: Record<string, { file: string; type: string }> = {
   '/qa.css': { file: 'qa.css', type: 'text/css; charset=utf-8' },
 };
 const MAX_BODY_BYTES = 16 * 1024;
+/** How long verdicts read from the lake are reused before reading them again. */
+export const REVIEWS_TTL_MS = 10_000;
 
 export interface QaServerOptions {
   vod_id: string;
@@ -51,16 +53,6 @@ class HttpError extends Error {
   ) {
     super(message);
   }
-}
-
-/** One DuckDB connection serves every request; statements and transactions must not interleave. */
-function serialize(): <T>(work: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return (work) => {
-    const next = tail.then(work, work);
-    tail = next.catch(() => undefined);
-    return next;
-  };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -105,21 +97,43 @@ function matches(item: ReviewItem, query: PairsQuery): boolean {
  */
 export function createQaHandler(deps: {
   set: ReviewSet;
-  lake: Lake;
+  config: StackConfig;
+  /**
+   * A fresh session per use: one held open would keep reading the snapshots it first saw, and
+   * writes must open theirs inside the lake's write lock.
+   */
+  openLake: (options?: { readOnly?: boolean }) => Promise<Lake>;
   store: ObjectStore;
   reviewer: string;
   /** Where the FLAC and clips of this VOD are cached. */
   cacheDir: string;
   workDir: string;
 }): (req: IncomingMessage, res: ServerResponse) => void {
-  const { set, lake, reviewer } = deps;
-  const inLake = serialize();
+  const { set, reviewer } = deps;
   const clips = createClipCache({ store: deps.store, dir: deps.cacheDir });
   const byId = new Map(set.items.map((item) => [item.item_id, item]));
 
+  // Opening a lake session takes most of a second: other reviewers' verdicts are read at most every
+  // REVIEWS_TTL_MS, and this server's own are laid over them as soon as they are saved.
+  let fromLake: { at: number; reviews: Promise<Map<string, LatestReview>> } | null = null;
+  const savedHere = new Map<string, LatestReview>();
+  const currentReviews = async (): Promise<Map<string, LatestReview>> => {
+    if (!fromLake || Date.now() - fromLake.at > REVIEWS_TTL_MS) {
+      const reading = deps.openLake({ readOnly: true }).then((lake) => latestReviews(lake, set.vod_id).finally(() => lake.close()));
+      fromLake = { at: Date.now(), reviews: reading };
+      reading.catch(() => (fromLake = null));
+    }
+    const merged = new Map(await fromLake.reviews);
+    for (const [pairId, review] of savedHere) {
+      const other = merged.get(pairId);
+      if (!other || other.reviewed_at <= review.reviewed_at) merged.set(pairId, review);
+    }
+    return merged;
+  };
+
   const listPairs = async (url: URL) => {
     const query = parseOr400(PairsQuery, Object.fromEntries(url.searchParams));
-    const reviews = await inLake(() => latestReviews(lake, set.vod_id));
+    const reviews = await currentReviews();
     const items = set.items.filter((item) => matches(item, query)).map((item) => ({ ...item, review: item.pair_id ? (reviews.get(item.pair_id) ?? null) : null }));
     return { vod_id: set.vod_id, align_id: set.align_id, reviewer, totals: set.totals, query, count: items.length, items };
   };
@@ -145,9 +159,13 @@ export function createQaHandler(deps: {
   const saveReview = async (req: IncomingMessage) => {
     const body = parseOr400(ReviewRequest, await readJsonBody(req));
     if (!set.pairIds.has(body.pair_id)) throw new HttpError(404, `${body.pair_id}: not a pair of alignment ${set.align_id}`);
-    const saved = await inLake(() =>
-      savePairReview({ vod_id: set.vod_id, pair_id: body.pair_id, verdict: body.verdict, note: body.note, reviewer }, { lake, workDir: deps.workDir }),
+    const saved = await savePairReview(
+      { vod_id: set.vod_id, pair_id: body.pair_id, verdict: body.verdict, note: body.note, reviewer },
+      { config: deps.config, openLake: () => deps.openLake(), workDir: deps.workDir },
     );
+    const { review_id, verdict, note, reviewed_at } = saved;
+    const previous = savedHere.get(saved.pair_id);
+    if (!previous || previous.reviewed_at <= reviewed_at) savedHere.set(saved.pair_id, { review_id, verdict, note, reviewer, reviewed_at });
     return saved;
   };
 
@@ -202,45 +220,40 @@ export function createQaHandler(deps: {
  * await qa.close();
  */
 export async function startQaServer(config: StackConfig, options: QaServerOptions): Promise<QaServer> {
-  const lake = await openLake(config);
-  let server: Server | undefined;
-  try {
-    const set = await loadReviewSet({ vod_id: options.vod_id, align_id: options.align_id, sample: options.sample }, { lake });
-    const safeVod = options.vod_id.replace(/[^A-Za-z0-9._-]/g, '_');
-    const handler = createQaHandler({
-      set,
-      lake,
-      store: createObjectStore(config),
-      reviewer: options.reviewer,
-      cacheDir: join(config.paths.home, 'qa-cache', safeVod),
-      workDir: join(config.paths.work, 'qa', safeVod),
+  const open = (o: { readOnly?: boolean } = {}) => openLake(config, o);
+  const reader = await open({ readOnly: true });
+  const set = await loadReviewSet({ vod_id: options.vod_id, align_id: options.align_id, sample: options.sample }, { lake: reader }).finally(() =>
+    reader.close(),
+  );
+  const safeVod = options.vod_id.replace(/[^A-Za-z0-9._-]/g, '_');
+  const handler = createQaHandler({
+    set,
+    config,
+    openLake: open,
+    store: createObjectStore(config),
+    reviewer: options.reviewer,
+    cacheDir: join(config.paths.home, 'qa-cache', safeVod),
+    workDir: join(config.paths.work, 'qa', safeVod),
+  });
+  const host = options.host ?? '127.0.0.1';
+  const server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
     });
-    const host = options.host ?? '127.0.0.1';
-    const listening = createServer(handler);
-    server = listening;
-    await new Promise<void>((resolve, reject) => {
-      listening.once('error', reject);
-      listening.listen(options.port ?? 0, host, () => {
-        listening.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = listening.address() as AddressInfo;
-    const shownHost = host.includes(':') ? `[${host}]` : host;
-    return {
-      url: `http://${shownHost}:${port}/`,
-      vod_id: set.vod_id,
-      align_id: set.align_id,
-      items: set.items.length,
-      close: async () => {
-        listening.closeAllConnections();
-        await new Promise<void>((resolve) => listening.close(() => resolve()));
-        lake.close();
-      },
-    };
-  } catch (error) {
-    server?.close();
-    lake.close();
-    throw error;
-  }
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}/`,
+    vod_id: set.vod_id,
+    align_id: set.align_id,
+    items: set.items.length,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

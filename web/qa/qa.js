@@ -1,6 +1,6 @@
 // Review page for aligned (context → chat message) pairs. Talks to the JSON API of web/qa/qa-server.ts.
 const $ = (id) => document.getElementById(id);
-const state = { items: [], index: 0, data: null, busy: false };
+const state = { items: [], index: 0, data: null };
 const filters = { tier: $('f-tier'), label: $('f-label'), reason: $('f-reason') };
 
 function el(tag, props = {}, ...children) {
@@ -23,7 +23,11 @@ const clock = (ms) => {
 };
 const secs = (ms) => (ms === null || ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
 const tierBadge = (item) => el('span', { class: `tier tier-${item.kind === 'reject' ? 'x' : item.tier}`, title: item.kind === 'reject' ? item.reject_reason : `tier ${item.tier}` }, item.kind === 'reject' ? '×' : String(item.tier));
-const verdictMark = (review) => (review ? el('span', { class: `verdict-${review.verdict}`, title: review.verdict }, review.verdict === 'accept' ? '✓' : '✗') : el('span'));
+function verdictMark(item) {
+  if (item.pending) return el('span', { class: 'verdict-pending', title: `saving ${item.pending}` }, '…');
+  const { review } = item;
+  return review ? el('span', { class: `verdict-${review.verdict}`, title: review.verdict }, review.verdict === 'accept' ? '✓' : '✗') : el('span');
+}
 
 function setStatus(text, isError = false) {
   const node = $('status');
@@ -85,7 +89,7 @@ function updateProgress() {
 
 function listRow(item, i) {
   return el('li', { dataset: { id: item.item_id }, class: i === state.index ? 'current' : '', onclick: () => select(i) },
-    tierBadge(item), el('span', { class: 'text', title: item.text }, item.text), verdictMark(item.review));
+    tierBadge(item), el('span', { class: 'text', title: item.text }, item.text), verdictMark(item));
 }
 
 function renderList() {
@@ -137,31 +141,43 @@ function renderDetail() {
   );
 }
 
+// Saving takes a lake commit (most of a second), so the page moves on at once and marks the row
+// when the server confirms; only the newest verdict given for a pair is shown.
+const issued = new Map();
+
+function refreshRow(itemId) {
+  const i = state.items.findIndex((it) => it.item_id === itemId);
+  if (i < 0) return;
+  $('list').children[i]?.replaceWith(listRow(state.items[i], i));
+  if (i === state.index) renderDetail();
+  updateProgress();
+}
+
 async function review(verdict) {
   const item = state.items[state.index];
-  if (!item || item.kind !== 'pair' || state.busy) return;
-  state.busy = true;
+  if (!item || item.kind !== 'pair') return;
   const note = $('note')?.value.trim() || null;
+  const seq = (issued.get(item.item_id) ?? 0) + 1;
+  issued.set(item.item_id, seq);
+  item.pending = verdict;
+  refreshRow(item.item_id);
+  if (state.index < state.items.length - 1) select(state.index + 1);
   try {
     const saved = await api('/api/reviews', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ pair_id: item.pair_id, verdict, note }),
     });
-    item.review = { review_id: saved.review_id, verdict: saved.verdict, note: saved.note, reviewer: saved.reviewer, reviewed_at: saved.reviewed_at };
-    const row = $('list').children[state.index];
-    row?.replaceWith(listRow(item, state.index));
-    setStatus(`${verdict}ed ${item.pair_id}`);
-    if (state.index < state.items.length - 1) select(state.index + 1);
-    else {
-      renderDetail();
-      updateProgress();
-    }
+    if (issued.get(item.item_id) !== seq) return;
+    const review = { review_id: saved.review_id, verdict: saved.verdict, note: saved.note, reviewer: saved.reviewer, reviewed_at: saved.reviewed_at };
+    // The list may have been reloaded meanwhile: update whichever object now stands for the pair.
+    for (const it of [item, state.items.find((it) => it.item_id === item.item_id)]) if (it) Object.assign(it, { review, pending: null });
+    setStatus(`saved: ${verdict} ${item.pair_id}`);
   } catch (error) {
-    setStatus(`could not save: ${error.message || error}`, true);
-  } finally {
-    state.busy = false;
+    if (issued.get(item.item_id) === seq) item.pending = null;
+    setStatus(`could not save ${verdict} of “${item.text}”: ${error.message || error}`, true);
   }
+  refreshRow(item.item_id);
 }
 
 function togglePlay() {

@@ -9,6 +9,7 @@ import type { Lake, Row } from '../../../catalog/lake.ts';
 import type { ObjectStore } from '../../../catalog/object-store.ts';
 import type { ReviewSet } from '../../../functions/review/load-review-set.ts';
 import type { ReviewItem } from '../../../functions/review/review-item.ts';
+import { loadConfig } from '../../../infra/config.ts';
 import { createQaHandler } from '../../../web/qa/qa-server.ts';
 
 const item = (over: Partial<ReviewItem>): ReviewItem => ({
@@ -37,6 +38,7 @@ describe('QA request handler', () => {
   const statements: string[] = [];
   const inserted: Row[] = [];
   const downloads: string[] = [];
+  const sessions = { opened: [] as string[], closed: 0 };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'qa-handler-'));
@@ -44,7 +46,7 @@ describe('QA request handler', () => {
     await execa('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000:duration=40', '-ac', '1', flac]);
     const lake = {
       connection: undefined as never,
-      close: () => undefined,
+      close: () => void sessions.closed++,
       run: async (sql: string) => void statements.push(sql),
       transaction: async <T>(work: () => Promise<T>) => work(),
       all: async (sql: string): Promise<Row[]> => {
@@ -66,7 +68,18 @@ describe('QA request handler', () => {
         await copyFile(flac, path);
       },
     };
-    const handler = createQaHandler({ set, lake, store: store as ObjectStore, reviewer: 'ana', cacheDir: join(dir, 'cache'), workDir: join(dir, 'work') });
+    const handler = createQaHandler({
+      set,
+      config: loadConfig({ DOUGPT_HOME: join(dir, 'home') }),
+      openLake: async (options) => {
+        sessions.opened.push(options?.readOnly ? 'read' : 'write');
+        return lake;
+      },
+      store: store as ObjectStore,
+      reviewer: 'ana',
+      cacheDir: join(dir, 'cache'),
+      workDir: join(dir, 'work'),
+    });
     server = createServer(handler);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -94,6 +107,9 @@ describe('QA request handler', () => {
     const rejects = (await (await fetch(`${base}/api/pairs?reason=bot`)).json()) as { items: ReviewItem[] };
     expect(rejects.items.map((i) => i.item_id)).toEqual(['msg-1']);
     expect(statements.some((s) => s.includes("vod_id = 'v1'") && s.includes('lake.gold.pair_reviews'))).toBe(true);
+    // Reviews are read through a read-only session, closed after, and reused for a while.
+    expect(sessions.opened).toEqual(['read']);
+    expect(sessions.closed).toBe(1);
   });
 
   it('answers bad input with JSON 4xx', async () => {
@@ -123,6 +139,18 @@ describe('QA request handler', () => {
     expect(inserted).toHaveLength(1);
     expect(inserted[0]).toMatchObject({ review_id: saved.review_id, pair_id: 'p3', vod_id: 'v1', verdict: 'accept', reviewer: 'ana' });
     expect(new Date(String(inserted[0]?.reviewed_at)).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    // Written through a read-write session opened for it (under the lake's write lock).
+    expect(sessions.opened.at(-1)).toBe('write');
+    expect(sessions.closed).toBe(sessions.opened.length);
+  });
+
+  it('shows a review saved here at once, over the one read from the lake', async () => {
+    const post = await fetch(`${base}/api/reviews`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"pair_id":"p2","verdict":"accept"}' });
+    expect(post.status).toBe(201);
+    const reads = sessions.opened.filter((s) => s === 'read').length;
+    const list = (await (await fetch(`${base}/api/pairs`)).json()) as { items: ReviewItem[] };
+    expect(list.items.find((i) => i.item_id === 'p2')?.review).toMatchObject({ verdict: 'accept', reviewer: 'ana', note: null });
+    expect(sessions.opened.filter((s) => s === 'read').length).toBe(reads);
   });
 
   it('cuts clips clamped to the audio and at most 30 s, downloading the audio once', async () => {
