@@ -120,8 +120,12 @@ export function createQaHandler(deps: {
   const currentReviews = async (): Promise<Map<string, LatestReview>> => {
     if (!fromLake || Date.now() - fromLake.at > REVIEWS_TTL_MS) {
       const reading = deps.openLake({ readOnly: true }).then((lake) => latestReviews(lake, set.vod_id).finally(() => lake.close()));
-      fromLake = { at: Date.now(), reviews: reading };
-      reading.catch(() => (fromLake = null));
+      const entry = { at: Date.now(), reviews: reading };
+      fromLake = entry;
+      // A failed read is not reused: the next listing tries again.
+      reading.catch(() => {
+        if (fromLake === entry) fromLake = null;
+      });
     }
     const merged = new Map(await fromLake.reviews);
     for (const [pairId, review] of savedHere) {
@@ -187,7 +191,13 @@ export function createQaHandler(deps: {
       }
       if (url.pathname.startsWith('/api/clip/')) {
         if (req.method !== 'GET') throw new HttpError(405, `${req.method} /api/clip: use GET`);
-        await sendClip(decodeURIComponent(url.pathname.slice('/api/clip/'.length)), res);
+        let id: string;
+        try {
+          id = decodeURIComponent(url.pathname.slice('/api/clip/'.length));
+        } catch {
+          throw new HttpError(400, 'clip id: not a valid URL component');
+        }
+        await sendClip(id, res);
         return;
       }
       if (url.pathname === '/api/reviews') {

@@ -127,6 +127,7 @@ describe('QA request handler', () => {
     expect((await fetch(`${base}/api/reviews`)).status).toBe(405);
     expect((await fetch(`${base}/api/clip/unknown`)).status).toBe(404);
     expect((await fetch(`${base}/api/clip/a%2F..%2Fb`)).status).toBe(400);
+    expect((await fetch(`${base}/api/clip/%E0%A4%A`)).status).toBe(400);
     expect((await fetch(`${base}/nothing`)).status).toBe(404);
     expect(inserted).toEqual([]);
   });
