@@ -3,10 +3,10 @@ import { delimiter, dirname } from 'node:path';
 import { migrate } from '../catalog/migrate.ts';
 import { openLake } from '../catalog/lake.ts';
 import { acquireLakeLock } from '../catalog/write-lake.ts';
-import { createObjectStore } from '../catalog/object-store.ts';
+import { createObjectStore, ObjectStoreError } from '../catalog/object-store.ts';
 import type { StackConfig } from './config.ts';
 import { catalogSpec, minioSpec, temporalSpec, workerSpec } from './services/specs.ts';
-import { logFileOf, startService, stopService, type ServiceDirs } from './supervisor.ts';
+import { logFileOf, ServiceStartError, startService, stopService, type ServiceDirs } from './supervisor.ts';
 import { findTool } from './tools.ts';
 import { readyWorkerPid, WORKER_QUEUES, workerServiceName } from './worker-ready.ts';
 
@@ -48,7 +48,14 @@ export async function up(config: StackConfig, options: UpOptions = {}): Promise<
   mkdirSync(config.paths.work, { recursive: true });
 
   onEvent('minio', await startService(minioSpec(config), dirs));
-  await createObjectStore(config).ensureBucket();
+  try {
+    await createObjectStore(config).ensureBucket();
+  } catch (error) {
+    if (error instanceof ObjectStoreError && error.kind === 'denied') {
+      throw new ServiceStartError('minio', logFileOf(dirs, 'minio'), `the MinIO answering at ${config.s3Endpoint} rejects this state directory's credentials (another DOUGPT_HOME's stack on that port?)`);
+    }
+    throw error;
+  }
   onEvent('catalog', await startService(catalogSpec(config), dirs));
   const release = await acquireLakeLock(config);
   try {

@@ -9,12 +9,15 @@ import { down, up } from '../../infra/stack.ts';
  * so a developer's running stack is never touched; stops it at the end. Test files inherit the
  * environment set here (DOUGPT_HOME and the ports).
  */
+// DOUGPT_TEST_PORT_OFFSET moves them all, so two suites can run side by side.
+const offset = Number(process.env.DOUGPT_TEST_PORT_OFFSET ?? 0);
+const port = (base: number) => String(base + offset);
 const TEST_PORTS = {
-  DOUGPT_TEMPORAL_PORT: '17233',
-  DOUGPT_TEMPORAL_UI_PORT: '18233',
-  DOUGPT_MINIO_PORT: '19100',
-  DOUGPT_MINIO_CONSOLE_PORT: '19101',
-  DOUGPT_CATALOG_PORT: '18281',
+  DOUGPT_TEMPORAL_PORT: port(17233),
+  DOUGPT_TEMPORAL_UI_PORT: port(18233),
+  DOUGPT_MINIO_PORT: port(19100),
+  DOUGPT_MINIO_CONSOLE_PORT: port(19101),
+  DOUGPT_CATALOG_PORT: port(18281),
 };
 
 export default async function setup(): Promise<() => Promise<void>> {
