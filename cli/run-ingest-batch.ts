@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { StackConfig } from '../infra/config.ts';
 import { connectTemporal } from '../infra/temporal-client.ts';
-import type { IngestBatchInput, IngestBatchResult } from '../workflows/ingest-batch.ts';
+import cliProgress from 'cli-progress';
+import type { IngestBatchInput, IngestBatchProgress, IngestBatchResult } from '../workflows/ingest-batch.ts';
 import { TASK_QUEUE, WORKFLOW_TYPES } from '../workflows/names.ts';
 import { UserError } from './errors.ts';
 
@@ -18,7 +19,7 @@ export function batchWorkflowId(input: IngestBatchInput): string {
 export async function runIngestBatch(
   config: StackConfig,
   input: IngestBatchInput,
-  options: { wait?: boolean } = { wait: true },
+  options: { wait?: boolean; progress?: boolean } = { wait: true },
 ): Promise<{ workflow_id: string; run_id: string; result: IngestBatchResult }> {
   const { client, connection } = await connectTemporal(config).catch((error: unknown) => {
     throw new UserError(`Temporal is unreachable at ${config.temporalAddress} (${(error as Error).message}); run \`dougpt up\``);
@@ -26,8 +27,32 @@ export async function runIngestBatch(
   try {
     const workflowId = batchWorkflowId(input);
     const handle = await client.workflow.start(WORKFLOW_TYPES.ingestBatch, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
-    const result = options.wait === false ? { succeeded: [], failed: [] } : ((await handle.result()) as IngestBatchResult);
-    return { workflow_id: workflowId, run_id: handle.firstExecutionRunId, result };
+    if (options.wait === false) return { workflow_id: workflowId, run_id: handle.firstExecutionRunId, result: { succeeded: [], failed: [] } };
+    // A progress bar from the workflow's `progress` query while it runs (stderr, terminals only).
+    const bar =
+      options.progress !== false && process.stderr.isTTY
+        ? new cliProgress.SingleBar(
+            { format: 'ingest |{bar}| {value}/{total} VODs {running}', stream: process.stderr, hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+    bar?.start(input.vods.length, 0, { running: '' });
+    const poll = bar
+      ? setInterval(() => {
+          handle
+            .query<IngestBatchProgress>('progress')
+            .then((p) => bar.update(p.done, { running: p.running.length ? `(running: ${p.running.join(', ')})` : '' }))
+            .catch(() => undefined);
+        }, 1_000)
+      : null;
+    try {
+      const result = (await handle.result()) as IngestBatchResult;
+      bar?.update(input.vods.length, { running: '' });
+      return { workflow_id: workflowId, run_id: handle.firstExecutionRunId, result };
+    } finally {
+      if (poll) clearInterval(poll);
+      bar?.stop();
+    }
   } finally {
     await connection.close();
   }

@@ -13,7 +13,7 @@ interface DemoOptions {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('start the stack, make the synthetic sample, ingest it through Temporal and print a summary')
+    .description('start the stack, make the synthetic sample, ingest, transcribe and align it through Temporal, print a summary')
     .option('--out <dir>', 'where the sample is written (default: <state dir>/sample)')
     .option('--seed <n>', 'sample seed', '1')
     .option('--json', 'print the summary as JSON')
