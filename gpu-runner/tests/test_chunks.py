@@ -6,12 +6,27 @@ from dougpt_gpu.transcribe.chunks import choose_cut, plan_chunks, stitch
 from dougpt_gpu.transcribe.words import ChunkResult, Segment, Word
 
 
-def test_plan_covers_audio_with_overlap() -> None:
+def test_plan_covers_audio_with_equal_overlapping_chunks() -> None:
     chunks = plan_chunks(25_000, 10_000, 2_000)
-    assert [(c.start_ms, c.end_ms) for c in chunks] == [(0, 10_000), (8_000, 18_000), (16_000, 25_000)]
+    assert [(c.start_ms, c.end_ms) for c in chunks] == [(0, 9_666), (7_666, 17_333), (15_333, 25_000)]
     assert [(c.start_ms, c.end_ms) for c in plan_chunks(5_000, 10_000, 2_000)] == [(0, 5_000)]
+    assert [(c.start_ms, c.end_ms) for c in plan_chunks(10_000, 10_000, 2_000)] == [(0, 10_000)]
     with pytest.raises(ValueError):
         plan_chunks(10_000, 4_000, 2_000)
+
+
+@pytest.mark.parametrize("total_ms", [1, 9_999, 10_001, 153_822, 3_600_000, 21_600_123])
+@pytest.mark.parametrize(("chunk_ms", "overlap_ms"), [(120_000, 10_000), (600_000, 30_000), (5_000, 1_000), (10_000, 0)])
+def test_plan_invariants(total_ms: int, chunk_ms: int, overlap_ms: int) -> None:
+    chunks = plan_chunks(total_ms, chunk_ms, overlap_ms)
+    assert chunks[0].start_ms == 0 and chunks[-1].end_ms == total_ms
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    assert all(c.end_ms - c.start_ms <= chunk_ms for c in chunks)
+    assert all(b.start_ms > a.start_ms and a.end_ms - b.start_ms == overlap_ms for a, b in zip(chunks, chunks[1:]))
+    # The fewest chunks that fit, and no chunk much shorter than another (workers stay evenly loaded).
+    assert len(chunks) == max(1, -(-(total_ms - overlap_ms) // (chunk_ms - overlap_ms)))
+    lengths = [c.end_ms - c.start_ms for c in chunks]
+    assert max(lengths) - min(lengths) <= 1
 
 
 def _chunk(index: int, start: int, end: int, words: list[tuple[str, int, int]], segment_text: str | None = None) -> ChunkResult:

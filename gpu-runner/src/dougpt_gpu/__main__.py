@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -48,8 +49,14 @@ def _read_job(source: str) -> dict:
     return value
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    # The runner cancels with SIGTERM: end like Ctrl-C, so worker processes are stopped and an error line written.
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

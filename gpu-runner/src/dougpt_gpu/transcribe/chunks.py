@@ -20,22 +20,24 @@ class Chunk:
 
 
 def plan_chunks(total_ms: int, chunk_ms: int, overlap_ms: int) -> list[Chunk]:
-    """Chunks of `chunk_ms` every `chunk_ms - overlap_ms`; the last one ends at `total_ms`.
+    """The fewest chunks of at most `chunk_ms` that cover the audio, all of one length, neighbours sharing `overlap_ms`.
+
+    Equal lengths keep parallel workers evenly loaded (no short last chunk), and the plan depends only on the
+    audio's length and the options, never on the machine, so every run of a job cuts the same seams.
 
     >>> [(c.start_ms, c.end_ms) for c in plan_chunks(25_000, 10_000, 2_000)]
-    [(0, 10000), (8000, 18000), (16000, 25000)]
+    [(0, 9666), (7666, 17333), (15333, 25000)]
     """
     if total_ms <= 0 or chunk_ms <= 0 or not 0 <= overlap_ms * 2 < chunk_ms:
         raise ValueError("need total_ms > 0, chunk_ms > 0 and 0 <= overlap_ms < chunk_ms / 2")
-    step = chunk_ms - overlap_ms
-    chunks: list[Chunk] = []
-    start = 0
-    while True:
-        end = min(start + chunk_ms, total_ms)
-        chunks.append(Chunk(len(chunks), start, end))
-        if end >= total_ms:
-            return chunks
-        start += step
+    span = total_ms - overlap_ms
+    count = max(1, -(-span // (chunk_ms - overlap_ms)))
+    if count == 1:
+        return [Chunk(0, 0, total_ms)]
+    # Integer steps: the same bounds on every platform, so saved chunk files keep matching.
+    starts = [i * span // count for i in range(count)]
+    ends = [start + overlap_ms for start in starts[1:]] + [total_ms]
+    return [Chunk(i, start, end) for i, (start, end) in enumerate(zip(starts, ends))]
 
 
 def choose_cut(left: list[Word], right: list[Word], lo_ms: int, hi_ms: int) -> int:

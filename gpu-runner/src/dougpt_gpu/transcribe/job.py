@@ -66,24 +66,51 @@ class SphinxOptions:
     word_beam: float = _help("word exit beam", default=7e-29)
     frame_skip: int = _help("score every Nth frame (ds): 2 cuts the cost by ~25% but hurts accuracy", default=1)
     min_silence_ms: int = _help("silence this long ends an utterance (endpointer window)", default=300)
+    workers: int = _help(
+        "processes decoding chunks side by side (0: one per available CPU core); never changes the words", default=0
+    )
 
     def __post_init__(self) -> None:
         if not (0 < self.beam < 1 and 0 < self.word_beam < 1):
             raise BadInput("pocketsphinx: beam and word_beam must be in (0, 1)")
         if self.frame_skip < 1 or self.min_silence_ms < 0:
             raise BadInput("pocketsphinx: frame_skip must be >= 1, min_silence_ms >= 0")
+        if self.workers < 0:
+            raise BadInput("pocketsphinx.workers: must be >= 0 (0: one per CPU core)")
+
+
+# (chunk_s, overlap_s) when the job leaves them null. pocketsphinx decodes one chunk per CPU core, so its chunks are
+# short enough that a few minutes of audio already spread over the cores; each extra chunk costs a fresh decoder
+# (~0.3 s) and its re-decoded overlap (~9% at 120/10). Whisper runs one model, so long chunks cost nothing there.
+DEFAULT_CHUNKING: dict[str, tuple[float, float]] = {"faster-whisper": (600.0, 30.0), "pocketsphinx": (120.0, 10.0)}
 
 
 @dataclass(frozen=True)
 class ChunkOptions:
     """Long audio is decoded in overlapping chunks, each saved when done, so a lost run resumes."""
 
-    chunk_s: float = _help("chunk length in seconds", default=600.0)
-    overlap_s: float = _help("overlap between neighbouring chunks; seams are cut inside it", default=30.0)
+    chunk_s: float | None = _help("longest chunk in seconds (null: the backend's default, see DEFAULT_CHUNKING)", default=None)
+    overlap_s: float | None = _help(
+        "overlap between neighbouring chunks; seams are cut inside it (null: the backend's default)", default=None
+    )
 
     def __post_init__(self) -> None:
-        if self.chunk_s <= 0 or self.overlap_s < 0 or self.overlap_s * 2 >= self.chunk_s:
-            raise BadInput("chunking: need chunk_s > 0 and 0 <= overlap_s < chunk_s / 2")
+        if (self.chunk_s is not None and self.chunk_s <= 0) or (self.overlap_s is not None and self.overlap_s < 0):
+            raise BadInput("chunking: need chunk_s > 0 and overlap_s >= 0")
+        if self.chunk_s is not None and self.overlap_s is not None and self.overlap_s * 2 >= self.chunk_s:
+            raise BadInput("chunking: need 0 <= overlap_s < chunk_s / 2")
+
+    def resolved(self, backend: str) -> ChunkOptions:
+        """Both lengths set, the backend's defaults filling the nulls; bad input when the mix is invalid.
+
+        >>> ChunkOptions(overlap_s=5).resolved("pocketsphinx")
+        ChunkOptions(chunk_s=120.0, overlap_s=5)
+        """
+        chunk_s, overlap_s = DEFAULT_CHUNKING[backend]
+        return ChunkOptions(
+            chunk_s=chunk_s if self.chunk_s is None else self.chunk_s,
+            overlap_s=overlap_s if self.overlap_s is None else self.overlap_s,
+        )
 
 
 @dataclass(frozen=True)
@@ -111,6 +138,9 @@ class TranscribeJob:
             raise BadInput("resume_from_chunk: must be >= 0")
         if self.resume_from_chunk > 0 and not self.chunk_dir:
             raise BadInput("resume_from_chunk: needs chunk_dir, where the finished chunks are")
+        # Checked here for every backend the job may run, so a bad mix fails before a model loads.
+        for name in DEFAULT_CHUNKING if self.backend == "auto" else (self.backend,):
+            self.chunking.resolved(name)
 
     @staticmethod
     def from_dict(raw: dict[str, Any]) -> TranscribeJob:

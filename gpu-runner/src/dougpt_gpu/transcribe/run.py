@@ -1,4 +1,4 @@
-"""The transcribe job: probe, pick the backend, transcribe chunk by chunk (resuming), stitch, write.
+"""The transcribe job: probe, pick the backend, transcribe the chunks (resuming; in parallel on CPU), stitch, write.
 
     python -m dougpt_gpu transcribe --input job.json
 """
@@ -16,11 +16,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import BadInput
-from ..events import emit
-from .audio import decode, probe_duration_ms
+from .audio import probe_duration_ms
+from .chunk_pool import available_cores, transcribe_chunks
 from .chunk_store import ChunkStore, file_sha256, fingerprint
 from .chunks import Chunk, plan_chunks, stitch
 from .job import TranscribeJob
+from .progress import OrderedProgress
 from .words import ChunkResult
 
 log = logging.getLogger("dougpt_gpu.transcribe")
@@ -53,13 +54,27 @@ def pick_backend(job: TranscribeJob) -> Backend:
 
 
 def backend_config(job: TranscribeJob, backend: Backend) -> dict[str, Any]:
-    """The options that shaped the words, stored in the transcript and in each chunk's fingerprint."""
-    config: dict[str, Any] = {"chunking": asdict(job.chunking)}
+    """The options that shaped the words, stored in the transcript and in each chunk's fingerprint.
+
+    Chunk lengths appear resolved (the backend's defaults filled in); pocketsphinx's `workers` is left out, as it
+    changes only how fast the words come, so a resume on a machine with other cores still finds its chunks.
+    """
+    config: dict[str, Any] = {"chunking": asdict(job.chunking.resolved(backend.name))}
     if backend.name == "faster-whisper":
         config |= {"whisper": asdict(job.whisper), "vad": asdict(job.vad), "device": getattr(backend, "device", None)}
     else:
-        config |= {"pocketsphinx": asdict(job.pocketsphinx)}
+        config |= {"pocketsphinx": {k: v for k, v in asdict(job.pocketsphinx).items() if k != "workers"}}
     return config
+
+
+def worker_count(job: TranscribeJob, backend: Backend, chunks: int) -> int:
+    """Processes to decode `chunks` chunks: pocketsphinx uses one per core (or `workers`), never more than chunks.
+
+    Whisper keeps one process: it loads one model and CTranslate2 already spreads it over the cores or the GPU.
+    """
+    if backend.name != "pocketsphinx":
+        return 1
+    return max(1, min(job.pocketsphinx.workers or available_cores(), chunks))
 
 
 def run_transcribe(raw: dict[str, Any]) -> dict[str, Any]:
@@ -69,31 +84,32 @@ def run_transcribe(raw: dict[str, Any]) -> dict[str, Any]:
     total_ms = probe_duration_ms(job.audio)
     backend = pick_backend(job)
     config = backend_config(job, backend)
-    chunk_ms = round(job.chunking.chunk_s * 1000)
-    chunks = plan_chunks(total_ms, chunk_ms, round(job.chunking.overlap_s * 1000))
+    chunking = job.chunking.resolved(backend.name)
+    chunks = plan_chunks(total_ms, round(chunking.chunk_s * 1000), round(chunking.overlap_s * 1000))
     store = None
     if job.chunk_dir:
         store = ChunkStore(job.chunk_dir, fingerprint(file_sha256(job.audio), backend.name, backend.model, config))
 
-    results: list[ChunkResult] = []
-    resumed = 0
-    for chunk in chunks:
-        result = store.load(chunk) if store is not None and chunk.index < job.resume_from_chunk else None
-        if result is not None:
-            resumed += 1
-        else:
-            samples = decode(job.audio, chunk.start_ms, chunk.end_ms - chunk.start_ms)
+    results: dict[int, ChunkResult] = {}
+    for chunk in chunks[: job.resume_from_chunk] if store is not None else []:
+        loaded = store.load(chunk)
+        if loaded is not None:
+            results[chunk.index] = loaded
+    resumed = len(results)
+    progress = OrderedProgress(chunks, total_ms)
+    for index in sorted(results):
+        progress.finish(index)
+    pending = [chunk for chunk in chunks if chunk.index not in results]
+    workers = worker_count(job, backend, len(pending))
+    if pending:
+        log.info("%d chunk(s) to transcribe, %d resumed, %d worker(s)", len(pending), resumed, workers)
+    for result in transcribe_chunks(job.audio, pending, backend, workers, progress.chunk_progress):
+        if store is not None:
+            store.save(result)
+        results[result.index] = result
+        progress.finish(result.index)
 
-            def progress(done_ms: int, chunk: Chunk = chunk) -> None:
-                _progress(done_ms, total_ms, chunk.index, len(chunks), chunk.index)
-
-            result = backend.transcribe(samples, chunk, progress)
-            if store is not None:
-                store.save(result)
-        results.append(result)
-        _progress(chunk.end_ms, total_ms, chunk.index, len(chunks), chunk.index + 1)
-
-    words, segments = stitch(results)
+    words, segments = stitch([results[chunk.index] for chunk in chunks])
     transcript = {
         "words": [{"word": w.word, "start_ms": w.start_ms, "end_ms": w.end_ms, "confidence": w.confidence} for w in words],
         "segments": [asdict(s) for s in segments],
@@ -115,10 +131,6 @@ def run_transcribe(raw: dict[str, Any]) -> dict[str, Any]:
         "elapsed_s": round(elapsed, 3),
         "rtf": round(elapsed / (total_ms / 1000), 4),
     }
-
-
-def _progress(done_ms: int, total_ms: int, chunk: int, chunks: int, finished: int) -> None:
-    emit("progress", done_ms=done_ms, total_ms=total_ms, chunk=chunk, chunks=chunks, finished_chunks=finished)
 
 
 def _write_json(path: str, value: Any) -> None:

@@ -44,15 +44,17 @@ class SphinxBackend:
         from pocketsphinx import Segmenter
 
         # The decoder adapts (live CMN and more) across utterances; a fresh one per chunk makes a chunk's words
-        # independent of the chunks before it, so a resumed run gives the same words as an uninterrupted one.
-        self._decoder = self._new_decoder()
+        # independent of the chunks before it, so a resumed run gives the same words as an uninterrupted one, and
+        # a chunk decoded in a worker process the same words as one decoded here. Kept off `self`: the backend
+        # is pickled to those workers.
+        decoder = self._new_decoder()
         pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
         segmenter = Segmenter(window=max(0.09, self.options.min_silence_ms / 1000), sample_rate=SAMPLE_RATE)
         words: list[Word] = []
         segments: list[Segment] = []
         for utterance in segmenter.segment(io.BytesIO(pcm)):
             offset_ms = chunk.start_ms + round(utterance.start_time * 1000)
-            utterance_words = self._decode(utterance.pcm, offset_ms, chunk, len(segments))
+            utterance_words = self._decode(decoder, utterance.pcm, offset_ms, chunk, len(segments))
             if utterance_words:
                 text = " ".join(w.word for w in utterance_words)
                 segments.append(Segment(len(segments), utterance_words[0].start_ms, utterance_words[-1].end_ms, text))
@@ -60,8 +62,7 @@ class SphinxBackend:
             on_progress(min(chunk.end_ms, chunk.start_ms + round(utterance.end_time * 1000)))
         return ChunkResult(chunk.index, chunk.start_ms, chunk.end_ms, tuple(words), tuple(segments))
 
-    def _decode(self, pcm: bytes, offset_ms: int, chunk: Chunk, segment: int) -> list[Word]:
-        decoder = self._decoder
+    def _decode(self, decoder, pcm: bytes, offset_ms: int, chunk: Chunk, segment: int) -> list[Word]:  # noqa: ANN001
         decoder.start_utt()
         decoder.process_raw(pcm, full_utt=True)
         decoder.end_utt()
