@@ -78,35 +78,56 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def test_sigterm_stops_the_workers(speech_wav: Path, tmp_path: Path) -> None:
+def _start_long_job(speech_wav: Path, tmp_path: Path) -> tuple[subprocess.Popen, list[int]]:
+    """A parallel job on eight copies of the clip in chunks of ~33 s, each taking a worker several seconds, far
+    longer than stopping (the job exiting and its workers gone) may take; returns it and its worker pids."""
     long_audio = tmp_path / "long.wav"
-    # Eight copies of the clip in chunks of ~33 s: each takes a worker several seconds, far longer than stopping
-    # (the job exiting and its workers gone) may take.
     subprocess.run(["ffmpeg", "-v", "error", "-stream_loop", "7", "-i", str(speech_wav), "-c", "copy", str(long_audio)],
                    check=True)
     job_file = tmp_path / "job.json"
     job_file.write_text(json.dumps({**_job(long_audio, tmp_path, "t", 2), "chunking": {"chunk_s": 40, "overlap_s": 1}}))
     proc = subprocess.Popen([sys.executable, "-m", "dougpt_gpu", "transcribe", "--input", str(job_file)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert json.loads(proc.stdout.readline())["event"] == "progress"
+    workers = _children(proc.pid)
+    assert workers, "the job runs its chunks in child processes"
+    return proc, workers
+
+
+def _wait_gone(workers: list[int], since: float, limit_s: float) -> tuple[list[int], float]:
+    while [pid for pid in workers if _state(pid) != "Z"] and time.monotonic() < since + limit_s:
+        time.sleep(0.05)
+    return [pid for pid in workers if _state(pid) != "Z"], time.monotonic() - since
+
+
+def test_sigterm_stops_the_workers(speech_wav: Path, tmp_path: Path) -> None:
+    proc, workers = _start_long_job(speech_wav, tmp_path)
     try:
-        assert proc.stdout is not None
-        first = json.loads(proc.stdout.readline())
-        assert first["event"] == "progress"
-        workers = _children(proc.pid)
-        assert workers, "the job runs its chunks in child processes"
         os.kill(proc.pid, signal.SIGTERM)
         stopped = time.monotonic()
         out, _ = proc.communicate(timeout=60)
-        while [pid for pid in workers if _state(pid) != "Z"] and time.monotonic() < stopped + 3:
-            time.sleep(0.05)
-        running = [pid for pid in workers if _state(pid) != "Z"]
-        took = time.monotonic() - stopped
+        running, took = _wait_gone(workers, stopped, 3)
     finally:
         proc.kill()
     assert not running and took < 3, f"workers kept decoding after the job was stopped ({took:.1f} s)"
     assert proc.returncode == 1
     assert json.loads(out.splitlines()[-1]) == {"event": "error", "kind": "failed", "message": "interrupted"}
     assert not (tmp_path / "t.json").exists()
+
+
+def test_killed_job_leaves_no_workers(speech_wav: Path, tmp_path: Path) -> None:
+    proc, workers = _start_long_job(speech_wav, tmp_path)
+    try:
+        proc.kill()  # SIGKILL: the job gets no chance to stop its workers; they notice at their next utterance
+        stopped = time.monotonic()
+        proc.communicate(timeout=60)
+        running, took = _wait_gone(workers, stopped, 3)
+    finally:
+        for pid in workers:
+            if _state(pid) != "Z":
+                os.kill(pid, signal.SIGKILL)
+    assert not running and took < 3, f"orphaned workers kept decoding ({took:.1f} s)"
 
 
 def _state(pid: int) -> str:
