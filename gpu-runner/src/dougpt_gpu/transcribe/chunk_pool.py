@@ -8,7 +8,6 @@ start each chunk afresh), so the words are the same whichever process decodes a 
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -19,7 +18,6 @@ from .audio import decode
 from .chunks import Chunk
 from .words import ChunkResult
 
-log = logging.getLogger("dougpt_gpu.chunk_pool")
 
 ChunkProgress = Callable[[Chunk, int], None]
 
