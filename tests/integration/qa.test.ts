@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, launchChromium } from './browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identifyVod } from '../../functions/ingest/identify-vod.ts';
 import { allocateStrata } from '../../functions/review/sample-pairs.ts';
@@ -13,18 +14,13 @@ import { startQaServer, type QaServer } from '../../web/qa/qa-server.ts';
 import { config, dougpt, env, sqlRows } from './stack.ts';
 import { sample, scratchDir } from './samples.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 interface PairsResponse {
   align_id: string;
   items: { item_id: string; pair_id: string | null; tier: number | null; kind: string; review: { verdict: string } | null }[];
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('dougpt qa review page', () => {
+describe.skipIf(!hasChromium)('dougpt qa review page', () => {
   let vodId: string;
   let qa: QaServer;
   let browser: Browser;
@@ -42,7 +38,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dougpt qa review page', () => {
     const t0 = performance.now();
     qa = await startQaServer(config, { vod_id: vodId, reviewer, port: 0, sample: 50 });
     timings.load_ms = performance.now() - t0;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   });
 
