@@ -95,6 +95,18 @@ describe('processVod', () => {
   const aligned = { vod_id: 'v3', align_id: 'al', pairs: 5, rejects: 2, segments: 1, median_lag_ms: 5000, tiers: {}, rows_written: { chat_offsets: 1, pairs: 7 } };
   const input = { vod_id: 'v3', audio_key: 'silver/audio/v3/b.flac', audio_sha256: 'b'.repeat(64) };
 
+  /** A GPU transcription that must never be called; counts the calls it gets. */
+  function forbiddenGpu() {
+    let calls = 0;
+    return {
+      calls: () => calls,
+      transcribe: async () => {
+        calls++;
+        throw new Error('must not run');
+      },
+    };
+  }
+
   /** A worker for the GPU queue too, whose only activity is the transcription stub. */
   async function withGpuWorker<T>(transcribe: () => Promise<unknown>, body: () => Promise<T>): Promise<T> {
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'dougpt-gpu', activities: { transcribeAudio: transcribe } });
@@ -123,13 +135,10 @@ describe('processVod', () => {
   });
 
   it('imports captions instead of running the GPU job when captions are given', async () => {
-    let gpuCalls = 0;
+    const gpu = forbiddenGpu();
     const commits: { transcript_key: string; run_id: string }[] = [];
     const result = await withGpuWorker(
-      async () => {
-        gpuCalls++;
-        throw new Error('must not run');
-      },
+      gpu.transcribe,
       () =>
         withWorker(
           {
@@ -143,25 +152,22 @@ describe('processVod', () => {
           (taskQueue) => env.client.workflow.execute('processVod', { taskQueue, workflowId: randomUUID(), args: [{ ...input, captions: '/c.vtt' }] }),
         ),
     );
-    expect(gpuCalls).toBe(0);
+    expect(gpu.calls()).toBe(0);
     expect(commits.map((c) => [c.run_id, c.transcript_key])).toEqual([['asr-captions-1', 'silver/transcripts/v3/c.json']]);
     expect(result).toMatchObject({ asr_run_id: 'asr-captions-1', transcribed: true, words: 4 });
   });
 
   it('skips the GPU job when this audio was already transcribed with these settings', async () => {
-    let gpuCalls = 0;
+    const gpu = forbiddenGpu();
     const result = await withGpuWorker(
-      async () => {
-        gpuCalls++;
-        throw new Error('must not run');
-      },
+      gpu.transcribe,
       () =>
         withWorker(
           { lookupAsrRun: async () => ({ run_id: 'asr-1', exists: true }), alignVod: async () => aligned },
           (taskQueue) => env.client.workflow.execute('processVod', { taskQueue, workflowId: randomUUID(), args: [input] }),
         ),
     );
-    expect(gpuCalls).toBe(0);
+    expect(gpu.calls()).toBe(0);
     expect(result).toMatchObject({ transcribed: false, words: null, pairs: 5 });
   });
 });
