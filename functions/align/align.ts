@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ChatMessage } from '../chat/chat-message.ts';
-import type { TranscriptWord } from '../transcribe/transcript.ts';
+import { TranscriptSegment, type TranscriptWord } from '../transcribe/transcript.ts';
+import { EchoMatcher } from './echo-matcher.ts';
 import { DEFAULT_LAG_OPTIONS, estimateLag } from './estimate-lag.ts';
 import { collectLagVotes, type VoteMessage } from './lag-votes.ts';
 import { learnLagPrior } from './lag-prior.ts';
@@ -24,6 +25,8 @@ export const AlignOptions = z.object({
   defaultLagMs: z.number().int().default(5_000),
   transcriptSha256: z.string().nullable().default(null),
   chatSha256: z.string().nullable().default(null),
+  /** The recogniser's segments, if it gave any: phrases never cross them. */
+  segments: z.array(TranscriptSegment).default([]),
 });
 export type AlignOptions = z.input<typeof AlignOptions>;
 
@@ -42,7 +45,8 @@ const QUANTISED_SHARE = 0.98;
 export function align(messages: readonly ChatMessage[], words: readonly TranscriptWord[], options: AlignOptions): AlignResult {
   const opts = AlignOptions.parse(options);
   if (opts.maxLagMs <= opts.minLagMs) throw new Error(`align: maxLagMs (${opts.maxLagMs}) must exceed minLagMs (${opts.minLagMs})`);
-  const index = buildPhraseIndex(words, DEFAULT_PHRASE_OPTIONS);
+  const index = buildPhraseIndex(words, opts.segments, DEFAULT_PHRASE_OPTIONS);
+  const matcher = EchoMatcher.build(index.postings.keys());
   const quantumMs = offsetQuantum(messages);
   const shift = quantumMs / 2;
 
@@ -52,7 +56,7 @@ export function align(messages: readonly ChatMessage[], words: readonly Transcri
     if (screened[i] !== null) return;
     const tokens = contentTokens(m.text);
     const allTokens = [...new Set(tokenize(m.text))];
-    eligible.push({ index: i, t: m.offset_ms + shift, tokens, allTokens, addressed: m.reply_to !== null || /^\s*@\w/.test(m.text) });
+    eligible.push({ index: i, t: m.offset_ms + shift, tokens, echoes: matcher.matchAll(tokens), allTokens, addressed: m.reply_to !== null || /^\s*@\w/.test(m.text) });
   });
   eligible.sort((a, b) => a.t - b.t || a.index - b.index);
 
@@ -62,7 +66,8 @@ export function align(messages: readonly ChatMessage[], words: readonly Transcri
   let endMs = 1;
   for (const m of messages) endMs = Math.max(endMs, m.offset_ms + quantumMs + 1);
   for (const w of index.words) endMs = Math.max(endMs, w.end_ms + 1);
-  const segments = estimateLag(votes, 0, endMs, lagOptions);
+  const messageT = Float64Array.from(voters, (m) => m.t);
+  const segments = estimateLag(votes, 0, endMs, lagOptions, { messageT, phraseEnds: index.ends });
   const prior = learnLagPrior(votes, segments, quantumMs);
   const decisions = pairMessages(index, eligible, segments, prior, {
     ...DEFAULT_PAIRING_OPTIONS,
@@ -76,6 +81,7 @@ export function align(messages: readonly ChatMessage[], words: readonly Transcri
     lag_ms: Math.round(s.lag_ms),
     confidence: Math.round(s.confidence * 1000) / 1000,
     method: s.method,
+    reason: s.reason,
   }));
 
   const pairs: Pair[] = [];

@@ -1,4 +1,6 @@
 import type { LagVotes } from './lag-votes.ts';
+import type { LagReason } from './pair.ts';
+import { estimateRateLag } from './rate-lag.ts';
 
 /**
  * Piecewise-constant chat lag from lag votes.
@@ -12,6 +14,10 @@ import type { LagVotes } from './lag-votes.ts';
  * 3. Each boundary is then moved to the message where the split explains the votes best, segments
  *    whose lags barely differ are merged, and each segment's lag is refined to the mean of the votes
  *    under its peak.
+ * 4. Each segment's echo lag is checked against the second estimator, chat bursts after phrase ends
+ *    (rate-lag.ts). Agreeing, their confidences combine; disagreeing, the surer one wins at half its
+ *    confidence; with neither, the segment says so (`reason`) instead of passing a guess off as a
+ *    measurement.
  */
 export interface LagOptions {
   minLagMs: number;
@@ -45,6 +51,21 @@ const MIN_SUPPORT = 4;
 
 export type LagMethod = 'echo' | 'rate' | 'default';
 
+/** Why a segment's lag is weak or not measured at all; null when the evidence is good. */
+
+/** What the rate estimator needs: effective message times and phrase ends, both ascending. */
+export interface RateEvidence {
+  messageT: Float64Array;
+  phraseEnds: Float64Array;
+}
+
+/** Echo and rate lags closer than this agree. */
+const AGREE_MS = 1_500;
+/** Rate confidence below this is no evidence. */
+const MIN_RATE_CONFIDENCE = 0.15;
+/** Combined confidence below this is reported as weak. */
+const WEAK_BELOW = 0.2;
+
 export interface LagSegment {
   from_ms: number;
   to_ms: number;
@@ -53,16 +74,17 @@ export interface LagSegment {
   method: LagMethod;
   /** Signal mass under the peak (votes above background). */
   support: number;
+  reason: LagReason | null;
 }
 
 /**
  * Estimates lag segments covering [fromMs, toMs).
  *
  * @example
- * const segments = estimateLag(votes, 0, 3_600_000, DEFAULT_LAG_OPTIONS);
+ * const segments = estimateLag(votes, 0, 3_600_000, DEFAULT_LAG_OPTIONS, { messageT, phraseEnds: index.ends });
  * segments[0].lag_ms; // e.g. 6200
  */
-export function estimateLag(votes: LagVotes, fromMs: number, toMs: number, options: LagOptions): LagSegment[] {
+export function estimateLag(votes: LagVotes, fromMs: number, toMs: number, options: LagOptions, rate: RateEvidence = NO_RATE): LagSegment[] {
   const span = Math.max(1, toMs - fromMs);
   const blockMs = Math.max(15_000, Math.ceil(span / 400));
   const nBlocks = Math.max(1, Math.ceil(span / blockMs));
@@ -111,10 +133,10 @@ export function estimateLag(votes: LagVotes, fromMs: number, toMs: number, optio
 
   // Coarse lag of each block segment, then boundaries refined at message resolution.
   let bounds = blockCuts.map((b) => (b === nBlocks ? toMs : fromMs + b * blockMs));
-  let lags = segmentLags(votes, bounds, options, nBins, box);
+  let lags = segmentLags(votes, rate, bounds, options, nBins, box);
   bounds = refineBounds(votes, bounds, lags, blockMs, options.peakWidthMs);
-  lags = segmentLags(votes, bounds, options, nBins, box);
-  ({ bounds, lags } = mergeClose(votes, bounds, lags, options, nBins, box));
+  lags = segmentLags(votes, rate, bounds, options, nBins, box);
+  ({ bounds, lags } = mergeClose(votes, rate, bounds, lags, options, nBins, box));
 
   const segments: LagSegment[] = [];
   for (let s = 0; s < lags.length; s++) {
@@ -126,21 +148,35 @@ export function estimateLag(votes: LagVotes, fromMs: number, toMs: number, optio
 
 type SegmentLag = Omit<LagSegment, 'from_ms' | 'to_ms'>;
 
-function segmentLags(votes: LagVotes, bounds: number[], options: LagOptions, nBins: number, box: number): SegmentLag[] {
+const NO_RATE: RateEvidence = { messageT: new Float64Array(0), phraseEnds: new Float64Array(0) };
+
+function segmentLags(votes: LagVotes, rate: RateEvidence, bounds: number[], options: LagOptions, nBins: number, box: number): SegmentLag[] {
   const out: SegmentLag[] = [];
   for (let s = 0; s + 1 < bounds.length; s++) {
     const a = bounds[s] as number;
     const b = bounds[s + 1] as number;
     const echo = peakIn(votes.echoT, votes.echoLag, votes.echoW, a, b, options, nBins, box);
-    if (echo.support >= MIN_SUPPORT) {
-      out.push({ lag_ms: echo.lag, confidence: echo.confidence, method: 'echo', support: echo.support });
-      continue;
-    }
-    const rate = peakIn(votes.rateT, votes.rateLag, votes.rateW, a, b, options, nBins, box);
-    if (rate.support >= MIN_SUPPORT) out.push({ lag_ms: rate.lag, confidence: rate.confidence * 0.5, method: 'rate', support: rate.support });
-    else out.push({ lag_ms: NaN, confidence: 0, method: 'default', support: 0 });
+    const bursts = estimateRateLag(rate.messageT, rate.phraseEnds, a, b, options.minLagMs, options.maxLagMs);
+    out.push(combineEstimates(echo.support >= MIN_SUPPORT ? echo : null, bursts.confidence >= MIN_RATE_CONFIDENCE ? bursts : null, echo.support));
   }
   return out;
+}
+
+/** One segment's lag from the echo peak and the burst correlation (either may be missing). */
+export function combineEstimates(echo: { lag: number; confidence: number } | null, bursts: { lag_ms: number; confidence: number } | null, support: number): SegmentLag {
+  const weak = (lag: SegmentLag): SegmentLag => (lag.confidence < WEAK_BELOW && lag.reason === null ? { ...lag, reason: 'weak-evidence' } : lag);
+  if (echo && bursts) {
+    if (Math.abs(echo.lag - bursts.lag_ms) <= AGREE_MS) {
+      // Echoes place the lag more precisely (each vote is one message); bursts confirm it.
+      return weak({ lag_ms: echo.lag, confidence: 1 - (1 - echo.confidence) * (1 - bursts.confidence), method: 'echo', support, reason: null });
+    }
+    return echo.confidence >= bursts.confidence
+      ? { lag_ms: echo.lag, confidence: echo.confidence / 2, method: 'echo', support, reason: 'estimators-disagree' }
+      : { lag_ms: bursts.lag_ms, confidence: bursts.confidence / 2, method: 'rate', support, reason: 'estimators-disagree' };
+  }
+  if (echo) return weak({ lag_ms: echo.lag, confidence: echo.confidence, method: 'echo', support, reason: null });
+  if (bursts) return { lag_ms: bursts.lag_ms, confidence: bursts.confidence * 0.75, method: 'rate', support, reason: 'rate-only' };
+  return { lag_ms: NaN, confidence: 0, method: 'default', support: 0, reason: 'no-evidence' };
 }
 
 interface Peak {
@@ -215,7 +251,7 @@ function near(votes: LagVotes, i: number, lag: number, widthMs: number): number 
   return Math.abs((votes.echoLag[i] as number) - lag) <= widthMs / 2 + 250 ? (votes.echoW[i] as number) : 0;
 }
 
-function mergeClose(votes: LagVotes, bounds: number[], lags: SegmentLag[], options: LagOptions, nBins: number, box: number): { bounds: number[]; lags: SegmentLag[] } {
+function mergeClose(votes: LagVotes, rate: RateEvidence, bounds: number[], lags: SegmentLag[], options: LagOptions, nBins: number, box: number): { bounds: number[]; lags: SegmentLag[] } {
   let b = bounds.slice();
   let l = lags.slice();
   for (;;) {
@@ -227,7 +263,7 @@ function mergeClose(votes: LagVotes, bounds: number[], lags: SegmentLag[], optio
       const empty = (b[s + 1] as number) - (b[s] as number) <= 0 || (b[s + 2] as number) - (b[s + 1] as number) <= 0;
       if (close || empty) {
         b = [...b.slice(0, s + 1), ...b.slice(s + 2)];
-        l = segmentLags(votes, b, options, nBins, box);
+        l = segmentLags(votes, rate, b, options, nBins, box);
         merged = true;
         break;
       }

@@ -1,4 +1,5 @@
-import { lowerBound, type PhraseIndex } from './phrases.ts';
+import type { EchoMatch } from './echo-matcher.ts';
+import { lowerBound, type Phrase, type PhraseIndex } from './phrases.ts';
 
 /**
  * Evidence for the chat lag. Every candidate message "votes" for lags `t − phrase end` over the
@@ -25,8 +26,8 @@ export interface LagVotes {
 export interface VoteMessage {
   /** Effective time on the VOD timeline (offset, corrected for offset quantisation). */
   t: number;
-  /** Distinct content tokens. */
-  tokens: readonly string[];
+  /** Transcript tokens the message may echo, weighted by how surely (see echo-matcher.ts). */
+  echoes: readonly EchoMatch[];
 }
 
 /** How many idf units of matched words make an echo "certain" (1 − e^-1 of full weight). */
@@ -36,7 +37,7 @@ export const ECHO_SATURATION = 3;
  * Collects echo and rate votes for messages sorted by `t`.
  *
  * @example
- * const votes = collectLagVotes(index, [{ t: 12_000, tokens: ['penguin'] }], 0, 30_000);
+ * const votes = collectLagVotes(index, [{ t: 12_000, echoes: [{ token: 'penguin', weight: 1 }] }], 0, 30_000);
  */
 export function collectLagVotes(index: PhraseIndex, messages: readonly VoteMessage[], minLagMs: number, maxLagMs: number): LagVotes {
   const echo = new VoteBuffer();
@@ -51,17 +52,18 @@ export function collectLagVotes(index: PhraseIndex, messages: readonly VoteMessa
 
     perPhrase.clear();
     let idfSum = 0;
-    for (const token of m.tokens) {
-      const list = index.postings.get(token);
+    for (const echo of m.echoes) {
+      const list = index.postings.get(echo.token);
       if (!list) continue;
       const a = lowerBound(list, lo);
       const b = lowerBound(list, hi);
       if (b <= a) continue;
-      const idf = index.idf.get(token) as number;
+      const idf = (index.idf.get(echo.token) as number) * echo.weight;
       idfSum += idf;
       for (let k = a; k < b; k++) {
         const p = list[k] as number;
-        perPhrase.set(p, (perPhrase.get(p) ?? 0) + idf / (b - a));
+        const said = (index.phrases[p] as Phrase).confidence.get(echo.token) ?? 1;
+        perPhrase.set(p, (perPhrase.get(p) ?? 0) + (idf * said) / (b - a));
       }
     }
     if (idfSum === 0) continue;

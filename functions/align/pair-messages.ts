@@ -19,17 +19,20 @@
  */
 import { priorAt, type LagPrior } from './lag-prior.ts';
 import type { LagSegment } from './estimate-lag.ts';
-import { lowerBound, type PhraseIndex } from './phrases.ts';
+import { lowerBound, type Phrase, type PhraseIndex } from './phrases.ts';
 import type { AlignRejectReason, PairLabel } from './pair.ts';
 import { WordAssociations, type AssociationExample } from './word-associations.ts';
+import type { EchoMatch } from './echo-matcher.ts';
 
 export interface PairingMessage {
   /** Index into the caller's message array. */
   index: number;
   /** Effective time (offset corrected for quantisation). */
   t: number;
-  /** Distinct content tokens (for echoes). */
+  /** Distinct content tokens. */
   tokens: readonly string[];
+  /** Transcript tokens the message may echo, weighted (see echo-matcher.ts). */
+  echoes: readonly EchoMatch[];
   /** Distinct tokens, stopwords included (for associations: "do it", "HE DID IT"). */
   allTokens: readonly string[];
   /** Addressed to another viewer (@mention or reply): weaker evidence of a reaction. */
@@ -224,7 +227,7 @@ function chanceExamples(
   const to = (messages[messages.length - 1] as PairingMessage).t;
   const step = Math.max(100, (to - from) / 20_000);
   for (let t = from; t <= to; t += step) {
-    const c = candidatesFor(index, { index: -1, t, tokens: [], allTokens: [], addressed: false }, segments, prior, options);
+    const c = candidatesFor(index, { index: -1, t, tokens: [], echoes: [], allTokens: [], addressed: false }, segments, prior, options);
     out.push({ chatTokens: [], candidates: c.phrases, weights: c.phrases.length > 0 ? softmax(c.base) : [], likelihood: c.likelihood } as AssociationExample);
   }
   return out;
@@ -252,12 +255,13 @@ function candidatesFor(index: PhraseIndex, m: PairingMessage, segments: readonly
   for (let p = lowerBound(index.ends, earliest); p < index.phrases.length && (index.ends[p] as number) <= latest; p++) {
     const time = priorAt(prior, m.t - (index.ends[p] as number) - lag);
     if (time <= 0) continue;
-    const said = (index.phrases[p] as { tokens: Set<string> }).tokens;
+    const said = (index.phrases[p] as Phrase).confidence;
     let lexIdf = 0;
     let lexEvidence = 0;
-    for (const t of m.tokens) {
-      if (!said.has(t)) continue;
-      const idf = index.idf.get(t) as number;
+    for (const e of m.echoes) {
+      const confidence = said.get(e.token);
+      if (confidence === undefined) continue;
+      const idf = (index.idf.get(e.token) as number) * e.weight * confidence;
       lexIdf += idf;
       lexEvidence += Math.max(0, idf - 1);
     }

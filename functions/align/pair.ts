@@ -6,6 +6,8 @@ import { z } from 'zod';
  */
 
 export const OFFSET_METHODS = ['echo', 'rate', 'default'] as const;
+export const LAG_REASONS = ['rate-only', 'estimators-disagree', 'weak-evidence', 'no-evidence'] as const;
+export type LagReason = (typeof LAG_REASONS)[number];
 
 /** The chat lag in force over [from_ms, to_ms) of the VOD timeline. Segments cover the whole VOD. */
 export const ChatOffset = z.object({
@@ -15,6 +17,12 @@ export const ChatOffset = z.object({
   confidence: z.number().min(0).max(1),
   /** echo: chat repeating the streamer's words; rate: chat bursts after speech; default: no evidence. */
   method: z.enum(OFFSET_METHODS),
+  /**
+   * Why the lag is weak or unmeasured, null when the evidence is good: 'rate-only' (no echoes; lag
+   * from chat bursts alone), 'estimators-disagree', 'weak-evidence', 'no-evidence' (lag copied from
+   * a neighbouring segment or the default, confidence 0).
+   */
+  reason: z.enum(LAG_REASONS).nullable(),
 });
 export type ChatOffset = z.infer<typeof ChatOffset>;
 

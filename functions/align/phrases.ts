@@ -1,8 +1,9 @@
-import type { TranscriptWord } from '../transcribe/transcript.ts';
+import type { TranscriptSegment, TranscriptWord } from '../transcribe/transcript.ts';
+import { DEFAULT_SEGMENT_OPTIONS, segmentPhrases, type SegmentOptions } from './segment-phrases.ts';
 import { isContentToken, normalizeToken } from './tokens.ts';
 
 /**
- * A run of speech between pauses: the unit chat reacts to. A message's lag is measured to a
+ * A run of speech between breaks, of bounded length: the unit chat reacts to. A message's lag is measured to a
  * phrase's end, because chat can only react once the line has been said.
  */
 export interface Phrase {
@@ -14,6 +15,8 @@ export interface Phrase {
   endWord: number;
   /** Distinct content tokens said in the phrase. */
   tokens: Set<string>;
+  /** token → the recogniser's highest confidence for it in the phrase (1 when it gives none). */
+  confidence: Map<string, number>;
 }
 
 export interface PhraseIndex {
@@ -27,55 +30,51 @@ export interface PhraseIndex {
   idf: Map<string, number>;
 }
 
-export interface PhraseOptions {
-  /** A silence at least this long ends a phrase. */
-  pauseMs: number;
-  /** Longer runs are cut at their widest gap, so one phrase never spans a whole monologue. */
-  maxPhraseMs: number;
-}
-
-export const DEFAULT_PHRASE_OPTIONS: PhraseOptions = { pauseMs: 250, maxPhraseMs: 12_000 };
+export type PhraseOptions = SegmentOptions;
+export const DEFAULT_PHRASE_OPTIONS: PhraseOptions = DEFAULT_SEGMENT_OPTIONS;
 
 /**
- * Sorts words and groups them into phrases.
+ * Sorts words and groups them into phrases (see segment-phrases.ts), using the recogniser's
+ * segments where it gave any.
  *
  * @example
- * const index = buildPhraseIndex(transcript.words);
+ * const index = buildPhraseIndex(transcript.words, transcript.segments);
  * index.phrases[0].end_ms; // end of the first line spoken
  */
-export function buildPhraseIndex(input: readonly TranscriptWord[], options: PhraseOptions = DEFAULT_PHRASE_OPTIONS): PhraseIndex {
+export function buildPhraseIndex(
+  input: readonly TranscriptWord[],
+  segments: readonly TranscriptSegment[] = [],
+  options: PhraseOptions = DEFAULT_PHRASE_OPTIONS,
+): PhraseIndex {
   const words = input
     .filter((w) => w.end_ms >= w.start_ms && w.word.trim() !== '')
     .slice()
     .sort((a, b) => a.start_ms - b.start_ms || a.end_ms - b.end_ms);
-  const ranges: Array<[number, number]> = [];
-  let start = 0;
-  for (let i = 1; i <= words.length; i++) {
-    const prev = words[i - 1] as TranscriptWord;
-    if (i === words.length || (words[i] as TranscriptWord).start_ms - prev.end_ms >= options.pauseMs) {
-      if (i > start) splitLong(words, start, i, options.maxPhraseMs, ranges);
-      start = i;
-    }
-  }
+  const ranges = segmentPhrases(words, segments, options);
   const phrases: Phrase[] = [];
   const postings = new Map<string, number[]>();
   let lastEnd = -Infinity;
   for (const [first, end] of ranges) {
     const tokens = new Set<string>();
+    const confidence = new Map<string, number>();
     let endMs = 0;
     for (let i = first; i < end; i++) {
       const w = words[i] as TranscriptWord;
       endMs = Math.max(endMs, w.end_ms);
       for (const part of w.word.split(/[\s\-_/]+/)) {
         const t = normalizeToken(part);
-        if (isContentToken(t)) tokens.add(t);
+        if (!isContentToken(t)) continue;
+        tokens.add(t);
+        // A word the recogniser doubts is weaker evidence that it was said.
+        const c = w.confidence === null ? 1 : Math.max(0.05, w.confidence);
+        confidence.set(t, Math.max(confidence.get(t) ?? 0, c));
       }
     }
     // Overlapping word times (some ASR backends) must not make phrase ends go backwards.
     endMs = Math.max(endMs, lastEnd);
     lastEnd = endMs;
     const index = phrases.length;
-    phrases.push({ index, start_ms: (words[first] as TranscriptWord).start_ms, end_ms: endMs, firstWord: first, endWord: end, tokens });
+    phrases.push({ index, start_ms: (words[first] as TranscriptWord).start_ms, end_ms: endMs, firstWord: first, endWord: end, tokens, confidence });
     for (const t of tokens) {
       const list = postings.get(t);
       if (list) list.push(index);
@@ -87,25 +86,6 @@ export function buildPhraseIndex(input: readonly TranscriptWord[], options: Phra
   const ends = new Float64Array(phrases.length);
   phrases.forEach((p, i) => (ends[i] = p.end_ms));
   return { words, phrases, ends, postings, idf };
-}
-
-function splitLong(words: TranscriptWord[], first: number, end: number, maxMs: number, out: Array<[number, number]>): void {
-  const span = (words[end - 1] as TranscriptWord).end_ms - (words[first] as TranscriptWord).start_ms;
-  if (span <= maxMs || end - first < 2) {
-    out.push([first, end]);
-    return;
-  }
-  let cut = first + 1;
-  let widest = -Infinity;
-  for (let i = first + 1; i < end; i++) {
-    const gap = (words[i] as TranscriptWord).start_ms - (words[i - 1] as TranscriptWord).end_ms;
-    if (gap > widest) {
-      widest = gap;
-      cut = i;
-    }
-  }
-  splitLong(words, first, cut, maxMs, out);
-  splitLong(words, cut, end, maxMs, out);
 }
 
 /** First index i with sorted[i] >= value. */
