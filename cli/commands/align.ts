@@ -16,12 +16,12 @@ interface AlignFlags {
 
 const STAGES = ['read', 'align', 'write'] as const;
 
-/** `dougpt align --transcript T.json --chat CHAT --out OUT.json`: chat lag per VOD, context → message pairs. */
+/** `dougpt align --transcript T --chat CHAT --out OUT.json`: chat lag per VOD, context → message pairs. T may be any transcript or caption file. */
 export function registerAlignCommand(program: Command): void {
   program
     .command('align')
     .description('estimate the chat lag and pair each chat message with the speech it reacts to')
-    .requiredOption('--transcript <file.json>', 'transcript JSON (from dougpt transcribe)')
+    .requiredOption('--transcript <file>', 'transcript: dougpt transcribe JSON, a word list in ms, WhisperX/Whisper JSON, WebVTT, json3 or SRT')
     .requiredOption('--chat <file>', 'normalised chat JSONL, or any chat file dougpt chat normalize reads')
     .option('--vod-id <id>', 'VOD id (default: from the chat)')
     .option('--vod-start <iso>', 'VOD start time, for chat logs with wall-clock times only')
@@ -58,10 +58,10 @@ export function registerAlignCommand(program: Command): void {
           process.stdout.write(`${JSON.stringify(result)}\n`);
           return;
         }
-        const lags = result.offsets.map((o) => `${(o.lag_ms / 1000).toFixed(1)} s from ${(o.from_ms / 1000).toFixed(0)} s (${o.method}, confidence ${o.confidence})`);
+        const lags = result.offsets.map((o) => `${(o.lag_ms / 1000).toFixed(1)} s from ${(o.from_ms / 1000).toFixed(0)} s (${o.method}, confidence ${o.confidence}${o.reason ? `, ${o.reason}` : ''})`);
         process.stderr.write(
           `${result.out}: ${result.pairs} pairs (tier 2: ${result.tiers[2]}, 1: ${result.tiers[1]}, 0: ${result.tiers[0]}), ` +
-            `${result.rejects} rejects, of ${result.messages} messages\nchat lag: ${lags.join('; ')}\n`,
+            `${result.rejects} rejects, of ${result.messages} messages (transcript read as ${result.transcriptFormat})\nchat lag: ${lags.join('; ')}\n`,
         );
       } catch (error) {
         if (showProgress) bar.stop();

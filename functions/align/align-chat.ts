@@ -5,12 +5,13 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { ChatMessage } from '../chat/chat-message.ts';
 import { normalizeChat } from '../chat/normalize-chat.ts';
-import { Transcript } from '../transcribe/transcript.ts';
+import { CaptionFormatError, detectCaptionFormat, importCaptions, type CaptionFormat } from '../transcribe/import-captions.ts';
+import { Transcript, TranscriptSegment } from '../transcribe/transcript.ts';
 import { align } from './align.ts';
 import { ChatOffset } from './pair.ts';
 
 export const AlignChatInput = z.object({
-  /** Transcript JSON (what `dougpt transcribe` writes). */
+  /** Transcript: `dougpt transcribe` JSON, a bare word list in ms, WhisperX/Whisper JSON, WebVTT, json3 or SRT. */
   transcript: z.string().min(1),
   /** Normalised chat JSONL (one ChatMessage per line) or any chat file `normalizeChat` reads. */
   chat: z.string().min(1),
@@ -37,6 +38,8 @@ export const AlignChatOutput = z.object({
   medianLagMs: z.number().int().nullable(),
   /** 'jsonl' when the chat was already normalised, else the format the normaliser detected. */
   chatFormat: z.string(),
+  /** 'transcript' (ours), 'words' (a bare word list) or the caption format read. */
+  transcriptFormat: z.string(),
   transcriptSha256: z.string(),
   chatSha256: z.string(),
 });
@@ -73,7 +76,7 @@ export async function alignChat(rawInput: AlignChatInput, deps: AlignChatDeps = 
   const input = AlignChatInput.parse(rawInput);
   deps.onStage?.('read');
   const transcriptBytes = await readInput(input.transcript, 'transcript');
-  const transcript = parseTranscript(input.transcript, transcriptBytes);
+  const { transcript, format: transcriptFormat } = await readTranscript(input.transcript, transcriptBytes);
   const chatBytes = await readInput(input.chat, 'chat');
   deps.signal?.throwIfAborted();
   const chat = await readChat(input.chat, chatBytes, input, deps.signal);
@@ -85,6 +88,7 @@ export async function alignChat(rawInput: AlignChatInput, deps: AlignChatDeps = 
     vodId,
     transcriptSha256: sha256(transcriptBytes),
     chatSha256: sha256(chatBytes),
+    segments: transcript.segments,
     ...(input.contextMs !== undefined ? { contextMs: input.contextMs } : {}),
   });
 
@@ -110,6 +114,7 @@ export async function alignChat(rawInput: AlignChatInput, deps: AlignChatDeps = 
     offsets: result.offsets,
     medianLagMs: result.stats.median_lag_ms,
     chatFormat: chat.format,
+    transcriptFormat,
     transcriptSha256: sha256(transcriptBytes),
     chatSha256: sha256(chatBytes),
   });
@@ -123,19 +128,57 @@ async function readInput(path: string, kind: 'transcript' | 'chat'): Promise<Buf
   }
 }
 
-function parseTranscript(path: string, bytes: Buffer): Transcript {
-  let json: unknown;
+/** A bare word list in milliseconds, as other tools write it: `{ words: [...] }` or `[...]`. */
+const MsWord = z.object({
+  word: z.string().optional(),
+  text: z.string().optional(),
+  start_ms: z.number(),
+  end_ms: z.number(),
+  confidence: z.number().min(0).max(1).nullish(),
+});
+const WordsOnly = z.union([z.object({ words: z.array(MsWord).min(1), segments: z.array(TranscriptSegment).optional() }), z.array(MsWord).min(1)]);
+
+export type TranscriptFormat = 'transcript' | 'words' | CaptionFormat;
+
+/**
+ * Any transcript a user may have: our own JSON, a bare word list in ms, or anything the caption
+ * importer reads (WhisperX / Whisper JSON, word-timed or plain WebVTT, json3, SRT). Content
+ * decides, not the extension.
+ */
+async function readTranscript(path: string, bytes: Buffer): Promise<{ transcript: Transcript; format: TranscriptFormat }> {
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  let json: unknown = undefined;
   try {
-    json = JSON.parse(bytes.toString('utf8')) as unknown;
+    json = JSON.parse(text) as unknown;
+  } catch {
+    // Not JSON: a caption format, or nothing we read.
+  }
+  if (json !== undefined) {
+    const own = Transcript.safeParse(json);
+    if (own.success) return { transcript: own.data, format: 'transcript' };
+    const bare = WordsOnly.safeParse(json);
+    if (bare.success) {
+      const list = Array.isArray(bare.data) ? bare.data : bare.data.words;
+      const words = list.map((w) => ({
+        word: (w.word ?? w.text ?? '').trim(),
+        start_ms: Math.round(w.start_ms),
+        end_ms: Math.round(Math.max(w.start_ms, w.end_ms)),
+        confidence: w.confidence ?? null,
+      }));
+      const segments = Array.isArray(bare.data) ? [] : (bare.data.segments ?? []);
+      return { transcript: { words, segments, backend: 'words', model: null, config: {} }, format: 'words' };
+    }
+  }
+  const format = detectCaptionFormat(path, text);
+  if (format === null || (json !== undefined && format !== 'json3' && format !== 'whisper-json')) {
+    throw new AlignInputError('transcript', `${path}: not a transcript (our JSON, a word list, WhisperX/Whisper JSON, WebVTT, json3 or SRT)`);
+  }
+  try {
+    return { transcript: await importCaptions({ path, format }), format };
   } catch (error) {
-    throw new AlignInputError('transcript', `${path}: not JSON (${(error as Error).message})`, { cause: error });
+    if (error instanceof CaptionFormatError) throw new AlignInputError('transcript', `${path}: not a transcript (${error.message.slice(path.length + 2)})`, { cause: error });
+    throw error;
   }
-  const parsed = Transcript.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new AlignInputError('transcript', `${path}: not a transcript (${issue?.path.join('.') || 'root'}: ${issue?.message})`);
-  }
-  return parsed.data;
 }
 
 /** Normalised JSONL is read as it is; anything else goes through the chat normaliser first. */

@@ -9,8 +9,10 @@ import { createRng } from '../../functions/sample/prng.ts';
  *   segments, no punctuation, word times touching inside speech — a pause under `swallowMs` is
  *   absorbed by the words around it, at a random split — boundaries jittered, and a share of words
  *   substituted (a near spelling or another word of the stream) or dropped, with lower confidence.
+ * - `neural-hard`: the same, harsher: every pause under 1.5 s swallowed (all but the long pauses
+ *   between lines), boundaries jittered by up to 80 ms, 22% substituted and 8% dropped.
  */
-export type TranscriptKind = 'exact' | 'neural';
+export type TranscriptKind = 'exact' | 'neural' | 'neural-hard';
 
 export interface NeuralOptions {
   seed: number;
@@ -25,6 +27,7 @@ export interface NeuralOptions {
 }
 
 export const NEURAL_DEFAULTS: Omit<NeuralOptions, 'seed'> = { substitute: 0.17, drop: 0.08, swallowMs: 1_000, jitterMs: 40 };
+export const NEURAL_HARD: Omit<NeuralOptions, 'seed'> = { substitute: 0.22, drop: 0.08, swallowMs: 1_500, jitterMs: 80 };
 
 /**
  * @example
@@ -71,5 +74,6 @@ function misspell(word: string, next: () => number): string {
 
 /** The transcript of one kind for a simulated stream. */
 export function transcriptOfKind(exact: Transcript, kind: TranscriptKind, seed: number): Transcript {
-  return kind === 'exact' ? exact : neuralShaped(exact, { ...NEURAL_DEFAULTS, seed });
+  if (kind === 'exact') return exact;
+  return neuralShaped(exact, { ...(kind === 'neural' ? NEURAL_DEFAULTS : NEURAL_HARD), seed });
 }
