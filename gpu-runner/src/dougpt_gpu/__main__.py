@@ -1,6 +1,7 @@
 """DougPT's Python jobs.
 
     python -m dougpt_gpu transcribe --input job.json
+    python -m dougpt_gpu eval --input job.json
 
 Reads one job as JSON, writes JSON lines on stdout (progress events, then one result or error event),
 logs on stderr. Exit 0 success, 2 bad input, 1 failure.
@@ -18,7 +19,7 @@ from pathlib import Path
 from .errors import BadInput, JobFailed
 from .events import emit
 
-JOBS = ("transcribe",)
+JOBS = ("transcribe", "eval")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +33,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     transcribe.add_argument("--input", required=True, help="path of the job JSON, or - for stdin")
     transcribe.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
+    evaluate = sub.add_parser(
+        "eval",
+        help="base, candidate and promoted adapter side by side on a held-out split: metrics, gates, report",
+        description="Evaluate a LoRA adapter against the base model (and the promoted adapter). The job JSON is an "
+        "EvalJob (see dougpt_gpu/evaluate/job.py for every field and its default).",
+    )
+    evaluate.add_argument("--input", required=True, help="path of the job JSON, or - for stdin")
+    evaluate.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     return parser
 
 
@@ -63,9 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         raw = _read_job(args.input)
         # Imported here so `--help` never pays for numpy or the speech engines.
-        from .transcribe.run import run_transcribe
+        if args.job == "eval":
+            from .evaluate.run import run_eval
 
-        result = run_transcribe(raw)
+            result = run_eval(raw)
+        else:
+            from .transcribe.run import run_transcribe
+
+            result = run_transcribe(raw)
         emit("result", **result)
         return 0
     except BadInput as error:

