@@ -55,7 +55,7 @@ class GateOutcome:
     candidate: float | None
     reference: float | None
     limit: float | None
-    passed: bool | None  # None: skipped (no promoted adapter)
+    passed: bool | None  # None: skipped (no promoted adapter, or no real value to be close to)
     message: str
 
 
@@ -156,6 +156,11 @@ def check_gate(
 
     subject = f"|{gate.metric} - real|" if gate.distance_to_real else gate.metric
     outcome = dict(gate=gate.name, metric=gate.metric, op=gate.op, against=gate.against)
+    target = real.get(gate.metric)
+    if gate.distance_to_real and (target is None or (isinstance(target, float) and math.isnan(target))):
+        # e.g. distinct_2 when every real reply is one word: there is no target to be close to.
+        return GateOutcome(**outcome, candidate=None, reference=None, limit=None, passed=None,
+                           message=f"{gate.metric}: skipped, the real replies have no value")
     if gate.against == "promoted" and promoted is None:
         return GateOutcome(**outcome, candidate=metric_of(candidate), reference=None, limit=None, passed=None,
                            message=f"{subject}: skipped, no promoted adapter")
@@ -176,13 +181,14 @@ def check_gate(
 def verdict(
     spec: GateSpec, candidate: Metrics, base: Metrics, real: Metrics, promoted: Metrics | None
 ) -> dict[str, Any]:
-    """{passed, failures, checked, skipped, version}: every failed gate with the candidate's and the reference's number."""
+    """{passed, failures, checked, skipped, version}: each a list of gate outcomes; every failed gate carries the
+    candidate's number, the reference's and the limit."""
     outcomes = [check_gate(gate, candidate, base, real, promoted) for gate in spec.gates]
     failures = [asdict(o) for o in outcomes if o.passed is False]
     return {
         "passed": not failures,
         "failures": failures,
         "checked": [asdict(o) for o in outcomes if o.passed is not None],
-        "skipped": [o.gate for o in outcomes if o.passed is None],
+        "skipped": [asdict(o) for o in outcomes if o.passed is None],
         "version": spec.version,
     }

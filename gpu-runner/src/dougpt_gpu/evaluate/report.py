@@ -127,8 +127,8 @@ def render_report(result: Mapping[str, Any], samples: Sequence[Mapping[str, Any]
         ok = outcome["passed"]
         out.append(f"<tr><td>{_esc(outcome['gate'])}</td><td class='{'pass' if ok else 'fail'}'>"
                    f"{'pass' if ok else 'FAIL'}</td><td>{_esc(outcome['message'])}</td></tr>")
-    for name in gates.get("skipped", []):
-        out.append(f"<tr><td>{_esc(name)}</td><td>skipped</td><td>no promoted adapter</td></tr>")
+    for outcome in gates.get("skipped", []):
+        out.append(f"<tr><td>{_esc(outcome['gate'])}</td><td>skipped</td><td>{_esc(outcome['message'])}</td></tr>")
     out.append("</table><h2>Metrics</h2><table><tr><th>metric</th>")
     out += [f"<th>{_esc(LABELS[name])}</th>" for name in sides]
     out.append("<th>good value</th></tr>")
