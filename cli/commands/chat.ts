@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { z } from 'zod';
 import { ChatFormatError, normalizeChat, NormalizeChatFormat, type NormalizeChatOutput } from '../../functions/chat/normalize-chat.ts';
+import { readNameList } from '../../functions/chat/read-name-list.ts';
 import { UserError } from '../errors.ts';
 
 interface NormalizeOptions {
@@ -21,9 +22,11 @@ function list(value: string | undefined): string[] | undefined {
 
 function describe(result: NormalizeChatOutput): string {
   const reasons = Object.entries(result.reasons).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ');
+  const warnings = Object.entries(result.warnings).map(([w, n]) => `${w} ${n}`).join(', ');
   return `${result.format} chat of VOD ${result.vodId}: ${result.accepted} messages, ${result.rejected} rejected` +
     `${reasons ? ` (${reasons})` : ''}; offsets from ${result.offsetSource} → ${result.out}` +
-    `${result.rejectsOut ? `, rejects → ${result.rejectsOut}` : ''}\n`;
+    `${result.rejectsOut ? `, rejects → ${result.rejectsOut}` : ''}\n` +
+    `${warnings ? `warning: ${warnings} (of ${result.accepted + result.duplicates} messages)\n` : ''}`;
 }
 
 /** `dougpt chat normalize <file>`: any common Twitch chat format → canonical ChatMessage rows. */
@@ -39,7 +42,7 @@ export function registerChatCommand(program: Command): void {
     .requiredOption('--out <file>', 'output: .jsonl, .parquet, or - for JSONL on stdout')
     .option('--rejects <file>', 'rejected records (.jsonl or .parquet; default: <out>.rejects.<ext> beside --out)')
     .option('--bots <names>', 'comma-separated bot logins to flag besides the built-in list')
-    .option('--emotes <names>', 'comma-separated third-party emote names besides the built-in list')
+    .option('--emotes <file>', 'third-party (BTTV/FFZ/7TV) emote names, one per line, besides the built-in list')
     .option('--json', 'print a JSON summary on stdout (on stderr when --out is -)')
     .action(async (file: string, options: NormalizeOptions) => {
       const showProgress = Boolean(process.stderr.isTTY) && !options.json && options.out !== '-';
@@ -58,7 +61,7 @@ export function registerChatCommand(program: Command): void {
             out: options.out,
             rejectsOut: options.rejects,
             botNames: list(options.bots),
-            emoteNames: list(options.emotes),
+            emoteNames: options.emotes ? await readNameList(options.emotes) : undefined,
           },
           {
             onProgress: (done, total) => {
@@ -89,6 +92,7 @@ export function registerChatCommand(program: Command): void {
         records: result.records,
         duplicates: result.duplicates,
         clock_shift_ms: result.clockShiftMs,
+        warnings: result.warnings,
         out: result.out,
         rejects_out: result.rejectsOut,
         sha256: result.sha256,

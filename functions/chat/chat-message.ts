@@ -18,7 +18,7 @@ export type ChatEmote = z.infer<typeof ChatEmote>;
 export const ChatKind = z.enum(['message', 'sub', 'raid', 'notice']);
 export type ChatKind = z.infer<typeof ChatKind>;
 
-export const ChatSourceFormat = z.enum(['twitchdownloader', 'rechat', 'chat-downloader', 'irc', 'text']);
+export const ChatSourceFormat = z.enum(['twitchdownloader', 'rechat', 'chat-downloader', 'irc', 'text', 'youtube-live-chat']);
 export type ChatSourceFormat = z.infer<typeof ChatSourceFormat>;
 
 export const ChatMessage = z.object({

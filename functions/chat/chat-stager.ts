@@ -2,10 +2,16 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { emoteVerdict, isBot, isCommand } from './chat-flags.ts';
+import { cleanChatText } from './clean-chat-text.ts';
 import { isModeration, isReject, type ParsedRecord } from './raw-chat.ts';
 
 /** Twitch refuses messages over 500 characters; system text of notices adds some. Far beyond that is broken data. */
 export const MAX_TEXT_LENGTH = 1000;
+/**
+ * How far a message's time may lie from its VOD's start. VODs last hours (Twitch caps them at 48 h);
+ * a time months or years away is a broken clock or a unit error, not a late message.
+ */
+export const PLAUSIBLE_SPAN_MS = 30 * 86_400_000;
 /** Raw text kept with a reject. */
 const MAX_RAW_LENGTH = 4000;
 
@@ -36,6 +42,12 @@ export interface StageSummary {
   recordVodId: string | null;
   /** Some staged records still need a late emote-name check. */
   lateEmoteCandidates: number;
+  /** Staged records with no author at all (no id, login or display name). */
+  missingAuthor: number;
+  /** Staged records with no server time. */
+  missingSentAt: number;
+  /** The field offsets were read from, by count, for formats that say (`video_offset_time_msec`). */
+  offsetKeys: Record<string, number>;
 }
 
 class LineWriter {
@@ -89,6 +101,9 @@ export class ChatStager {
   private subSecond = 0;
   private recordVodId: string | null = null;
   private lateCandidates = 0;
+  private missingAuthor = 0;
+  private missingSentAt = 0;
+  private readonly offsetKeys: Record<string, number> = {};
 
   constructor(private readonly options: StagerOptions) {
     this.staged = new LineWriter(options.stagedPath);
@@ -106,24 +121,30 @@ export class ChatStager {
       // Counted, and kept with the rejects, so that every input line is accounted for.
       return this.writeReject(index, 'moderation', `${parsed.moderation === 'message' ? 'CLEARMSG' : 'CLEARCHAT'} applied to earlier messages`, raw);
     }
-    const text = parsed.text;
-    if (text === null) return this.addReject(index, 'missing-text', 'no message text', raw);
-    if (text.trim().length === 0) return this.addReject(index, 'empty-text', null, raw);
+    if (parsed.text === null) return this.addReject(index, 'missing-text', 'no message text', raw);
+    const { text, emotes } = cleanChatText(parsed.text, parsed.emotes);
+    if (text.length === 0) return this.addReject(index, 'empty-text', null, raw);
     if (text.length > MAX_TEXT_LENGTH) return this.addReject(index, 'text-too-long', `${text.length} characters (limit ${MAX_TEXT_LENGTH})`, raw);
     let offsetMs = parsed.offsetMs;
     if (this.options.timing === 'wall-clock') {
       if (parsed.sentMs === null) return this.addReject(index, 'missing-timestamp', 'no server time to place the message on the VOD', raw);
       offsetMs = parsed.sentMs - this.options.vodStartMs!;
       if (offsetMs < 0) return this.addReject(index, 'before-vod-start', `sent ${new Date(parsed.sentMs).toISOString()}, ${-offsetMs} ms before the VOD start`, raw);
+      if (offsetMs > PLAUSIBLE_SPAN_MS) {
+        return this.addReject(index, 'implausible-timestamp', `sent ${new Date(parsed.sentMs).toISOString()}, ${Math.round(offsetMs / 86_400_000)} days after the VOD start`, raw);
+      }
     }
     if (offsetMs === null) return this.addReject(index, 'missing-offset', null, raw);
     if (offsetMs % 1000 !== 0) this.subSecond++;
     if (parsed.sentMs !== null && this.options.timing === 'offset') this.pushDelta(parsed.sentMs - offsetMs);
     if (this.recordVodId === null && parsed.vodId) this.recordVodId = parsed.vodId;
+    if (parsed.authorId === null && parsed.authorLogin === null && parsed.authorDisplay === null) this.missingAuthor++;
+    if (parsed.sentMs === null) this.missingSentAt++;
+    if (parsed.offsetKey) this.offsetKeys[parsed.offsetKey] = (this.offsetKeys[parsed.offsetKey] ?? 0) + 1;
 
     const author = parsed.authorLogin ?? parsed.authorDisplay?.toLowerCase() ?? parsed.authorId ?? '';
     const id = parsed.id ?? derivedMessageId(author, parsed.sentMs ?? offsetMs, text);
-    const verdict = emoteVerdict(text, parsed.emotes, this.options.emoteNames, this.options.lateEmoteNames);
+    const verdict = emoteVerdict(text, emotes, this.options.emoteNames, this.options.lateEmoteNames);
     if (Array.isArray(verdict)) this.lateCandidates++;
     this.stagedCount++;
     await this.staged.write(JSON.stringify({
@@ -136,7 +157,7 @@ export class ChatStager {
       l: parsed.authorLogin,
       d: parsed.authorDisplay,
       t: text,
-      e: parsed.emotes,
+      e: emotes,
       b: parsed.badges,
       bits: parsed.bits,
       act: parsed.isAction,
@@ -183,6 +204,9 @@ export class ChatStager {
       subSecondOffsets: this.subSecond,
       recordVodId: this.recordVodId,
       lateEmoteCandidates: this.lateCandidates,
+      missingAuthor: this.missingAuthor,
+      missingSentAt: this.missingSentAt,
+      offsetKeys: { ...this.offsetKeys },
     };
   }
 

@@ -97,6 +97,12 @@ function has(text: string, key: string): boolean {
 function detectJson(text: string, path: string): DetectedChatFormat {
   const json = (format: ChatSourceFormat): DetectedChatFormat => ({ format, layout: 'json', wallClock: false, textTiming: null });
   if (text[0] === '{') {
+    // yt-dlp's YouTube live chat: one action object per line.
+    if (has(text, 'replayChatItemAction') || /^\{\s*"(clickTrackingParams|addChatItemAction)"/.test(text)) {
+      return { format: 'youtube-live-chat', layout: 'lines', wallClock: false, textTiming: null };
+    }
+    // Chatterino / recent-messages service: {"messages": ["@tags … PRIVMSG …", …]}.
+    if (/"messages"\s*:\s*\[\s*"[@:]/.test(text)) return { format: 'irc', layout: 'json', wallClock: true, textTiming: null };
     if (has(text, 'FileInfo') || (has(text, 'streamer') && has(text, 'comments'))) return json('twitchdownloader');
     if (has(text, 'twitch_info') && has(text, 'messages')) return json('twitchdownloader');
     if (has(text, 'comments') && has(text, 'content_offset_seconds')) return json('rechat');
@@ -159,7 +165,8 @@ function textTiming(lines: string[]): Pick<DetectedChatFormat, 'wallClock' | 'te
 }
 
 function forcedFormat(format: ChatSourceFormat, text: string): DetectedChatFormat {
-  if (format === 'irc') return { format, layout: 'lines', wallClock: true, textTiming: null };
+  if (format === 'irc') return { format, layout: text.trimStart().startsWith('{') ? 'json' : 'lines', wallClock: true, textTiming: null };
+  if (format === 'youtube-live-chat') return { format, layout: 'lines', wallClock: false, textTiming: null };
   if (format === 'text') return { format, layout: 'lines', ...textTiming(sampleLines(`${text}\n`)) };
   return { format, layout: 'json', wallClock: false, textTiming: null };
 }

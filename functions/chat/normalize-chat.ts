@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ChatSourceFormat } from './chat-message.ts';
 import { ChatFormatError } from './chat-format-error.ts';
 import { botNameSet, emoteNameSet } from './chat-flags.ts';
-import { ChatStager, type StageSummary } from './chat-stager.ts';
+import { ChatStager, PLAUSIBLE_SPAN_MS, type StageSummary } from './chat-stager.ts';
 import { detectChatFormat, type DetectedChatFormat } from './detect-chat-format.ts';
 import { estimateClockShift } from './estimate-clock-shift.ts';
 import { stageJsonRecords, type JsonHeaderInfo } from './stage-json-records.ts';
@@ -22,7 +22,7 @@ export { detectChatFormat, type DetectedChatFormat } from './detect-chat-format.
 const TABLE_PATH = /\.(jsonl|ndjson|json|parquet)$/i;
 const OUTPUT_PATH = /^-$|\.(jsonl|ndjson|json|parquet)$/i;
 
-export const NormalizeChatFormat = z.enum(['auto', 'twitchdownloader', 'rechat', 'chat-downloader', 'irc', 'text']);
+export const NormalizeChatFormat = z.enum(['auto', 'twitchdownloader', 'rechat', 'chat-downloader', 'irc', 'text', 'youtube-live-chat']);
 export type NormalizeChatFormat = z.infer<typeof NormalizeChatFormat>;
 
 export const NormalizeChatInput = z.object({
@@ -58,6 +58,12 @@ export const NormalizeChatOutput = z.object({
   offsetSource: z.string(),
   /** Clock shift used to recover sub-second offsets (server time − offset, ms), when it was. */
   clockShiftMs: z.number().nullable(),
+  /**
+   * Accepted-or-staged messages the output is unsure about, by kind: 'missing-author' and
+   * 'missing-sent-at' (when most messages lack one; a format that should carry it was likely
+   * misread), 'implausible-sent-at' (server times far from the file's own VOD start, set to null).
+   */
+  warnings: z.record(z.string(), z.number().int()),
   out: z.string(),
   rejectsOut: z.string().nullable(),
   /** sha256 of the written output file (null for stdout). */
@@ -99,7 +105,7 @@ export async function normalizeChat(rawInput: NormalizeChatInput, deps: Normaliz
     vodStartMs = Date.parse(input.vodStart);
     if (!Number.isFinite(vodStartMs)) throw new ChatFormatError('missing-vod-start', path, `VOD start ${JSON.stringify(input.vodStart)} is not an ISO-8601 time`);
   }
-  if (!input.vodId && (detected.layout !== 'json' || detected.format === 'chat-downloader')) {
+  if (!input.vodId && (detected.layout !== 'json' || detected.format === 'chat-downloader' || detected.format === 'irc')) {
     throw new ChatFormatError('missing-vod-id', path, `${detected.format} files do not name their VOD: pass --vod-id`);
   }
 
@@ -138,6 +144,7 @@ export async function normalizeChat(rawInput: NormalizeChatInput, deps: Normaliz
     const vodId = input.vodId ?? usableVodId(header.vodId) ?? usableVodId(summary.recordVodId);
     if (!vodId) throw new ChatFormatError('missing-vod-id', path, 'the file names no VOD id: pass --vod-id');
     const timing = offsetTiming(detected, summary);
+    const sentAtCenterMs = summary.clockDeltas.length > 0 ? median(summary.clockDeltas) : null;
     const lateEmoteNames = summary.lateEmoteCandidates > 0 ? header.emoteNames.filter((n) => !emoteNames.has(n)) : [];
 
     const written = await writeChatOutput({
@@ -148,6 +155,7 @@ export async function normalizeChat(rawInput: NormalizeChatInput, deps: Normaliz
       vodId,
       sourceFormat: detected.format,
       clockShiftMs: timing.clockShiftMs,
+      plausibleSentAt: sentAtCenterMs === null ? null : { centerMs: sentAtCenterMs, spanMs: PLAUSIBLE_SPAN_MS },
       lateEmoteNames,
       out: { path: tempOut, format: outTarget },
       rejectsOut: tempRejects && rejectsTarget ? { path: tempRejects, format: rejectsTarget.format } : null,
@@ -178,6 +186,7 @@ export async function normalizeChat(rawInput: NormalizeChatInput, deps: Normaliz
       reasons,
       offsetSource: timing.source,
       clockShiftMs: timing.clockShiftMs,
+      warnings: warningsOf(detected, summary, written.implausibleSentAt),
       out: input.out,
       rejectsOut: rejectsTarget?.path ?? null,
       sha256,
@@ -210,6 +219,27 @@ function siblingTemp(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/** Most of the staged messages: a share past which a missing field is a misread format, not a quirk of a few records. */
+const MOST = 0.5;
+
+function warningsOf(detected: DetectedChatFormat, summary: StageSummary, implausibleSentAt: number): Record<string, number> {
+  const warnings: Record<string, number> = {};
+  const most = (n: number) => summary.staged > 0 && n > summary.staged * MOST;
+  if (most(summary.missingAuthor)) warnings['missing-author'] = summary.missingAuthor;
+  // Text logs with offsets never carry server time; every other format names one per message.
+  const timeExpected = !(detected.format === 'text' && !detected.wallClock);
+  if (timeExpected && most(summary.missingSentAt)) warnings['missing-sent-at'] = summary.missingSentAt;
+  if (implausibleSentAt > 0) warnings['implausible-sent-at'] = implausibleSentAt;
+  return warnings;
+}
+
+/** Median of the clock deltas (server time − offset): the VOD start the file itself implies. */
+function median(values: Float64Array): number {
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 function usableVodId(id: string | null): string | null {
   return id && id !== '0' && /^[A-Za-z0-9_-]+$/.test(id) ? id : null;
 }
@@ -227,10 +257,12 @@ async function fileSha256(path: string): Promise<string> {
  */
 function offsetTiming(detected: DetectedChatFormat, summary: StageSummary): { source: string; clockShiftMs: number | null } {
   if (detected.format === 'irc') return { source: 'tmi-sent-ts', clockShiftMs: null };
+  if (detected.format === 'youtube-live-chat') return { source: 'videoOffsetTimeMsec', clockShiftMs: null };
   if (detected.format === 'text') {
     return { source: detected.wallClock ? 'text-wall-clock' : 'text-offset', clockShiftMs: null };
   }
-  const base = detected.format === 'chat-downloader' ? 'time_in_seconds' : 'content_offset_seconds';
+  const keys = Object.entries(summary.offsetKeys).sort((a, b) => b[1] - a[1]);
+  const base = keys[0]?.[0] ?? (detected.format === 'chat-downloader' ? 'time_in_seconds' : 'content_offset_seconds');
   const server = detected.format === 'chat-downloader' ? 'timestamp' : 'created_at';
   if (summary.staged === 0 || summary.subSecondOffsets > summary.staged / 2) return { source: base, clockShiftMs: null };
   const shift = summary.clockDeltas.length >= 2 ? estimateClockShift(summary.clockDeltas) : null;

@@ -118,7 +118,8 @@ export function parseIrcLine(line: string): ParsedRecord {
         isAction,
         replyTo: nonEmpty(tags.get('reply-parent-msg-id')),
         kind: command === 'PRIVMSG' ? 'message' : noticeKind(tags.get('msg-id')),
-        isDeleted: false,
+        // The recent-messages service replays deleted messages with this tag.
+        isDeleted: tags.get('rm-deleted') === '1',
         channel,
       };
     }

@@ -16,6 +16,8 @@ const PLACEHOLDER_IDS = new Set(['0', '']);
 export function parseTwitchComment(record: unknown): ParsedRecord {
   const c = obj(record);
   if (!c) return reject('not-an-object', `record is ${record === null ? 'null' : Array.isArray(record) ? 'an array' : typeof record}`);
+  // v5 kept comments that viewers typed on the VOD after the stream with the live chat; they react to nothing live.
+  if (c.source === 'comment') return reject('vod-comment', 'written on the VOD after the stream (source "comment"), not live chat');
   const offsetMs = secondsToMs(c.content_offset_seconds);
   if (offsetMs === null) return reject('missing-offset', 'no content_offset_seconds');
   if (Number.isNaN(offsetMs) || offsetMs < 0) return reject('invalid-offset', `content_offset_seconds = ${JSON.stringify(c.content_offset_seconds)}`);

@@ -23,6 +23,8 @@ export interface RawChat {
   vodId?: string | null;
   /** IRC channel (`#name`), so that moderation in one channel does not touch another. */
   channel?: string | null;
+  /** The field `offsetMs` was read from, when a format has more than one (`video_offset_time_msec`). */
+  offsetKey?: string;
 }
 
 /** A record that cannot be used; `reason` is a short kebab-case key counted in the summary. */
@@ -89,6 +91,13 @@ export function secondsToMs(value: unknown): number | null {
   if (value === undefined || value === null || value === '') return null;
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
   return Number.isFinite(n) ? Math.round(n * 1000) : Number.NaN;
+}
+
+/** Milliseconds (number or numeric string, as YouTube writes them) to integer ms; null when absent, NaN when not a number. */
+export function millisToMs(value: unknown): number | null {
+  if (value === undefined || value === null || value === '') return null;
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
+  return Number.isFinite(n) ? Math.round(n) : Number.NaN;
 }
 
 /** RFC 3339 (any number of fraction digits) to epoch ms, or null. */

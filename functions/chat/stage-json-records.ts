@@ -3,6 +3,7 @@ import { ChatFormatError } from './chat-format-error.ts';
 import type { ChatStager } from './chat-stager.ts';
 import { JsonRecordScanner } from './json-record-scanner.ts';
 import { parseChatDownloaderItem } from './parse-chat-downloader-item.ts';
+import { parseIrcLine } from './parse-irc-line.ts';
 import { parseTwitchComment } from './parse-twitch-comment.ts';
 import { obj, reject, str, type ParsedRecord } from './raw-chat.ts';
 import { readChatBytes, type ReadChatBytesOptions } from './read-chat-bytes.ts';
@@ -15,7 +16,7 @@ export interface JsonHeaderInfo {
 }
 
 /**
- * Streams a JSON chat file (TwitchDownloader, v5/rechat, chat-downloader) through the record
+ * Streams a JSON chat file (TwitchDownloader, v5/rechat, chat-downloader, recent-messages IRC) through the record
  * scanner into the stager, one record at a time, and reads the small rest for metadata.
  */
 export async function stageJsonRecords(
@@ -24,7 +25,7 @@ export async function stageJsonRecords(
   stager: ChatStager,
   read: ReadChatBytesOptions,
 ): Promise<JsonHeaderInfo> {
-  const parse = format === 'chat-downloader' ? parseChatDownloaderItem : parseTwitchComment;
+  const parse = format === 'chat-downloader' ? parseChatDownloaderItem : format === 'irc' ? parseIrcString : parseTwitchComment;
   const scanner = new JsonRecordScanner();
   let index = 0;
   for await (const chunk of readChatBytes(path, read)) {
@@ -44,13 +45,18 @@ export async function stageJsonRecords(
   const top = obj(header);
   if (end.recordsKey === null) {
     // A file holding one v5 comment (the API's single-comment response).
-    if (top && 'content_offset_seconds' in top && format !== 'chat-downloader') {
+    if (top && 'content_offset_seconds' in top && format !== 'chat-downloader' && format !== 'irc') {
       await stager.add(index++, parse(top), end.header);
     } else {
       throw new ChatFormatError('unknown-shape', path, 'no "comments" or "messages" array: not a known chat format');
     }
   }
   return headerInfo(top);
+}
+
+/** recent-messages / Chatterino JSON: each record is one raw IRC line as a JSON string. */
+function parseIrcString(record: unknown): ParsedRecord {
+  return typeof record === 'string' ? parseIrcLine(record) : reject('malformed-record', 'expected a raw IRC line (a JSON string)');
 }
 
 function parseRecord(text: string, parse: (record: unknown) => ParsedRecord): ParsedRecord {

@@ -13,6 +13,11 @@ export interface WriteChatOutputOptions {
   sourceFormat: ChatSourceFormat;
   /** Recover sub-second offsets from server time with this clock shift (ms); null keeps offsets as read. */
   clockShiftMs: number | null;
+  /**
+   * Server times whose implied VOD start (server time − offset) lies more than `spanMs` from
+   * `centerMs` are implausible: their sent_at becomes null and they are counted. Null: no check.
+   */
+  plausibleSentAt: { centerMs: number; spanMs: number } | null;
   /** Emote names learned after the records were staged; decide the staged leftovers against them. */
   lateEmoteNames: string[];
   out: { path: string; format: TableFormat };
@@ -25,6 +30,8 @@ export interface WriteChatOutputOptions {
 export interface WriteChatOutputResult {
   accepted: number;
   duplicates: number;
+  /** Accepted messages whose sent_at was set to null as implausible. */
+  implausibleSentAt: number;
   rejectsWritten: number;
 }
 
@@ -132,17 +139,31 @@ async function run(connection: DuckDBConnection, o: WriteChatOutputOptions): Pro
     }
   }
 
+  // Implausible server times become null (counted), and do not order the output either.
+  let sentAt = 's';
+  let sentMs = 'w';
+  let implausibleSentAt = 0;
+  if (o.plausibleSentAt) {
+    const { centerMs, spanMs } = o.plausibleSentAt;
+    const implausible = `(w IS NOT NULL AND abs((w - o) - ${centerMs}) > ${spanMs})`;
+    implausibleSentAt = await count(connection, `SELECT count(*) FROM staged WHERE ${implausible} AND i NOT IN (SELECT i FROM dups)`);
+    if (implausibleSentAt > 0) {
+      sentAt = `CASE WHEN ${implausible} THEN NULL ELSE s END`;
+      sentMs = `CASE WHEN ${implausible} THEN NULL ELSE w END`;
+    }
+  }
+
   const c = o.clockShiftMs;
   const offset = c === null
     ? 'o'
     : `CASE WHEN w IS NOT NULL AND (w - o) >= ${c - 0.5} AND (w - o) < ${c + 1000}
         THEN least(o + 999, greatest(o, CAST(round(w - ${c}) AS BIGINT))) ELSE o END`;
   const select = `SELECT
-      ${sqlString(o.vodId)} AS vod_id, id AS message_id, ${offset} AS offset_ms, s AS sent_at,
+      ${sqlString(o.vodId)} AS vod_id, id AS message_id, ${offset} AS offset_ms, ${sentAt} AS sent_at,
       a AS author_id, l AS author_login, d AS author_display, t AS text,
       coalesce(e, []) AS emotes, coalesce(b, []) AS badges, coalesce(bits, 0) AS bits, coalesce(act, false) AS is_action,
       rep AS reply_to, k AS kind, bot AS is_bot, cmd AS is_command, ${emoteOnly} AS is_emote_only, ${deleted} AS is_deleted,
-      ${sqlString(o.sourceFormat)} AS source_format, w AS _sent_ms, i AS _i
+      ${sqlString(o.sourceFormat)} AS source_format, ${sentMs} AS _sent_ms, i AS _i
     FROM staged WHERE i NOT IN (SELECT i FROM dups)`;
   const accepted = await count(connection, `COPY (
       SELECT * EXCLUDE (_sent_ms, _i) FROM (${select}) ORDER BY offset_ms, _sent_ms NULLS LAST, _i
@@ -159,5 +180,5 @@ async function run(connection: DuckDBConnection, o: WriteChatOutputOptions): Pro
         ) ORDER BY record_index
       ) TO ${copyTarget(o.rejectsOut)}`);
   }
-  return { accepted, duplicates, rejectsWritten };
+  return { accepted, duplicates, implausibleSentAt, rejectsWritten };
 }

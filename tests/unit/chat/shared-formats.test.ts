@@ -1,7 +1,9 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ChatFormatError, detectChatFormat, normalizeChat } from '../../../functions/chat/normalize-chat.ts';
+import { parseIrcLine } from '../../../functions/chat/parse-irc-line.ts';
+import type { RawChat } from '../../../functions/chat/raw-chat.ts';
 import { checkOutput, FORMATS_DIR, strayFiles, tempDir } from './chat-test-utils.ts';
 
 interface Expectation {
@@ -13,7 +15,11 @@ interface Expectation {
   offsetSource: string;
 }
 
-/** Every chat sample, with what it must give. IRC fixtures span years, hence the early VOD start. */
+/**
+ * Every chat sample, with what it must give. The IRC fixtures are single lines spanning a decade: a
+ * VOD start in their busiest month keeps the lines within PLAUSIBLE_SPAN_MS of it; the others are
+ * rejected as before the VOD start or implausibly far after it.
+ */
 const CHAT: Record<string, Expectation> = {
   'twitch_v5_comments_tcd_northernlion_highlight.json': { format: 'rechat', records: 44, accepted: 44, offsetSource: 'content_offset_seconds:whole-seconds' },
   'twitch_v5_single_comment_tcd_docs.json': { format: 'rechat', records: 1, accepted: 1, offsetSource: 'content_offset_seconds' },
@@ -25,9 +31,9 @@ const CHAT: Record<string, Expectation> = {
   'csv_v5_comments_flattened_m_anwar.csv': { format: 'rechat', records: 80, accepted: 80, vodId: '1', offsetSource: 'content_offset_seconds' },
   'txt_twitchdownloader_relative_kkatamina_1986381866.txt': { format: 'text', records: 1000, accepted: 1000, vodId: '1986381866', offsetSource: 'text-offset' },
   'txt_rechattool_ms_offsets_imperialhal_995964727.txt': { format: 'text', records: 600, accepted: 600, vodId: '995964727', offsetSource: 'text-offset' },
-  'irc_chatterino_snapshot_inputs.irc': { format: 'irc', records: 103, accepted: 74, vodId: '1', vodStart: '2017-01-01T00:00:00Z', offsetSource: 'tmi-sent-ts' },
-  'irc_twitch_irc_rs_fixtures.irc': { format: 'irc', records: 59, accepted: 27, vodId: '1', vodStart: '2017-01-01T00:00:00Z', offsetSource: 'tmi-sent-ts' },
-  'irc_tmijs_test_fixtures.irc': { format: 'irc', records: 67, accepted: 5, vodId: '1', vodStart: '2017-01-01T00:00:00Z', offsetSource: 'tmi-sent-ts' },
+  'irc_chatterino_snapshot_inputs.irc': { format: 'irc', records: 103, accepted: 35, vodId: '1', vodStart: '2024-09-01T00:00:00Z', offsetSource: 'tmi-sent-ts' },
+  'irc_twitch_irc_rs_fixtures.irc': { format: 'irc', records: 59, accepted: 17, vodId: '1', vodStart: '2020-07-01T00:00:00Z', offsetSource: 'tmi-sent-ts' },
+  'irc_tmijs_test_fixtures.irc': { format: 'irc', records: 67, accepted: 3, vodId: '1', vodStart: '2020-12-01T00:00:00Z', offsetSource: 'tmi-sent-ts' },
 };
 
 const files = readdirSync(FORMATS_DIR).filter((f) => f !== 'README.md');
@@ -113,14 +119,18 @@ describe('samples with known content', () => {
   });
 
   it('IRC fixtures: actions, cheers, replies, sub and raid notices', async () => {
-    const { messages } = await run('irc_chatterino_snapshot_inputs.irc', { vodId: '1', vodStart: '2017-01-01T00:00:00Z' });
-    expect(messages.some((m) => m.is_action && m.text === 'Kappa' && m.emotes[0]?.name === 'Kappa')).toBe(true);
-    expect(messages.some((m) => m.bits > 0)).toBe(true);
+    const lines = readFileSync(join(FORMATS_DIR, 'irc_chatterino_snapshot_inputs.irc'), 'utf8').split('\n').filter((l) => l.length > 0);
+    const parsed = lines.map((l) => parseIrcLine(l)).filter((r): r is RawChat => 'text' in r);
+    expect(parsed.some((m) => m.isAction && m.text === 'Kappa' && m.emotes[0]?.name === 'Kappa')).toBe(true);
+    expect(parsed.some((m) => m.bits > 0)).toBe(true);
+    expect(parsed.some((m) => m.kind === 'raid')).toBe(true);
+    const { result, messages } = await run('irc_chatterino_snapshot_inputs.irc', { vodId: '1', vodStart: '2024-09-01T00:00:00Z' });
+    expect(result.reasons['implausible-timestamp']).toBeGreaterThan(0);
     expect(messages.some((m) => m.reply_to !== null)).toBe(true);
     expect(messages.some((m) => m.kind === 'sub')).toBe(true);
-    expect(messages.some((m) => m.kind === 'raid')).toBe(true);
     expect(messages.some((m) => m.is_deleted)).toBe(true);
     expect(messages.every((m) => m.sent_at !== null)).toBe(true);
+    expect(messages.every((m) => m.offset_ms <= 30 * 86_400_000)).toBe(true);
   });
 
   it('IRC needs the VOD start', async () => {
