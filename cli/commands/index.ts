@@ -9,6 +9,7 @@ import { registerTranscribeCommand } from './transcribe.ts';
 import { registerChatCommand } from './chat.ts';
 import { registerAlignCommand } from './align.ts';
 import { registerQaCommand } from './qa.ts';
+import { registerEvalCommand } from './eval.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
 export function registerCommands(program: Command): void {
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerChatCommand(program);
   registerAlignCommand(program);
   registerQaCommand(program);
+  registerEvalCommand(program);
 }

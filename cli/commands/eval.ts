@@ -1,0 +1,146 @@
+import { type Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { execa } from 'execa';
+import type { EvalMetrics, EvalSummary } from '../../functions/eval/eval-events.ts';
+import { evaluateAdapter, type RunEvalJob } from '../../functions/eval/evaluate-adapter.ts';
+import { runGpuJob } from '../../gpu-runner/worker/run-gpu-job.ts';
+import { RunnerError } from '../../gpu-runner/worker/runner-error.ts';
+import { printJson } from '../output.ts';
+import { UserError } from '../errors.ts';
+
+interface EvalFlags {
+  adapter: string;
+  dataset: string;
+  split: string;
+  limit?: string;
+  promoted?: string;
+  out?: string;
+  base?: string;
+  gates?: string;
+  seed?: string;
+  maxNewTokens?: string;
+  batchSize?: string;
+  device?: 'auto' | 'cpu' | 'cuda';
+  json?: boolean;
+  open?: boolean;
+}
+
+// Rows of the summary table: metric, digits.
+const SHOWN: [string, number][] = [
+  ['perplexity', 2], ['contextual_lift', 3], ['classifier_accuracy', 3], ['length_wasserstein', 1], ['mean_chars', 1],
+  ['emote_rate', 3], ['all_caps_rate', 3], ['distinct_1', 3], ['distinct_2', 3], ['placeholder_mention_rate', 3],
+  ['toxicity_rate', 3], ['banned_phrase_hits', 0], ['name_leaks', 0], ['verbatim_copy_rate', 3],
+];
+
+function intFlag(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: not a whole number >= ${min}: ${value}`, 2);
+  return n;
+}
+
+function cell(metrics: EvalMetrics | null, metric: string, digits: number): string {
+  const value = metrics?.[metric];
+  return (value === undefined || value === null ? '–' : value.toFixed(digits)).padStart(10);
+}
+
+/** The metric table and the gate verdict, for a terminal. */
+export function formatSummary(summary: EvalSummary): string {
+  const sides: [string, EvalMetrics | null][] = [
+    ['base', summary.base], ['candidate', summary.adapter], ['promoted', summary.promoted], ['real', summary.real],
+  ];
+  const lines = [`${'metric'.padEnd(26)}${sides.map(([name]) => name.padStart(10)).join('')}`];
+  for (const [metric, digits] of SHOWN) {
+    lines.push(`${metric.padEnd(26)}${sides.map(([, m]) => cell(m, metric, digits)).join('')}`);
+  }
+  const { gates } = summary;
+  lines.push('', `gates (${gates.version}): ${gates.passed ? 'passed' : `FAILED ${gates.failures.length}`}`);
+  for (const failure of gates.failures) lines.push(`  ${failure.gate}: ${failure.message}`);
+  lines.push(`${summary.n_examples} examples of split ${summary.split} in ${summary.elapsed_s.toFixed(0)} s`);
+  lines.push(`report: ${summary.report}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function openReport(path: string): Promise<void> {
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    const child = execa(opener, [path], { detached: true, stdio: 'ignore' });
+    child.unref();
+    await child;
+  } catch {
+    process.stderr.write(`eval: could not start a browser (${opener}); open ${path} yourself\n`);
+  }
+}
+
+/**
+ * The runner for the `eval` job. `runGpuJob` validates each line against the job's schemas in
+ * gpu-runner/worker/job-events.ts, where `eval` is registered with those of functions/eval/eval-events.ts.
+ */
+const runEvalJob: RunEvalJob = (options) => runGpuJob(options as unknown as Parameters<typeof runGpuJob>[0]);
+
+/** `dougpt eval --adapter RUN --dataset DIR`: base, candidate and promoted adapter side by side, gated, with a report. */
+export function registerEvalCommand(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate a trained adapter against the base model (and the promoted adapter) on a held-out split')
+    .requiredOption('--adapter <dir>', 'training run folder (OUT of dougpt train) or a PEFT adapter folder')
+    .requiredOption('--dataset <dir>', 'dataset folder (OUT of dougpt dataset build)')
+    .option('--split <name>', 'split to evaluate on', 'test')
+    .option('--limit <n>', 'evaluate n examples, spread evenly over the split (default: all)')
+    .option('--promoted <dir>', 'the promoted adapter\'s run folder: compared side by side, regressions gated')
+    .option('--out <dir>', 'folder that receives <eval_id>/ (default: <adapter run>/eval)')
+    .option('--base <name|dir>', 'base model (default: the run\'s base, else smollm2-135m)')
+    .option('--gates <file>', 'gates file (default: gpu-runner/src/dougpt_gpu/evaluate/gates.json)')
+    .option('--seed <n>', 'sampling seed (default 0)')
+    .option('--max-new-tokens <n>', 'reply length limit in tokens (default: the prompt spec\'s)')
+    .option('--batch-size <n>', 'sequences per forward pass (default 16)')
+    .addOption(new Option('--device <device>', 'where the model runs').choices(['auto', 'cpu', 'cuda']))
+    .option('--json', 'print eval.json on stdout')
+    .option('--open', 'open report.html in a browser (its path is printed either way)')
+    .action(async (flags: EvalFlags) => {
+      const showProgress = process.stderr.isTTY && !flags.json;
+      const bar = new cliProgress.SingleBar(
+        { stream: process.stderr, format: 'eval [{bar}] {percentage}% | {stage} {model}' },
+        cliProgress.Presets.shades_classic,
+      );
+      let started = false;
+      try {
+        const summary = await evaluateAdapter({
+          input: {
+            adapter: flags.adapter,
+            dataset: flags.dataset,
+            split: flags.split,
+            limit: intFlag('--limit', flags.limit, 2),
+            promoted: flags.promoted,
+            out: flags.out,
+            base: flags.base,
+            gates: flags.gates,
+            seed: intFlag('--seed', flags.seed, 0),
+            max_new_tokens: intFlag('--max-new-tokens', flags.maxNewTokens, 1),
+            batch_size: intFlag('--batch-size', flags.batchSize, 1),
+            device: flags.device,
+          },
+          runJob: runEvalJob,
+          mode: 'process',
+          onProgress: (event) => {
+            if (!showProgress) return;
+            const payload = { stage: event.stage, model: event.model ?? '' };
+            if (!started) bar.start(event.total, 0, payload);
+            started = true;
+            bar.update(event.done, payload);
+          },
+        });
+        if (started) bar.stop();
+        if (flags.json) printJson(summary);
+        else process.stderr.write(formatSummary(summary));
+        if (flags.open) {
+          if (flags.json) process.stderr.write(`report: ${summary.report}\n`);
+          await openReport(summary.report);
+        }
+      } catch (error) {
+        if (started) bar.stop();
+        if (error instanceof RunnerError && error.kind === 'bad-input') throw new UserError(error.message.replace(/^eval: /, ''), 2);
+        throw error;
+      }
+    });
+}

@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { EvalJobResult, EvalSummary, type EvalProgressEvent } from './eval-events.ts';
+
+export const EvaluateAdapterInput = z.object({
+  /** Training run folder (OUT of `dougpt train`, holding adapter/) or a PEFT folder. */
+  adapter: z.string().min(1),
+  /** Dataset folder (OUT of `dougpt dataset build`). */
+  dataset: z.string().min(1),
+  split: z.string().regex(/^[A-Za-z0-9_-]+$/).default('test'),
+  /** Evaluate this many examples, spread evenly over the split. */
+  limit: z.number().int().min(2).optional(),
+  /** The promoted adapter's run folder, to compare against and gate regressions on. */
+  promoted: z.string().min(1).optional(),
+  /** Folder that receives <eval_id>/ (default: <adapter run folder>/eval). */
+  out: z.string().min(1).optional(),
+  /** Base model name or Hugging Face folder (default: the run's base, else smollm2-135m). */
+  base: z.string().min(1).optional(),
+  gates: z.string().min(1).optional(),
+  banned_phrases: z.string().min(1).optional(),
+  seed: z.number().int().nonnegative().optional(),
+  max_new_tokens: z.number().int().positive().optional(),
+  batch_size: z.number().int().positive().optional(),
+  device: z.enum(['auto', 'cpu', 'cuda']).optional(),
+});
+export type EvaluateAdapterInput = z.input<typeof EvaluateAdapterInput>;
+
+/** The runner as this function needs it: `runGpuJob` from gpu-runner/worker/run-gpu-job.ts. */
+export type RunEvalJob = (options: {
+  job: 'eval';
+  input: Record<string, unknown>;
+  mode: 'process' | 'container';
+  signal?: AbortSignal;
+  onProgress?: (event: EvalProgressEvent) => void;
+}) => Promise<unknown>;
+
+/** The EvalJob JSON the Python side reads (gpu-runner/src/dougpt_gpu/evaluate/job.py); paths made absolute. */
+export function toEvalJob(input: z.output<typeof EvaluateAdapterInput>): Record<string, unknown> {
+  const path = (p: string | undefined) => (p === undefined ? null : resolve(p));
+  const generation: Record<string, unknown> = {};
+  if (input.seed !== undefined) generation.seed = input.seed;
+  if (input.max_new_tokens !== undefined) generation.max_new_tokens = input.max_new_tokens;
+  const job: Record<string, unknown> = {
+    dataset: resolve(input.dataset),
+    adapter: resolve(input.adapter),
+    promoted: path(input.promoted),
+    split: input.split,
+    limit: input.limit ?? null,
+    out: path(input.out),
+    gates: path(input.gates),
+    banned_phrases: path(input.banned_phrases),
+    generation,
+  };
+  // A base given by name stays a name; one given as a folder is made absolute.
+  if (input.base !== undefined) job.base = /[/\\]|^\./.test(input.base) ? resolve(input.base) : input.base;
+  if (input.batch_size !== undefined) job.batch_size = input.batch_size;
+  if (input.device !== undefined) job.device = input.device;
+  return job;
+}
+
+/**
+ * Evaluates a candidate adapter against the base model (and the promoted adapter) on a held-out split through the
+ * Python `eval` job; returns eval.json, validated. Throws RunnerError (kind 'bad-input' for unusable input).
+ *
+ * @example
+ * const summary = await evaluateAdapter({ input: { adapter: 'runs/r1', dataset: 'data/ds1' }, runJob: runGpuJob, mode: 'process' });
+ * summary.gates.passed;
+ */
+export async function evaluateAdapter(args: {
+  input: EvaluateAdapterInput;
+  runJob: RunEvalJob;
+  mode: 'process' | 'container';
+  signal?: AbortSignal;
+  onProgress?: (event: EvalProgressEvent) => void;
+}): Promise<EvalSummary> {
+  const input = EvaluateAdapterInput.parse(args.input);
+  const result = EvalJobResult.parse(
+    await args.runJob({ job: 'eval', input: toEvalJob(input), mode: args.mode, signal: args.signal, onProgress: args.onProgress }),
+  );
+  return EvalSummary.parse(JSON.parse(await readFile(result.eval_json, 'utf8')));
+}
