@@ -56,7 +56,7 @@ export function align(messages: readonly ChatMessage[], words: readonly Transcri
     if (screened[i] !== null) return;
     const tokens = contentTokens(m.text);
     const allTokens = [...new Set(tokenize(m.text))];
-    eligible.push({ index: i, t: m.offset_ms + shift, tokens, echoes: matcher.matchAll(tokens), allTokens, addressed: m.reply_to !== null || /^\s*@\w/.test(m.text) });
+    eligible.push({ index: i, t: m.offset_ms + shift, sentFrom: m.offset_ms, tokens, echoes: matcher.matchAll(tokens), allTokens, addressed: m.reply_to !== null || /^\s*@\w/.test(m.text) });
   });
   eligible.sort((a, b) => a.t - b.t || a.index - b.index);
 

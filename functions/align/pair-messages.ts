@@ -29,6 +29,8 @@ export interface PairingMessage {
   index: number;
   /** Effective time (offset corrected for quantisation). */
   t: number;
+  /** The earliest it can have been sent (its offset): no line ending later can be what it reacts to. */
+  sentFrom: number;
   /** Distinct content tokens. */
   tokens: readonly string[];
   /** Transcript tokens the message may echo, weighted (see echo-matcher.ts). */
@@ -227,7 +229,7 @@ function chanceExamples(
   const to = (messages[messages.length - 1] as PairingMessage).t;
   const step = Math.max(100, (to - from) / 20_000);
   for (let t = from; t <= to; t += step) {
-    const c = candidatesFor(index, { index: -1, t, tokens: [], echoes: [], allTokens: [], addressed: false }, segments, prior, options);
+    const c = candidatesFor(index, { index: -1, t, sentFrom: t, tokens: [], echoes: [], allTokens: [], addressed: false }, segments, prior, options);
     out.push({ chatTokens: [], candidates: c.phrases, weights: c.phrases.length > 0 ? softmax(c.base) : [], likelihood: c.likelihood } as AssociationExample);
   }
   return out;
@@ -250,7 +252,7 @@ function candidatesFor(index: PhraseIndex, m: PairingMessage, segments: readonly
   const segment = segmentAt(segments, m.t);
   const lag = (segments[segment] as LagSegment).lag_ms;
   const earliest = Math.max(m.t - options.maxLagMs, m.t - lag - prior.highMs);
-  const latest = Math.min(m.t - options.minLagMs, m.t - lag - prior.lowMs);
+  const latest = Math.min(m.t - options.minLagMs, m.sentFrom - Math.max(0, options.minLagMs), m.t - lag - prior.lowMs);
   const out: Candidates = { segment, phrases: [], time: [], lexIdf: [], lexEvidence: [], base: [], likelihood: 0 };
   for (let p = lowerBound(index.ends, earliest); p < index.phrases.length && (index.ends[p] as number) <= latest; p++) {
     const time = priorAt(prior, m.t - (index.ends[p] as number) - lag);

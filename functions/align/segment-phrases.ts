@@ -14,7 +14,7 @@ import { normalizeToken } from './tokens.ts';
  * - the recogniser's own segment boundaries, which always cut.
  *
  * A boundary cuts when it is strong relative to this transcript's ordinary word boundaries (above
- * median + 6 MADs, never under `minBreakMs`; a second's silence always cuts), so no pause length of one speaker or one recogniser
+ * median + 6 MADs and twice the median, never under `minBreakMs`; a second's silence always cuts), so no pause length of one speaker or one recogniser
  * is built in. Runs still longer than `maxPhraseMs` are cut at their strongest boundary until none
  * is: a context never ends more than one bounded phrase after the moment reacted to.
  */
@@ -69,12 +69,23 @@ export function segmentPhrases(words: readonly TranscriptWord[], segments: reado
   const ranges: Array<[number, number]> = [];
   let start = 0;
   for (let i = 1; i <= n; i++) {
-    if (i === n || hard[i] === 1 || (strength[i] as number) >= threshold) {
+    if (i === n || hard[i] === 1 || cuts(words, strength, i, threshold)) {
       splitLong(words, strength, start, i, options.maxPhraseMs, ranges);
       start = i;
     }
   }
   return ranges;
+}
+
+/**
+ * A word's excess shows on both its boundaries, but the silence it swallowed lies on one side: where
+ * only swallowed silence speaks for a boundary, it must beat the boundaries on either side.
+ */
+function cuts(words: readonly TranscriptWord[], strength: Float64Array, i: number, threshold: number): boolean {
+  const s = strength[i] as number;
+  if (s < threshold) return false;
+  if ((words[i] as TranscriptWord).start_ms - (words[i - 1] as TranscriptWord).end_ms >= threshold) return true;
+  return s >= (strength[i - 1] ?? 0) && s > (strength[i + 1] ?? 0);
 }
 
 /**
@@ -116,13 +127,16 @@ function wordExcess(words: readonly TranscriptWord[]): Float64Array {
   return out;
 }
 
-/** median + 6 MAD of the boundary strengths: most boundaries are inside phrases, so this sits above them. */
+/**
+ * Most boundaries are inside phrases, so a cut must stand well above them: median + 6 MAD, and at
+ * least twice the median (evenly spaced words have no spread at all).
+ */
 function relativeThreshold(strength: Float64Array): number {
   if (strength.length < 3) return Infinity;
   const xs = Array.from(strength.subarray(1));
   const m = median(xs);
   const mad = median(xs.map((x) => Math.abs(x - m)));
-  return m + 6 * mad;
+  return m + Math.max(6 * mad, m);
 }
 
 function splitLong(words: readonly TranscriptWord[], strength: Float64Array, first: number, end: number, maxMs: number, out: Array<[number, number]>): void {

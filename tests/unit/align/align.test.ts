@@ -62,11 +62,11 @@ describe('lag estimation', () => {
     expect(rightShare(result, truth, lines)).toBeGreaterThan(0.9);
   });
 
-  it('falls back to the default lag with zero confidence when chat never reacts', () => {
+  it('says there is no evidence (default lag, confidence 0) when chat never reacts', () => {
     const { words } = makeLines(20, 4_000);
     const messages = [msg(5_000, 'hello'), msg(40_000, 'hi all')];
     const result = align(messages, words, { vodId: 'v1', defaultLagMs: 4_000 });
-    expect(result.offsets.map((o) => [o.lag_ms, o.confidence, o.method])).toEqual([[4_000, 0, 'default']]);
+    expect(result.offsets.map((o) => [o.lag_ms, o.confidence, o.method, o.reason])).toEqual([[4_000, 0, 'default', 'no-evidence']]);
   });
 });
 
