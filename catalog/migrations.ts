@@ -1,6 +1,7 @@
 import {
-  asrRuns, audio, chatMessages, chatOffsets, chatRejects, pairReviews, pairs, qualifiedName, schemaMigrations,
-  transcriptSegments, transcriptWords, vodManifest, type TableDef,
+  asrRuns, audio, chatMessages, chatOffsets, chatRejects, datasetExamples, datasets, evalJudgments, evalResults, inferenceLog,
+  pairReviews, pairs, promotions, qualifiedName, schemaMigrations, trainingRuns, transcriptSegments, transcriptWords, vodManifest,
+  type TableDef,
 } from './tables.ts';
 
 /** One schema change. Versions only grow; a shipped migration is never edited. */
@@ -33,6 +34,11 @@ export function migrations(catalog: string): Migration[] {
       version: 2,
       description: 'transcription runs, words and segments; chat offsets, pairs and reviews',
       statements: [asrRuns, transcriptWords, transcriptSegments, chatOffsets, pairs, pairReviews].map((t) => createTableSql(t, catalog)),
+    },
+    {
+      version: 3,
+      description: 'model layer: datasets and their examples, training runs, evaluations, judgments, promotions, inference log',
+      statements: [datasets, datasetExamples, trainingRuns, evalResults, evalJudgments, promotions, inferenceLog].map((t) => createTableSql(t, catalog)),
     },
   ];
 }

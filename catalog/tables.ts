@@ -234,8 +234,146 @@ export const pairReviews: TableDef = {
   key: ['review_id'],
 };
 
+export const datasets: TableDef = {
+  namespace: 'gold',
+  name: 'datasets',
+  columns: [
+    ['dataset_id', 'VARCHAR'],
+    ['split_by', 'VARCHAR'],
+    ['split_rule', 'VARCHAR'],
+    ['prompt_spec_version', 'VARCHAR'],
+    ['prompt_spec_sha256', 'VARCHAR'],
+    ['config', 'VARCHAR'],
+    ['sources', 'VARCHAR'],
+    ['counts', 'VARCHAR'],
+    ['vods', 'INTEGER'],
+    ['examples', 'BIGINT'],
+    ['opt_out_logins', 'INTEGER'],
+    ['opt_out_removed', 'BIGINT'],
+    ['export_key', 'VARCHAR'],
+    ['card', 'VARCHAR'],
+    ['created_at', 'TIMESTAMPTZ'],
+  ],
+  key: ['dataset_id'],
+};
+
+export const datasetExamples: TableDef = {
+  namespace: 'gold',
+  name: 'dataset_examples',
+  columns: [
+    ['dataset_id', 'VARCHAR'],
+    ['pair_id', 'VARCHAR'],
+    ['vod_id', 'VARCHAR'],
+    ['message_id', 'VARCHAR'],
+    ['split', 'VARCHAR'],
+    ['align_id', 'VARCHAR'],
+  ],
+  key: ['dataset_id', 'pair_id'],
+};
+
+export const trainingRuns: TableDef = {
+  namespace: 'gold',
+  name: 'training_runs',
+  columns: [
+    ['run_id', 'VARCHAR'],
+    ['dataset_id', 'VARCHAR'],
+    ['base_model', 'VARCHAR'],
+    ['base_sha256', 'VARCHAR'],
+    ['preset', 'VARCHAR'],
+    ['config', 'VARCHAR'],
+    ['config_hash', 'VARCHAR'],
+    ['seed', 'BIGINT'],
+    ['library_versions', 'VARCHAR'],
+    ['steps', 'BIGINT'],
+    ['loss_first', 'DOUBLE'],
+    ['loss_last', 'DOUBLE'],
+    ['losses', 'VARCHAR'],
+    ['tokens_per_s', 'DOUBLE'],
+    ['resumed_from_step', 'BIGINT'],
+    ['adapter_key', 'VARCHAR'],
+    ['prompt_spec_sha256', 'VARCHAR'],
+    ['finished_at', 'TIMESTAMPTZ'],
+  ],
+  key: ['run_id'],
+};
+
+export const evalResults: TableDef = {
+  namespace: 'gold',
+  name: 'eval_results',
+  columns: [
+    ['eval_id', 'VARCHAR'],
+    ['run_id', 'VARCHAR'],
+    ['dataset_id', 'VARCHAR'],
+    ['split', 'VARCHAR'],
+    ['model', 'VARCHAR'],
+    ['model_run_id', 'VARCHAR'],
+    ['n_examples', 'BIGINT'],
+    ['metrics', 'VARCHAR'],
+    ['gates_passed', 'BOOLEAN'],
+    ['gate_failures', 'VARCHAR'],
+    ['report_key', 'VARCHAR'],
+    ['created_at', 'TIMESTAMPTZ'],
+  ],
+  key: ['eval_id', 'model'],
+};
+
+export const evalJudgments: TableDef = {
+  namespace: 'gold',
+  name: 'eval_judgments',
+  columns: [
+    ['judgment_id', 'VARCHAR'],
+    ['eval_id', 'VARCHAR'],
+    ['run_id', 'VARCHAR'],
+    ['pair_id', 'VARCHAR'],
+    ['picked_real', 'BOOLEAN'],
+    ['rating', 'INTEGER'],
+    ['reviewer', 'VARCHAR'],
+    ['judged_at', 'TIMESTAMPTZ'],
+  ],
+  key: ['judgment_id'],
+};
+
+export const promotions: TableDef = {
+  namespace: 'gold',
+  name: 'promotions',
+  columns: [
+    ['promotion_id', 'VARCHAR'],
+    ['action', 'VARCHAR'],
+    ['run_id', 'VARCHAR'],
+    ['from_run_id', 'VARCHAR'],
+    ['who', 'VARCHAR'],
+    ['note', 'VARCHAR'],
+    ['forced', 'BOOLEAN'],
+    ['gates_passed', 'BOOLEAN'],
+    ['reason', 'VARCHAR'],
+    ['at', 'TIMESTAMPTZ'],
+  ],
+  key: ['promotion_id'],
+};
+
+export const inferenceLog: TableDef = {
+  namespace: 'gold',
+  name: 'inference_log',
+  columns: [
+    ['request_id', 'VARCHAR'],
+    ['at', 'TIMESTAMPTZ'],
+    ['endpoint', 'VARCHAR'],
+    ['context_sha256', 'VARCHAR'],
+    ['prompt_spec_version', 'VARCHAR'],
+    ['prompt_spec_sha256', 'VARCHAR'],
+    ['prompt_sha256', 'VARCHAR'],
+    ['adapter_run_id', 'VARCHAR'],
+    ['replies', 'VARCHAR'],
+    ['guardrail_actions', 'VARCHAR'],
+    ['latency_ms', 'DOUBLE'],
+    ['client', 'VARCHAR'],
+  ],
+  key: ['request_id'],
+};
+
 /** Every table of the current schema version, in creation order. */
 export const ALL_TABLES: readonly TableDef[] = [
   schemaMigrations, vodManifest, audio, chatMessages, chatRejects,
   asrRuns, transcriptWords, transcriptSegments, chatOffsets, pairs, pairReviews,
+  datasets, datasetExamples, trainingRuns, evalResults, evalJudgments, promotions, inferenceLog,
 ];

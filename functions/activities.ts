@@ -12,6 +12,8 @@ import { alignVod, type AlignVodInput } from './align/align-vod.ts';
 import { lookupAsrRun, type AsrRequest } from './transcribe/asr-run.ts';
 import { commitTranscript, type CommitTranscriptInput } from './transcribe/commit-transcript.ts';
 import { stageCaptions, type StageCaptionsInput } from './transcribe/stage-captions.ts';
+import { DatasetInputError } from './dataset/assemble-dataset.ts';
+import { buildLakeDataset, type BuildLakeDatasetInput } from './dataset/build-lake-dataset.ts';
 
 /** Failure types the workflows and the Web UI show for inputs that no retry can fix. */
 export const BAD_INPUT = 'BadInput';
@@ -22,6 +24,7 @@ export const BAD_INPUT = 'BadInput';
  */
 export function toActivityFailure(error: unknown): unknown {
   if (error instanceof IngestInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: error.kind, input: error.input });
+  if (error instanceof DatasetInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: 'dataset' });
   if (error instanceof ZodError) {
     const issue = error.issues[0];
     return ApplicationFailure.nonRetryable(`invalid input: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, BAD_INPUT);
@@ -73,6 +76,7 @@ export function createActivities(deps: LakeDeps) {
     commitTranscript: (input: CommitTranscriptInput) => asActivity(() => commitTranscript(input, deps)),
     stageCaptions: (input: StageCaptionsInput) => asActivity((ctx) => stageCaptions(input, deps, ctx)),
     alignVod: (input: AlignVodInput) => asActivity((ctx) => alignVod(input, deps, ctx)),
+    buildDataset: (input: BuildLakeDatasetInput) => asActivity((ctx) => buildLakeDataset(input, deps, ctx)),
   };
 }
 export type IngestActivities = ReturnType<typeof createActivities>;

@@ -2,3 +2,4 @@
 export { ingestBatch } from './ingest-batch.ts';
 export { ingestVod } from './ingest-vod.ts';
 export { processVod } from './process-vod.ts';
+export { buildDataset } from './build-dataset.ts';

@@ -9,6 +9,7 @@ export const WORKFLOW_TYPES = {
   ingestBatch: 'ingestBatch',
   ingestVod: 'ingestVod',
   processVod: 'processVod',
+  buildDataset: 'buildDataset',
 } as const;
 
 /** Workflow id of one VOD's ingestion: a business key, so a second start joins the first. */

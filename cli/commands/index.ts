@@ -10,6 +10,7 @@ import { registerChatCommand } from './chat.ts';
 import { registerAlignCommand } from './align.ts';
 import { registerQaCommand } from './qa.ts';
 import { registerEvalCommand } from './eval.ts';
+import { registerDatasetCommand } from './dataset.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
 export function registerCommands(program: Command): void {
@@ -24,4 +25,5 @@ export function registerCommands(program: Command): void {
   registerAlignCommand(program);
   registerQaCommand(program);
   registerEvalCommand(program);
+  registerDatasetCommand(program);
 }

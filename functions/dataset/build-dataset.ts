@@ -1,0 +1,146 @@
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { z, ZodError } from 'zod';
+import { sqlString } from '../../catalog/lake.ts';
+import { hashFile } from '../ingest/hash-file.ts';
+import { loadPromptSpec } from '../prompt/prompt-spec.ts';
+import { assembleDataset, DatasetInputError } from './assemble-dataset.ts';
+import { DatasetConfig } from './dataset-config.ts';
+import type { DatasetSummary } from './dataset-card.ts';
+import { SOURCE_COLUMNS } from './select-examples.ts';
+
+export const BuildDatasetInput = z.object({
+  /** `dougpt align` output files, one per VOD. */
+  pairs: z.array(z.string().min(1)).min(1),
+  /** One login per line; their messages are removed. */
+  optOut: z.string().min(1).optional(),
+  /** JSON file overriding DatasetConfig fields. */
+  config: z.string().min(1).optional(),
+  splitBy: z.enum(['vod', 'block']).optional(),
+  out: z.string().min(1),
+  promptSpec: z.string().min(1).optional(),
+});
+export type BuildDatasetInput = z.input<typeof BuildDatasetInput>;
+
+/** Memory DuckDB may use before spilling to disk: keeps a million-pair build well under 2 GiB. */
+const DUCKDB_MEMORY = '768MB';
+
+/** The align output fields the dataset reads; other fields are ignored. */
+const PAIR_STRUCT = `STRUCT(pair_id VARCHAR, vod_id VARCHAR, message_id VARCHAR, reply_text VARCHAR, context_start_ms BIGINT,
+  context_end_ms BIGINT, context_text VARCHAR, lag_ms BIGINT, score DOUBLE, tier INTEGER, label VARCHAR, offset_ms BIGINT,
+  author_login VARCHAR, transcript_sha256 VARCHAR, chat_sha256 VARCHAR)[]`;
+const REJECT_STRUCT = `STRUCT(vod_id VARCHAR, message_id VARCHAR, reason VARCHAR, offset_ms BIGINT)[]`;
+
+/**
+ * `dougpt dataset build --pairs A.json …`: a dataset version from alignment files, no server.
+ *
+ * @example
+ * const summary = await buildDatasetFromFiles({ pairs: ['vod1.align.json'], out: 'ds/' });
+ * summary.splits; // { train: 812, validation: 97, test: 104 }
+ */
+export async function buildDatasetFromFiles(raw: BuildDatasetInput, hooks: { onStage?: (stage: string) => void } = {}): Promise<DatasetSummary & { out: string }> {
+  const input = BuildDatasetInput.parse(raw);
+  const config = await readConfig(input.config, input.splitBy);
+  const optOut = input.optOut ? await readOptOut(input.optOut) : [];
+  const spec = loadPromptSpec(input.promptSpec);
+  hooks.onStage?.('read');
+  const files = await Promise.all(
+    input.pairs.map(async (path) => {
+      try {
+        return { path: resolve(path), ...(await hashFile(path)) };
+      } catch (error) {
+        throw new DatasetInputError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+      }
+    }),
+  );
+  const scratch = await mkdtemp(join(tmpdir(), 'dougpt-dataset-'));
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: DUCKDB_MEMORY,
+    temp_directory: scratch,
+    preserve_insertion_order: 'false',
+    threads: '2',
+  });
+  const connection = await instance.connect();
+  const session = {
+    run: async (sql: string) => void (await connection.run(sql)),
+    all: async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[],
+  };
+  try {
+    await session.run(`CREATE TEMP TABLE src (${SOURCE_COLUMNS.map(([n, t]) => `"${n}" ${t}`).join(', ')})`);
+    const sources: DatasetSummary['sources'] = [];
+    for (const file of files) {
+      const vodId = await loadAlignFile(session, file.path, `file-${file.sha256.slice(0, 16)}`, file.bytes);
+      sources.push({ kind: 'file', id: file.sha256, vod_id: vodId, path: file.path });
+    }
+    const dupes = sources.map((s) => s.vod_id).filter((v, i, all) => all.indexOf(v) !== i);
+    if (dupes.length) throw new DatasetInputError(`two alignment files for one VOD (${[...new Set(dupes)].join(', ')}): pass one per VOD`);
+    const summary = await assembleDataset(connection, session, { config, spec, optOut, sources, builtFrom: 'files', out: resolve(input.out), onStage: hooks.onStage });
+    return { ...summary, out: resolve(input.out) };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Loads one align output file's pairs and rejects into `src`; returns its VOD id. */
+async function loadAlignFile(session: { run(sql: string): Promise<void>; all(sql: string): Promise<Record<string, unknown>[]> }, path: string, alignId: string, bytes: number): Promise<string> {
+  // The whole file is one JSON object: DuckDB's reader must be allowed one object of its size.
+  const maxObject = Math.max(16 << 20, bytes + 4096);
+  const source = `read_json(${sqlString(path)}, format = 'auto', records = true, maximum_object_size = ${maxObject},
+    columns = {vod_id: 'VARCHAR', pairs: '${PAIR_STRUCT.replaceAll('\n', ' ')}', rejects: '${REJECT_STRUCT}'})`;
+  let vodId: string;
+  try {
+    const head = await session.all(`SELECT vod_id, pairs IS NULL AS no_pairs FROM ${source}`);
+    if (head.length !== 1 || head[0]?.no_pairs || typeof head[0]?.vod_id !== 'string') throw new Error('no vod_id and pairs at the top level');
+    vodId = head[0].vod_id;
+  } catch (error) {
+    throw new DatasetInputError(`${path}: not \`dougpt align\` output (${(error as Error).message.split('\n')[0]})`, { cause: error });
+  }
+  await session.run(`INSERT INTO src BY NAME
+    SELECT p.pair_id, coalesce(p.vod_id, f.vod_id) AS vod_id, p.message_id, p.reply_text, p.context_start_ms, p.context_end_ms,
+           p.context_text, p.lag_ms, p.score, p.tier, p.label, p.offset_ms, p.author_login, ${sqlString(alignId)} AS align_id,
+           NULL AS asr_run_id, p.chat_sha256, NULL AS manifest_version, NULL AS reject_reason, NULL AS review
+    FROM (SELECT vod_id, unnest(pairs) AS p FROM ${source}) f`);
+  await session.run(`INSERT INTO src BY NAME
+    SELECT ${sqlString(alignId)} || ':' || r.message_id AS pair_id, coalesce(r.vod_id, f.vod_id) AS vod_id, r.message_id,
+           r.offset_ms, ${sqlString(alignId)} AS align_id, r.reason AS reject_reason
+    FROM (SELECT vod_id, unnest(coalesce(rejects, [])) AS r FROM ${source}) f`);
+  return vodId;
+}
+
+async function readConfig(path: string | undefined, splitBy: 'vod' | 'block' | undefined): Promise<DatasetConfig> {
+  let overrides: unknown = {};
+  if (path) {
+    try {
+      overrides = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      throw new DatasetInputError(`${path}: not a JSON config (${(error as Error).message})`, { cause: error });
+    }
+  }
+  try {
+    return DatasetConfig.parse({ ...(overrides as object), ...(splitBy ? { split_by: splitBy } : {}) });
+  } catch (error) {
+    if (error instanceof ZodError) {
+      const issue = error.issues[0];
+      throw new DatasetInputError(`${path ?? 'config'}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** One login per line; `@` prefixes, blank lines and `#` comments ignored. */
+export async function readOptOut(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new DatasetInputError(`${path}: cannot read the opt-out list (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  }
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/#.*/, '').trim().replace(/^@/, '').toLowerCase())
+    .filter((l) => l.length > 0);
+}

@@ -1,0 +1,200 @@
+import { DEFAULT_EMOTE_NAMES } from '../chat/chat-flags.ts';
+import { sqlString } from '../../catalog/lake.ts';
+import { BLOCKS_PER_CYCLE, SPLIT_RULE_VERSION, type DatasetConfig } from './dataset-config.ts';
+
+/**
+ * The dataset's selection, in SQL over a DuckDB session, so a million pairs stream through DuckDB
+ * (spilling to disk when needed) instead of living in one array.
+ *
+ * Input: a table `src` with the columns of `SOURCE_COLUMNS`. Output: a table `examples` (the kept rows
+ * with `split`), a table `dpo` (chosen/rejected pairs) and the counts of every rule.
+ */
+export const SOURCE_COLUMNS = [
+  ['pair_id', 'VARCHAR'],
+  ['vod_id', 'VARCHAR'],
+  ['message_id', 'VARCHAR'],
+  ['reply_text', 'VARCHAR'],
+  ['context_start_ms', 'BIGINT'],
+  ['context_end_ms', 'BIGINT'],
+  ['context_text', 'VARCHAR'],
+  ['lag_ms', 'BIGINT'],
+  ['score', 'DOUBLE'],
+  ['tier', 'INTEGER'],
+  ['label', 'VARCHAR'],
+  ['offset_ms', 'BIGINT'],
+  ['author_login', 'VARCHAR'],
+  ['align_id', 'VARCHAR'],
+  ['asr_run_id', 'VARCHAR'],
+  ['chat_sha256', 'VARCHAR'],
+  ['manifest_version', 'INTEGER'],
+  /** Alignment's reject reason; such rows are counted as `align:<reason>` and dropped. */
+  ['reject_reason', 'VARCHAR'],
+  /** A reviewer's latest verdict: 'accept' | 'reject' | null. */
+  ['review', 'VARCHAR'],
+  /** From the chat record where known (lake), else null: the emote-name heuristic decides. */
+  ['is_emote_only', 'BOOLEAN'],
+  ['is_bot', 'BOOLEAN'],
+  ['is_command', 'BOOLEAN'],
+  ['is_deleted', 'BOOLEAN'],
+  ['kind', 'VARCHAR'],
+] as const;
+
+export interface SelectionCounts {
+  /** Rows dropped by a filter, by reason. */
+  filtered: Record<string, number>;
+  /** Rows removed by a cap, by rule. */
+  capped: Record<string, number>;
+  splits: Record<string, number>;
+  dpo: Record<string, number>;
+  vods: number;
+}
+
+interface Session {
+  run(sql: string): Promise<void>;
+  all(sql: string): Promise<Record<string, unknown>[]>;
+}
+
+/** Texts at least this long (normalised) are copypasta candidates; shorter repeats are chat's own style. */
+const COPYPASTA_MIN_CHARS = 20;
+/** One short text ("LUL", "W", "lol") may fill at most this share of the dataset. */
+const MAX_SHORT_TEXT_SHARE = 0.02;
+/** DPO: how many later rows (in a fixed pseudo-random order) are tried as the rejected reply. */
+const DPO_TRIES = 8;
+
+/**
+ * Runs every filter, the split rule, every cap and the DPO pairing. Deterministic: each ordering is by
+ * md5 of stable ids, so the same `src` and config always give the same tables.
+ */
+export async function selectExamples(db: Session, config: DatasetConfig, options: { maxReplyChars: number; optOut: readonly string[]; salt: string }): Promise<SelectionCounts> {
+  const rule = sqlString(SPLIT_RULE_VERSION);
+  const emotes = `[${DEFAULT_EMOTE_NAMES.map(sqlString).join(', ')}]`;
+  const optOut = options.optOut.length ? `[${options.optOut.map((l) => sqlString(l.toLowerCase())).join(', ')}]` : `[]::VARCHAR[]`;
+  const blockMs = config.block_s * 1000;
+
+  await db.run(`CREATE OR REPLACE TEMP TABLE cand AS
+    SELECT s.*,
+      trim(regexp_replace(lower(s.reply_text), '[^\\p{L}\\p{N}@]+', ' ', 'g')) AS norm_text,
+      md5(${sqlString(options.salt)} || coalesce(lower(s.author_login), '')) AS author_key,
+      coalesce(s.is_emote_only, len(string_split(trim(s.reply_text), ' ')) > 0
+        AND list_has_all(${emotes}, list_filter(string_split(trim(s.reply_text), ' '), t -> t <> ''))) AS emote_only,
+      CASE
+        WHEN s.author_login IS NOT NULL AND list_contains(${optOut}, lower(s.author_login)) THEN 'opt-out'
+        WHEN s.reject_reason IS NOT NULL THEN 'align:' || s.reject_reason
+        WHEN s.review = 'reject' THEN 'review-reject'
+        WHEN coalesce(s.is_deleted, false) THEN 'deleted'
+        WHEN coalesce(s.is_bot, false) THEN 'bot'
+        WHEN coalesce(s.is_command, false) THEN 'command'
+        WHEN coalesce(s.kind, 'message') <> 'message' THEN 'notice'
+        WHEN length(trim(coalesce(s.reply_text, ''))) = 0 THEN 'empty'
+        WHEN length(s.reply_text) > ${options.maxReplyChars} THEN 'too-long'
+        WHEN s.label = 'reaction' AND s.tier < ${config.min_tier} AND s.review IS DISTINCT FROM 'accept' THEN 'below-min-tier'
+        ELSE NULL
+      END AS drop_reason
+    FROM src s`);
+
+  const cycle = BLOCKS_PER_CYCLE;
+  const pos = (kind: string) => `(md5_number(${rule} || '|' || v || '|' || (b // ${cycle})::VARCHAR || '|${kind}') % ${cycle})::BIGINT`;
+  await db.run(`CREATE OR REPLACE TEMP MACRO dg_block_split(v, b) AS
+    CASE
+      WHEN b % ${cycle} = ${pos('validation')} THEN 'validation'
+      WHEN b % ${cycle} = (${pos('validation')} + 1 + (md5_number(${rule} || '|' || v || '|' || (b // ${cycle})::VARCHAR || '|test') % ${cycle - 1})::BIGINT) % ${cycle} THEN 'test'
+      ELSE 'train'
+    END`);
+  await db.run(`CREATE OR REPLACE TEMP MACRO dg_vod_split(v) AS
+    CASE
+      WHEN (md5_number(${rule} || '|' || v) % 10000)::DOUBLE / 10000 < ${config.test_share} THEN 'test'
+      WHEN (md5_number(${rule} || '|' || v) % 10000)::DOUBLE / 10000 < ${config.test_share + config.validation_share} THEN 'validation'
+      ELSE 'train'
+    END`);
+  const splitAt = (ms: string) => (config.split_by === 'vod' ? `dg_vod_split(vod_id)` : `dg_block_split(vod_id, (${ms} // ${blockMs})::BIGINT)`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE staged AS
+    SELECT *, ${splitAt('context_end_ms')} AS split, ${splitAt('greatest(context_start_ms, 0)')} AS split_at_start
+    FROM cand WHERE drop_reason IS NULL`);
+
+  const filtered: Record<string, number> = {};
+  for (const row of await db.all(`SELECT drop_reason AS k, count(*) AS n FROM cand WHERE drop_reason IS NOT NULL GROUP BY 1`)) filtered[String(row.k)] = Number(row.n);
+  const boundary = Number((await db.all(`SELECT count(*) AS n FROM staged WHERE split <> split_at_start`))[0]?.n ?? 0);
+  if (boundary > 0) filtered['split-boundary'] = boundary;
+
+  // Caps, one after another; each keeps the rows that come first in a fixed md5 order.
+  const capped: Record<string, number> = {};
+  let current = 'staged';
+  let step = 0;
+  const cap = async (name: string, rankSql: string, keepSql: string) => {
+    const next = `capped_${step++}`;
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${next} AS
+      WITH ranked AS (SELECT *, ${rankSql} AS cap_rank, count(*) OVER () AS cap_total FROM ${current}
+                      WHERE ${current === 'staged' ? 'split = split_at_start' : 'true'})
+      SELECT * EXCLUDE (cap_rank, cap_total), (${keepSql}) AS cap_keep FROM ranked`);
+    const removed = Number((await db.all(`SELECT count(*) AS n FROM ${next} WHERE NOT cap_keep`))[0]?.n ?? 0);
+    if (removed > 0) capped[name] = removed;
+    await db.run(`DELETE FROM ${next} WHERE NOT cap_keep`);
+    await db.run(`ALTER TABLE ${next} DROP COLUMN cap_keep`);
+    current = next;
+  };
+  const order = (salt: string) => `md5(pair_id || '|${salt}')`;
+  await cap(
+    'copypasta',
+    `row_number() OVER (PARTITION BY norm_text ORDER BY ${order('text')})`,
+    `length(norm_text) < ${COPYPASTA_MIN_CHARS} OR cap_rank <= ${config.max_per_text}`,
+  );
+  await cap(
+    'repeated-short-text',
+    `row_number() OVER (PARTITION BY norm_text ORDER BY ${order('short')})`,
+    `length(norm_text) >= ${COPYPASTA_MIN_CHARS} OR cap_rank <= greatest(${config.max_per_text}, floor(${MAX_SHORT_TEXT_SHARE} * cap_total))`,
+  );
+  await cap(
+    'chatter-share',
+    `row_number() OVER (PARTITION BY author_key ORDER BY ${order('chatter')})`,
+    `author_login IS NULL OR cap_rank <= greatest(${config.min_chatter_cap}, floor(${config.max_chatter_share} * cap_total))`,
+  );
+  const vodCount = Number((await db.all(`SELECT count(DISTINCT vod_id) AS n FROM ${current}`))[0]?.n ?? 0);
+  if (config.max_vod_share > 0 && vodCount * config.max_vod_share >= 1) {
+    await cap('vod-share', `row_number() OVER (PARTITION BY vod_id ORDER BY ${order('vod')})`, `cap_rank <= ceil(${config.max_vod_share} * cap_total)`);
+  }
+  const shareCap = (flag: string, share: number) =>
+    `NOT ${flag} OR cap_rank <= floor(${share} / greatest(1e-9, 1 - ${share}) * sum(CASE WHEN ${flag} THEN 0 ELSE 1 END) OVER ())`;
+  await cap('background-share', `row_number() OVER (PARTITION BY label = 'background' ORDER BY ${order('background')})`, shareCap(`(label = 'background')`, config.max_background_share));
+  await cap('emote-only-share', `row_number() OVER (PARTITION BY emote_only ORDER BY ${order('emote')})`, shareCap('emote_only', config.max_emote_only_share));
+  if (config.max_length_bucket_share !== null) {
+    const bucket = `CASE WHEN length(reply_text) <= 5 THEN 0 WHEN length(reply_text) <= 15 THEN 1 WHEN length(reply_text) <= 40 THEN 2 ELSE 3 END`;
+    await cap('length-bucket-share', `row_number() OVER (PARTITION BY ${bucket} ORDER BY ${order('length')})`, `cap_rank <= ceil(${config.max_length_bucket_share} * cap_total)`);
+  }
+  await db.run(`CREATE OR REPLACE TEMP TABLE examples AS SELECT * EXCLUDE (split_at_start) FROM ${current}`);
+  for (let i = 0; i < step; i++) await db.run(`DROP TABLE IF EXISTS capped_${i}`);
+  await db.run('DROP TABLE IF EXISTS staged');
+
+  await pairPreferences(db, config);
+
+  const splits: Record<string, number> = { train: 0, validation: 0, test: 0 };
+  for (const row of await db.all(`SELECT split AS k, count(*) AS n FROM examples GROUP BY 1`)) splits[String(row.k)] = Number(row.n);
+  const dpo: Record<string, number> = { train: 0, validation: 0, test: 0 };
+  for (const row of await db.all(`SELECT split AS k, count(*) AS n FROM dpo GROUP BY 1`)) dpo[String(row.k)] = Number(row.n);
+  const vods = Number((await db.all(`SELECT count(DISTINCT vod_id) AS n FROM examples`))[0]?.n ?? 0);
+  return { filtered, capped, splits, dpo, vods };
+}
+
+/**
+ * DPO pairs within each split: `rejected` is a real reply that reacts to something else — another VOD,
+ * or at least `dpo_min_distance_ms` away — and is no near-duplicate of the chosen one (different
+ * normalised text, character Jaccard < 0.5). Tried in a fixed pseudo-random order; rows with no
+ * suitable partner among the first tries get no DPO row.
+ */
+async function pairPreferences(db: Session, config: DatasetConfig): Promise<void> {
+  await db.run(`CREATE OR REPLACE TEMP TABLE dpo AS
+    WITH ordered AS (
+      SELECT pair_id, vod_id, offset_ms, norm_text, reply_text, split,
+             row_number() OVER (PARTITION BY split ORDER BY md5(pair_id || '|dpo')) - 1 AS rn,
+             count(*) OVER (PARTITION BY split) AS n
+      FROM examples
+    ), tries AS (
+      SELECT a.pair_id, b.pair_id AS rejected_pair_id, b.vod_id AS rejected_vod_id, b.offset_ms AS rejected_offset_ms,
+             b.reply_text AS rejected_text, k
+      FROM ordered a, range(1, ${DPO_TRIES + 1}) r(k), ordered b
+      WHERE b.split = a.split AND b.rn = (a.rn + k) % a.n AND a.n > 1
+        AND (b.vod_id <> a.vod_id OR abs(b.offset_ms - a.offset_ms) >= ${config.dpo_min_distance_ms})
+        AND b.norm_text <> a.norm_text AND jaccard(a.norm_text || ' ', b.norm_text || ' ') < 0.5
+    )
+    SELECT e.*, t.rejected_pair_id, t.rejected_vod_id, t.rejected_offset_ms, t.rejected_text
+    FROM examples e JOIN (SELECT * FROM tries QUALIFY row_number() OVER (PARTITION BY pair_id ORDER BY k) = 1) t USING (pair_id)`);
+}

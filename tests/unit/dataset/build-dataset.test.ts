@@ -1,0 +1,139 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildDatasetFromFiles } from '../../../functions/dataset/build-dataset.ts';
+import { DatasetInputError } from '../../../functions/dataset/assemble-dataset.ts';
+import { diffDatasets } from '../../../functions/dataset/diff-datasets.ts';
+import { makeAlignFile, readJsonl, tempDir, type FixturePair } from './fixture.ts';
+
+const SPLITS = ['train', 'validation', 'test'] as const;
+const rowsOf = (dir: string, config = 'sft') => SPLITS.flatMap((s) => readJsonl(join(dir, config, `${s}.jsonl`)));
+
+describe('dataset build from alignment files', () => {
+  const dir = tempDir();
+  const a = makeAlignFile(dir, 'vodA', { minutes: 12, seed: 1 });
+  const b = makeAlignFile(dir, 'vodB', { minutes: 12, seed: 2 });
+
+  it('exports TRL prompt-completion rows with provenance, no logins, names scrubbed', async () => {
+    const out = join(dir, 'ds1');
+    const s = await buildDatasetFromFiles({ pairs: [a], out });
+    expect(s.splits.train).toBeGreaterThan(0);
+    expect(s.splits.validation).toBeGreaterThan(0);
+    expect(s.splits.test).toBeGreaterThan(0);
+    const rows = rowsOf(out);
+    expect(rows.length).toBe(s.splits.train + s.splits.validation + s.splits.test);
+    const row = rows[0] as Record<string, any>;
+    expect(row.prompt.map((m: { role: string }) => m.role)).toEqual(['system', 'user']);
+    expect(row.completion[0].role).toBe('assistant');
+    for (const col of ['vod_id', 'message_id', 'pair_id', 'offset_ms', 'context_start_ms', 'context_end_ms', 'lag_ms', 'score', 'tier', 'label', 'align_id', 'asr_run_id', 'chat_sha256', 'manifest_version', 'dataset_id', 'split']) {
+      expect(row).toHaveProperty(col);
+    }
+    const raw = SPLITS.map((sp) => readFileSync(join(out, 'sft', `${sp}.jsonl`), 'utf8')).join('');
+    expect(raw).not.toMatch(/viewer_\d/);
+    expect(raw).not.toContain('author');
+    expect(raw).toContain('thanks @viewer for the sub');
+    const viewers = JSON.parse(readFileSync(join(out, 'viewers.json'), 'utf8'));
+    expect(viewers.sha256).toHaveLength(20);
+    const card = readFileSync(join(out, 'README.md'), 'utf8');
+    expect(card).toMatch(/^---\n[\s\S]*config_name: sft\n  default: true[\s\S]*---\n/);
+    expect(s.filtered['align:bot']).toBe(1);
+    expect(s.filtered['align:command']).toBe(1);
+  });
+
+  it('is reproducible: same inputs, same id, same bytes', async () => {
+    const s1 = await buildDatasetFromFiles({ pairs: [a, b], out: join(dir, 'r1') });
+    const s2 = await buildDatasetFromFiles({ pairs: [b, a], out: join(dir, 'r2') });
+    expect(s2.dataset_id).toBe(s1.dataset_id);
+    for (const sp of SPLITS) expect(readFileSync(join(dir, 'r2', 'sft', `${sp}.jsonl`), 'utf8')).toBe(readFileSync(join(dir, 'r1', 'sft', `${sp}.jsonl`), 'utf8'));
+  });
+
+  it('block splits: one validation and one test block per cycle, no context crosses splits', async () => {
+    const out = join(dir, 'blocks');
+    await buildDatasetFromFiles({ pairs: [a], out });
+    const rows = rowsOf(out) as Array<{ split: string; context_start_ms: number; context_end_ms: number }>;
+    const blockSplit = new Map<number, string>();
+    for (const r of rows) {
+      const blk = Math.floor(r.context_end_ms / 30_000);
+      expect(blockSplit.get(blk) ?? r.split).toBe(r.split);
+      blockSplit.set(blk, r.split);
+      const startBlk = Math.floor(r.context_start_ms / 30_000);
+      if (blockSplit.has(startBlk)) expect(blockSplit.get(startBlk)).toBe(r.split);
+    }
+    // 12 minutes = 24 blocks: cycle 0 (blocks 0–9) and 1 (10–19) each hold exactly one of each held-out split.
+    for (const cycle of [0, 1]) {
+      const splits = [...blockSplit].filter(([blk]) => Math.floor(blk / 10) === cycle).map(([, sp]) => sp);
+      expect(splits.filter((sp) => sp === 'validation').length).toBeLessThanOrEqual(1);
+      expect(splits.filter((sp) => sp === 'test').length).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('adding a VOD moves no existing example to another split', async () => {
+    await buildDatasetFromFiles({ pairs: [a], out: join(dir, 'one') });
+    await buildDatasetFromFiles({ pairs: [a, b], out: join(dir, 'two') });
+    const diff = await diffDatasets(join(dir, 'one'), join(dir, 'two'));
+    expect(diff.moved).toBe(0);
+    expect(diff.vods.vodB?.added).toBeGreaterThan(0);
+  });
+
+  it('vod splits keep each VOD in one split', async () => {
+    const files = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].map((v, i) => makeAlignFile(dir, v, { minutes: 2, seed: i }));
+    const out = join(dir, 'byvod');
+    const s = await buildDatasetFromFiles({ pairs: files, out, splitBy: 'vod' });
+    expect(s.split_by).toBe('vod');
+    const byVod = new Map<string, Set<string>>();
+    for (const r of rowsOf(out) as Array<{ vod_id: string; split: string }>) (byVod.get(r.vod_id) ?? byVod.set(r.vod_id, new Set()).get(r.vod_id))!.add(r.split);
+    for (const splits of byVod.values()) expect(splits.size).toBe(1);
+  });
+
+  it('caps copypasta, chatters, background and emote-only; honours opt-out and tiers', async () => {
+    const pasta = 'this is a long copypasta that everyone in chat pastes again';
+    const extra: FixturePair[] = Array.from({ length: 30 }, (_, i) => ({
+      pair_id: `pasta-${i}`, vod_id: 'vodC', message_id: `pasta-m${i}`, reply_text: pasta, context_start_ms: 40_000 + i * 1000,
+      context_end_ms: 50_000 + i * 1000, context_text: 'words', lag_ms: 3000, score: 0.9, tier: 2, label: 'reaction',
+      offset_ms: 53_000 + i * 1000, author_login: `paster${i}x`, chat_sha256: 'c', transcript_sha256: 't',
+    }));
+    const file = makeAlignFile(dir, 'vodC', { minutes: 12, seed: 3, extra });
+    const optOut = join(dir, 'optout.txt');
+    writeFileSync(optOut, '# left out\n@Viewer_3\n');
+    const out = join(dir, 'caps');
+    const s = await buildDatasetFromFiles({ pairs: [file], out, optOut });
+    const rows = rowsOf(out) as Array<Record<string, any>>;
+    expect(rows.filter((r) => r.completion[0].content === pasta).length).toBeLessThanOrEqual(3);
+    expect(s.capped.copypasta).toBeGreaterThanOrEqual(30 - 3 - (s.filtered["split-boundary"] ?? 0));
+    expect(s.filtered['opt-out']).toBeGreaterThan(0);
+    expect(s.opt_out).toEqual({ logins: 1, removed: s.filtered['opt-out'] });
+    expect(rows.some((r) => r.label === 'reaction' && r.tier < 1)).toBe(false);
+    const background = rows.filter((r) => r.label === 'background').length;
+    expect(background / rows.length).toBeLessThanOrEqual(0.16);
+    const strict = await buildDatasetFromFiles({ pairs: [file], out: join(dir, 'strict'), config: writeConfig(dir, { min_tier: 2, max_chatter_share: 0.01, min_chatter_cap: 5 }) });
+    expect(strict.filtered['below-min-tier']).toBeGreaterThan(s.filtered['below-min-tier'] ?? 0);
+    expect(strict.capped['chatter-share']).toBeGreaterThan(0);
+  });
+
+  it('pairs DPO preferences with replies from another VOD or 5+ minutes away, never near-duplicates', async () => {
+    const out = join(dir, 'dpo');
+    const s = await buildDatasetFromFiles({ pairs: [a, b], out });
+    expect(s.dpo_splits.train).toBeGreaterThan(0);
+    const rows = rowsOf(out, 'dpo') as Array<Record<string, any>>;
+    for (const r of rows) {
+      expect(r.rejected_vod_id !== r.vod_id || Math.abs(r.rejected_offset_ms - r.offset_ms) >= 300_000).toBe(true);
+      expect(r.rejected[0].content.toLowerCase()).not.toBe(r.chosen[0].content.toLowerCase());
+    }
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('config_name: dpo');
+  });
+
+  it('refuses what is not alignment output, naming the file', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ hello: 1 }));
+    await expect(buildDatasetFromFiles({ pairs: [bad], out: join(dir, 'x') })).rejects.toThrow(DatasetInputError);
+    await expect(buildDatasetFromFiles({ pairs: [bad], out: join(dir, 'x') })).rejects.toThrow(/bad\.json: not `dougpt align` output/);
+    await expect(buildDatasetFromFiles({ pairs: [join(dir, 'missing.json')], out: join(dir, 'x') })).rejects.toThrow(/missing\.json: cannot read/);
+    await expect(buildDatasetFromFiles({ pairs: [a, a], out: join(dir, 'x') })).rejects.toThrow(/two alignment files for one VOD/);
+  });
+});
+
+function writeConfig(dir: string, config: object): string {
+  const path = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
