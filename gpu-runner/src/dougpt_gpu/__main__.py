@@ -2,6 +2,8 @@
 
     python -m dougpt_gpu transcribe --input job.json
     python -m dougpt_gpu eval --input job.json
+    python -m dougpt_gpu train --input job.json
+    python -m dougpt_gpu models [--json] [--prepare]
 
 Reads one job as JSON, writes JSON lines on stdout (progress events, then one result or error event),
 logs on stderr. Exit 0 success, 2 bad input, 1 failure.
@@ -19,7 +21,7 @@ from pathlib import Path
 from .errors import BadInput, JobFailed
 from .events import emit
 
-JOBS = ("transcribe", "eval")
+JOBS = ("transcribe", "eval", "train")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +43,53 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--input", required=True, help="path of the job JSON, or - for stdin")
     evaluate.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
+    train = sub.add_parser(
+        "train",
+        help="LoRA/QLoRA fine-tune of a base model on a dataset folder",
+        description="Train a LoRA adapter on a dataset folder (docs/model-layer.md). The job JSON is a TrainJob "
+        "(see dougpt_gpu/train/job.py for every field and its default): dataset, out, preset, and any override, "
+        'e.g. {"dataset": "ds", "out": "run", "preset": "cpu", "optim": {"max_steps": 50}}.',
+        epilog=_preset_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("--input", required=True, help="path of the job JSON, or - for stdin")
+    train.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
+    models = sub.add_parser(
+        "models",
+        help="list the base models with their paths (hf_dir for training, gguf for serving) and sha256",
+        description="List the embedded base models: name, hf_dir (safetensors folder), gguf, sha256, converted.",
+    )
+    models.add_argument("--json", action="store_true", help="print one JSON array on stdout")
+    models.add_argument("--prepare", action="store_true", help="convert embedded models not converted yet (~15-40 s)")
+    models.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     return parser
+
+
+def _preset_help() -> str:
+    from .train.presets import PRESETS
+
+    return "presets:\n" + "\n".join(f"  {name:<10} {preset.summary}" for name, preset in PRESETS.items())
+
+
+def _models(args: argparse.Namespace) -> int:
+    """`models`: a listing, not a job (no job JSON, no events): `--json` prints one array."""
+    from .models.registry import EMBEDDED, as_json, list_models, resolve_base
+
+    try:
+        if args.prepare:
+            for name in EMBEDDED:
+                resolve_base(name)
+        listed = list_models()
+    except BadInput as error:
+        sys.stderr.write(f"dougpt_gpu: {error}\n")
+        return 2
+    if args.json:
+        sys.stdout.write(json.dumps([as_json(m) for m in listed]) + "\n")
+        return 0
+    for m in listed:
+        state = "converted" if m.converted else "not converted yet (first use or --prepare converts it)"
+        sys.stdout.write(f"{m.name}  ({m.source}, {state})\n  hf_dir {m.hf_dir}\n  gguf   {m.gguf}\n  sha256 {m.sha256}\n")
+    return 0
 
 
 def _read_job(source: str) -> dict:
@@ -69,10 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.job == "models":
+        return _models(args)
     try:
         raw = _read_job(args.input)
         # Imported here so `--help` never pays for numpy or the speech engines.
-        if args.job == "eval":
+        if args.job == "train":
+            from .train.run import run_train
+
+            result = run_train(raw)
+        elif args.job == "eval":
             from .evaluate.run import run_eval
 
             result = run_eval(raw)
