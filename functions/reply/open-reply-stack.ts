@@ -1,0 +1,160 @@
+import { join } from 'node:path';
+import { DEFAULT_PROMPT_SPEC_PATH, loadPromptSpec } from '../prompt/prompt-spec.ts';
+import { AdapterError, fixedAdapterSource, promotedFileSource, resolveAdapter, type AdapterSource } from './adapter-source.ts';
+import { resolveBaseModel } from './base-model.ts';
+import { loadBannedPhrases } from './guardrails/banned-phrases.ts';
+import type { Guardrails } from './guardrails/guardrails.ts';
+import { RecentReplies } from './guardrails/recent-replies.ts';
+import { createToxicityFilter } from './guardrails/toxicity.ts';
+import { createViewerNameScrubber, loadViewerNames } from './guardrails/viewer-names.ts';
+import { jsonlLogSink, type InferenceLogSink } from './inference-log.ts';
+import { createLlamaEngine, type BaseModelRef } from './llama-engine.ts';
+import { createParityCheck } from './prompt-parity.ts';
+import type { AdapterRef, ReplyEngine } from './reply-engine.ts';
+import { ReplyMetrics } from './reply-metrics.ts';
+import { createReplyService, type ReplyService } from './reply-service.ts';
+
+/** Guardrails that can be switched off (banned phrases are off unless a file is given). */
+export const OPTIONAL_GUARDRAILS = ['toxicity', 'viewer_name', 'length_cap', 'repetition'] as const;
+export type OptionalGuardrail = (typeof OPTIONAL_GUARDRAILS)[number];
+
+export interface ReplyStackOptions {
+  /** The state directory (DOUGPT_HOME): promoted.json and inference-log/ live there. */
+  home: string;
+  /** A training run folder or GGUF LoRA; without it the promoted adapter, else the base model. */
+  adapter?: string;
+  /** Follow promoted.json and swap adapters without a restart (the server; not a one-shot reply). */
+  watchPromoted?: boolean;
+  /** Another source of the current adapter (the `adapters` workflow's query); wins over promoted.json. */
+  adapterSource?: AdapterSource;
+  base?: BaseModelRef;
+  banned?: string;
+  viewers?: string;
+  disable?: readonly OptionalGuardrail[];
+  maxRegenerations?: number;
+  /** How many recent replies a new one must differ from. */
+  recent?: number;
+  /** Fraction of requests re-rendered by the prompt parity check. */
+  paritySample?: number;
+  threads?: number;
+  parallel?: number;
+  log?: InferenceLogSink;
+  /** One-line notices for the user (base model fallback, adapter swaps, parity mismatches). */
+  notice?: (line: string) => void;
+}
+
+export interface ReplyStack {
+  service: ReplyService;
+  engine: ReplyEngine;
+  metrics: ReplyMetrics;
+  log: InferenceLogSink;
+  adapterSource: AdapterSource;
+  close(): Promise<void>;
+}
+
+/** A bad flag or a missing model, named in one line (the CLI turns it into a UserError). */
+export class ReplySetupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ReplySetupError';
+  }
+}
+
+function checkBase(adapter: AdapterRef | null, base: BaseModelRef): void {
+  if (!adapter?.base) return;
+  const { name, sha256 } = adapter.base;
+  if ((sha256 && base.sha256 && sha256 !== base.sha256) || (!sha256 && name && name !== base.name)) {
+    throw new AdapterError(`${adapter.gguf}: trained on base ${name ?? sha256}, but the server runs ${base.name}`);
+  }
+}
+
+/**
+ * Everything a reply needs, built once: prompt spec, base model and adapter, guardrails, the
+ * inference log, metrics, the parity check; and, with `watchPromoted`, the adapter hot swap.
+ *
+ * @example
+ * const stack = await openReplyStack({ home: stateDir(), notice: (l) => process.stderr.write(`${l}\n`) });
+ * await stack.service.reply({ context: 'chat, look at this', n: 3, stop: [], endpoint: 'cli' });
+ * await stack.close();
+ */
+export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyStack> {
+  const notice = options.notice ?? (() => undefined);
+  const disabled = new Set(options.disable ?? []);
+  const spec = loadPromptSpec();
+  const base = options.base ?? (await resolveBaseModel());
+  if (!base) throw new ReplySetupError('no base model: the embedded SmolLM2 GGUF is not installed (run `make setup`)');
+
+  let source: AdapterSource;
+  try {
+    source = options.adapter
+      ? fixedAdapterSource(resolveAdapter(options.adapter))
+      : (options.adapterSource ?? promotedFileSource(join(options.home, 'promoted.json')));
+  } catch (error) {
+    if (error instanceof AdapterError) throw new ReplySetupError(`--adapter ${error.message}`, { cause: error });
+    throw error;
+  }
+  let adapter: AdapterRef | null;
+  try {
+    adapter = await source.current();
+    checkBase(adapter, base);
+  } catch (error) {
+    if (error instanceof AdapterError) throw new ReplySetupError(error.message, { cause: error });
+    throw error;
+  }
+  if (!adapter) notice(`no promoted adapter (${source.describe}): replying with the base model ${base.name}`);
+
+  let banned = null;
+  let viewers;
+  try {
+    banned = options.banned ? loadBannedPhrases(options.banned) : null;
+    viewers = options.viewers ? loadViewerNames(options.viewers) : undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ReplySetupError(`${code === 'ENOENT' ? 'no such file' : 'unreadable guardrail file'}: ${(error as Error).message}`, { cause: error });
+  }
+  const guardrails: Guardrails = {
+    toxicity: disabled.has('toxicity') ? null : createToxicityFilter(),
+    banned,
+    scrubViewerNames: disabled.has('viewer_name')
+      ? null
+      : createViewerNameScrubber({ placeholder: spec.spec.viewer_placeholder, streamerNames: spec.spec.streamer_names, names: viewers }),
+    maxChars: disabled.has('length_cap') ? null : spec.spec.reply.max_chars,
+    recent: disabled.has('repetition') ? null : new RecentReplies(options.recent ?? 50),
+    maxRegenerations: options.maxRegenerations ?? 3,
+  };
+
+  const engine = await createLlamaEngine({ base, adapter, threads: options.threads, parallel: options.parallel });
+  const metrics = new ReplyMetrics();
+  const log = options.log ?? jsonlLogSink({ dir: join(options.home, 'inference-log') });
+  const parity = createParityCheck({ specPath: DEFAULT_PROMPT_SPEC_PATH, sha256: spec.sha256, chatTemplate: engine.chatTemplate, sampleRate: options.paritySample ?? 0.1 });
+  const service = createReplyService({ engine, spec, guardrails, log, metrics, parity, onParityMismatch: (d) => notice(`prompt parity mismatch: ${d}`) });
+
+  let unwatch = () => {};
+  if (options.watchPromoted && !options.adapter) {
+    unwatch = source.watch(() => {
+      void (async () => {
+        const next = await source.current();
+        checkBase(next, base);
+        const before = engine.adapter;
+        await engine.useAdapter(next);
+        const after = engine.adapter;
+        if (after.gguf === before.gguf && after.run_id === before.run_id) return;
+        metrics.adapterSwaps++;
+        notice(`serving ${next ? `adapter ${next.run_id} (${next.gguf})` : `the base model ${base.name}`}`);
+      })().catch((error: unknown) => notice(`adapter not swapped, still serving ${engine.adapter.run_id ?? 'the base model'}: ${error instanceof Error ? error.message : String(error)}`));
+    });
+  }
+
+  return {
+    service,
+    engine,
+    metrics,
+    log,
+    adapterSource: source,
+    async close() {
+      unwatch();
+      await log.close();
+      await engine.close();
+    },
+  };
+}

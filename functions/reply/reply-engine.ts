@@ -1,0 +1,46 @@
+import type { AdapterInfo } from './reply-schemas.ts';
+
+/** One completion of a rendered prompt. */
+export interface GenerateRequest {
+  /** The full prompt text (renderPrompt's output), special tokens included. */
+  prompt: string;
+  maxTokens: number;
+  /** 0: greedy. */
+  temperature: number;
+  topP: number;
+  /** Same seed, prompt and adapter: same text. */
+  seed: number;
+  /** Generation ends before any of these; `<|im_end|>` always ends it. */
+  stop: readonly string[];
+  signal?: AbortSignal;
+}
+
+export interface Generation {
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+  finishReason: 'stop' | 'length';
+  /** The adapter that produced it (it can change between requests). */
+  adapter: AdapterInfo;
+}
+
+/** A LoRA to serve: a GGUF LoRA file and the training run it came from. */
+export interface AdapterRef {
+  run_id: string | null;
+  gguf: string;
+  /** The base the adapter was trained on, from run.json, when known. */
+  base?: { name?: string; sha256?: string };
+}
+
+/**
+ * Something that completes prompts: node-llama-cpp in the server, a stub in unit tests.
+ * `useAdapter` swaps the LoRA without a restart; generations already running finish on the old one.
+ */
+export interface ReplyEngine {
+  readonly adapter: AdapterInfo;
+  /** The model's own chat template (GGUF `tokenizer.chat_template`), for the prompt parity check. */
+  readonly chatTemplate: string | null;
+  generate(request: GenerateRequest): Promise<Generation>;
+  useAdapter(adapter: AdapterRef | null): Promise<void>;
+  close(): Promise<void>;
+}
