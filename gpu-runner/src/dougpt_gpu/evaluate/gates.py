@@ -172,10 +172,9 @@ def check_gate(
                            message=f"{subject}: no value for the {missing}")
     limit = gate_limit(gate, reference)
     passed = _compare(value, gate.op, limit)
-    how = "" if gate.against == "value" else f" ({gate.against} {_fmt(reference)})"
-    verdict = "ok" if passed else "FAILED"
+    how = "" if gate.against == "value" else f"; {gate.against} {_fmt(reference)}"
     return GateOutcome(**outcome, candidate=value, reference=reference, limit=limit, passed=passed,
-                       message=f"{subject} {_fmt(value)} {gate.op} {_fmt(limit)}{how}: {verdict}")
+                       message=f"{subject} {_fmt(value)}, needs {gate.op} {_fmt(limit)}{how}")
 
 
 def verdict(

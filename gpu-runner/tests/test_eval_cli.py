@@ -1,0 +1,225 @@
+"""The eval job end to end on SmolLM2-135M with LoRA adapters made here, and its model-side invariants."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SPEC = REPO / "functions" / "prompt" / "prompt-spec.json"
+LEAKED_LOGIN = "bird_fan99"
+
+CONTEXTS = [
+    ("v1", 10_000, "okay chat we are going left this time i promise", "LEFT"),
+    ("v1", 40_000, "the bird is back oh no the bird", "BIRD KEKW"),
+    ("v1", 80_000, "one more try one more try and we win", "COPIUM"),
+    ("v1", 120_000, "hi chat how are we doing today", "hi doug <3"),
+    ("v2", 5_000, "should i jump or should i wait", "jump"),
+    ("v2", 30_000, "i am the best player in the world", "LUL"),
+    ("v2", 65_000, "why is everyone typing L in chat", "@viewer L"),
+    ("v2", 90_000, "we did it we actually did it", "LETS GO"),
+]
+TRAIN = ["the bird is always right chat honestly", "LUL", "DOUG NO", "go left", "W", "KEKW", "true", "pog", "L", "easy"]
+
+
+def _row(vod: str, offset: int, context: str, reply: str, spec: dict, split: str, n: int) -> dict:
+    return {
+        "prompt": [{"role": "system", "content": spec["system"]},
+                   {"role": "user", "content": spec["user_template"].replace("{context}", context)}],
+        "completion": [{"role": "assistant", "content": reply}],
+        "context": context, "vod_id": vod, "message_id": f"m{n}", "pair_id": f"{split}-{n}", "offset_ms": offset,
+        "context_start_ms": max(0, offset - 20_000), "context_end_ms": offset, "lag_ms": 3000, "score": 0.9,
+        "tier": 2, "label": None, "align_id": "a1", "asr_run_id": None, "chat_sha256": "0" * 64,
+        "manifest_version": None, "dataset_id": "ds-test", "split": split,
+    }
+
+
+@pytest.fixture(scope="module")
+def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dougpt_gpu.evaluate.safety import login_hash
+
+    root = tmp_path_factory.mktemp("dataset")
+    spec = json.loads(SPEC.read_text())
+    (root / "prompt_spec.json").write_bytes(SPEC.read_bytes())
+    (root / "dataset.json").write_text(json.dumps({"dataset_id": "ds-test", "splits": {"train": len(TRAIN), "test": 8}}))
+    salt = "abc123"
+    (root / "viewers.json").write_text(json.dumps({"salt": salt, "sha256": [login_hash(salt, LEAKED_LOGIN)]}))
+    sft = root / "sft"
+    sft.mkdir()
+    test_rows = [_row(v, o, c, r, spec, "test", i) for i, (v, o, c, r) in enumerate(CONTEXTS)]
+    train_rows = [_row("v0", 1000 * i, "some speech", r, spec, "train", i) for i, r in enumerate(TRAIN)]
+    (sft / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test_rows))
+    (sft / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train_rows))
+    (sft / "validation.jsonl").write_text("")
+    return root
+
+
+def _make_run(base_dir: str, gguf_file: str | None, out: Path, seed: int) -> Path:
+    """A training run folder: a LoRA (r=8 on q_proj, v_proj) whose B weights are perturbed so it differs from base."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    extra = {"gguf_file": gguf_file} if gguf_file else {}
+    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32, **extra)
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:
+        quantizer.remove_quantization_config(model)
+    peft_model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"]))
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.05)
+    peft_model.save_pretrained(str(out / "adapter"))
+    (out / "run.json").write_text(json.dumps({"run_id": f"run-{seed}", "base": {"name": "smollm2-135m"}}))
+    return out
+
+
+@pytest.fixture(scope="module")
+def base_model() -> tuple[str, str | None]:
+    pytest.importorskip("peft")
+    from dougpt_gpu.evaluate.scoring import resolve_base_model
+
+    try:
+        base = resolve_base_model("smollm2-135m")
+    except Exception as error:  # noqa: BLE001 - no embedded model here: nothing to evaluate
+        pytest.skip(f"smollm2-135m unavailable: {error}")
+    return base.path, base.gguf_file
+
+
+@pytest.fixture(scope="module")
+def runs(base_model: tuple[str, str | None], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    import torch
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("runs")
+    candidate = _make_run(*base_model, root / "candidate", seed=1)
+    promoted = _make_run(*base_model, root / "promoted", seed=2)
+    return candidate, promoted
+
+
+def run_eval_job(job: dict, tmp_path: Path) -> tuple[int, list[dict], str]:
+    job_file = tmp_path / "job.json"
+    job_file.write_text(json.dumps(job))
+    proc = subprocess.run([sys.executable, "-m", "dougpt_gpu", "eval", "--input", str(job_file)],
+                          capture_output=True, text=True, timeout=900)
+    return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines() if line.strip()], proc.stderr
+
+
+def test_help_imports_nothing_heavy() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys, runpy; sys.argv=['x','eval','--help'];\n"
+         "try: runpy.run_module('dougpt_gpu', run_name='__main__')\n"
+         "except SystemExit: pass\n"
+         "print(sorted(m for m in ('torch','transformers','peft','sklearn','numpy') if m in sys.modules))"],
+        capture_output=True, text=True, check=True,
+    )
+    assert "--input" in proc.stdout and proc.stdout.strip().endswith("[]")
+
+
+def test_bad_input_exits_2_before_loading_a_model(dataset_dir: Path, tmp_path: Path) -> None:
+    started = time.monotonic()
+    cases = [
+        ({"dataset": str(tmp_path / "nope"), "adapter": str(tmp_path)}, "dataset folder not found"),
+        ({"dataset": str(dataset_dir), "adapter": str(tmp_path)}, "adapter_config.json"),
+        ({"dataset": str(dataset_dir), "adapter": str(tmp_path), "split": "dev"}, "split file not found"),
+        ({"dataset": str(dataset_dir), "adapter": str(tmp_path), "temperature": 1}, "unknown field 'temperature'"),
+        ({"dataset": str(dataset_dir), "adapter": str(tmp_path), "limit": "3"}, "limit: must be int"),
+    ]
+    for job, message in cases:
+        code, events, _ = run_eval_job(job, tmp_path)
+        assert code == 2, (job, events)
+        assert events[-1]["event"] == "error" and events[-1]["kind"] == "bad-input"
+        assert message in events[-1]["message"], events[-1]["message"]
+    assert time.monotonic() - started < 60
+
+
+def test_reply_logliks_match_full_forward_and_ignore_padding(dataset_dir: Path, runs: tuple[Path, Path],
+                                                            base_model: tuple[str, str | None]) -> None:
+    import torch
+
+    from dougpt_gpu.evaluate.dataset import load_dataset
+    from dougpt_gpu.evaluate.job import EvalJob, GenerationOptions
+    from dougpt_gpu.evaluate.scoring import ResolvedBase, Scorer
+
+    job = EvalJob(dataset=str(dataset_dir), adapter=str(runs[0]), threads=1)
+    scorer = Scorer(job, ResolvedBase("smollm2-135m", base_model[0], base_model[1], None), {"adapter": runs[0] / "adapter"})
+    examples = load_dataset(dataset_dir, "test", None).examples[:3]
+    prompts = [scorer.prompt_ids(e.prompt) for e in examples]
+    replies = [scorer.reply_ids(e.reply) for e in examples]
+    assert all(r[-1] == scorer.end_id for r in replies)
+    for side in ("base", "adapter"):
+        with scorer.use(side):
+            batched = scorer.reply_logliks(prompts, replies, batch_size=3)
+            single = [scorer.reply_logliks([p], [r], batch_size=1)[0] for p, r in zip(prompts, replies)]
+            with torch.inference_mode():
+                ids = torch.tensor([prompts[0] + replies[0]])
+                logits = scorer.model(input_ids=ids).logits[0].log_softmax(-1)
+                start = len(prompts[0])
+                full = sum(float(logits[pos - 1, ids[0, pos]]) for pos in range(start, ids.shape[1]))
+        assert batched == pytest.approx(single, abs=1e-3)
+        assert batched[0] == pytest.approx(full, abs=1e-3)
+        assert all(v < 0 for v in batched)
+        if side == "base":
+            base_values = batched
+    assert batched != pytest.approx(base_values, abs=1e-3)  # the adapter changes the scores
+
+    options = GenerationOptions(seed=7, max_new_tokens=5)
+    with scorer.use("adapter"):
+        first = scorer.generate(prompts, options, 5, 200, batch_size=3)
+        again = scorer.generate(prompts, options, 5, 200, batch_size=3)
+    assert first == again
+    assert all("\n" not in reply and len(reply) <= 200 for reply in first)
+
+
+def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_path: Path) -> None:
+    candidate, promoted = runs
+    out = tmp_path / "evals"
+    job = {"dataset": str(dataset_dir), "adapter": str(candidate), "promoted": str(promoted), "out": str(out),
+           "batch_size": 4, "threads": 1, "generation": {"max_new_tokens": 6, "seed": 3}, "classifier_folds": 4}
+    started = time.monotonic()
+    code, events, stderr = run_eval_job(job, tmp_path)
+    elapsed = time.monotonic() - started
+    assert code == 0, stderr[-3000:]
+    print(f"eval of 8 examples x 3 models: {elapsed:.1f} s")
+    progress, result = events[:-1], events[-1]
+    assert result["event"] == "result" and all(e["event"] == "progress" for e in progress)
+    done = [e["done"] for e in progress]
+    assert done == sorted(done) and done[-1] == progress[-1]["total"]
+    assert {e["model"] for e in progress if e["stage"] == "generate"} == {"base", "adapter", "promoted"}
+
+    summary = json.loads(Path(result["eval_json"]).read_text())
+    assert Path(result["eval_json"]).parent == out / result["eval_id"]
+    assert {"eval_id", "base", "adapter", "promoted", "real", "gates", "n_examples", "split", "report"} <= set(summary)
+    assert summary["n_examples"] == 8 and summary["split"] == "test" and summary["adapter_run_id"] == "run-1"
+    for side in ("base", "adapter", "promoted"):
+        metrics = summary[side]
+        assert 1 < metrics["perplexity"] < 1e6
+        assert math.isfinite(metrics["contextual_lift"])
+        assert 0 <= metrics["classifier_accuracy"] <= 1
+        assert metrics["name_leaks"] >= 0 and 0 <= metrics["verbatim_copy_rate"] <= 1
+    assert summary["adapter"]["perplexity"] != pytest.approx(summary["base"]["perplexity"], rel=1e-4)
+    real = summary["real"]
+    assert real["name_leaks"] == 0 and real["emote_rate"] == pytest.approx(4 / 8)
+    gates = summary["gates"]
+    assert isinstance(gates["passed"], bool) and gates["passed"] == (not gates["failures"])
+    assert not gates["skipped"] or all(s["gate"].startswith("no_regression:") for s in gates["skipped"])
+    for failure in gates["failures"]:
+        assert failure["passed"] is False and failure["message"]
+    # A LoRA of random noise is no better than base: the perplexity gate must catch it.
+    assert "perplexity_vs_base" in {f["gate"] for f in gates["failures"]}
+
+    samples = [json.loads(line) for line in (out / result["eval_id"] / "samples.jsonl").read_text().splitlines()]
+    assert [s["real"] for s in samples] == [c[3] for c in CONTEXTS]
+    html = Path(summary["report"]).read_text()
+    assert html.count("<svg") >= 2 and "<script" not in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)  # self-contained: nothing fetched
+    assert all(s["adapter"].replace("&", "&amp;").replace("<", "&lt;")[:10] in html for s in samples[:5] if s["adapter"])
