@@ -7,10 +7,11 @@ import { DEFAULT_LAG_OPTIONS, estimateLag } from './estimate-lag.ts';
 import { collectLagVotes, type VoteMessage } from './lag-votes.ts';
 import { learnLagPrior } from './lag-prior.ts';
 import { DEFAULT_PAIRING_OPTIONS, pairMessages, type PairingMessage } from './pair-messages.ts';
+import { findWaves } from './emote-waves.ts';
 import type { AlignReject, AlignResult, AlignStats, ChatOffset, Pair } from './pair.ts';
 import { buildPhraseIndex, DEFAULT_PHRASE_OPTIONS, type PhraseIndex } from './phrases.ts';
 import { screenMessages } from './screen-messages.ts';
-import { contentTokens, tokenize } from './tokens.ts';
+import { contentTokens, isReactionToken, tokenize } from './tokens.ts';
 
 /** Recorded on every pair and offset row; bump when results change for the same inputs. */
 export const ALIGN_METHOD = 'echo-lag/1';
@@ -59,9 +60,18 @@ export function align(messages: readonly ChatMessage[], words: readonly Transcri
     eligible.push({ index: i, t: m.offset_ms + shift, sentFrom: m.offset_ms, tokens, echoes: matcher.matchAll(tokens), allTokens, addressed: m.reply_to !== null || /^\s*@\w/.test(m.text) });
   });
   eligible.sort((a, b) => a.t - b.t || a.index - b.index);
+  const waves = findWaves(
+    eligible.map((e) => {
+      const m = messages[e.index] as ChatMessage;
+      const only = e.allTokens.length === 1 ? (e.allTokens[0] as string) : null;
+      const key = only !== null && (isReactionToken(only) || m.is_emote_only) ? only : null;
+      return { index: e.index, t: e.t, key, author: m.author_id ?? m.author_login ?? m.message_id };
+    }),
+  );
+  const inWaveAfterOnset = (i: number) => (waves.get(i)?.onset ?? i) !== i;
 
   const lagOptions = { ...DEFAULT_LAG_OPTIONS, minLagMs: opts.minLagMs, maxLagMs: opts.maxLagMs, defaultLagMs: opts.defaultLagMs };
-  const voters: VoteMessage[] = eligible.filter((m) => !m.addressed);
+  const voters: VoteMessage[] = eligible.filter((m) => !m.addressed && !inWaveAfterOnset(m.index));
   const votes = collectLagVotes(index, voters, opts.minLagMs, opts.maxLagMs);
   let endMs = 1;
   for (const m of messages) endMs = Math.max(endMs, m.offset_ms + quantumMs + 1);
@@ -91,8 +101,10 @@ export function align(messages: readonly ChatMessage[], words: readonly Transcri
     if (reason) rejects.push({ vod_id: opts.vodId, message_id: m.message_id, reason, offset_ms: m.offset_ms });
   });
   const contexts = new Map<number, { start: number; text: string }>();
-  for (const d of decisions) {
-    const m = messages[d.index] as ChatMessage;
+  for (const own of decisions) {
+    const m = messages[own.index] as ChatMessage;
+    const wave = waves.get(own.index) ?? null;
+    const d = wave && wave.onset !== own.index ? { ...own, score: Math.min(own.score, WAVE_MEMBER_MAX_SCORE) } : own;
     if (d.reject !== null) {
       rejects.push({ vod_id: opts.vodId, message_id: m.message_id, reason: d.reject, offset_ms: m.offset_ms });
       continue;
@@ -121,6 +133,8 @@ export function align(messages: readonly ChatMessage[], words: readonly Transcri
       time_prior: round3(d.timePrior),
       offset_ms: m.offset_ms,
       author_login: m.author_login,
+      wave_id: wave ? (messages[wave.onset] as ChatMessage).message_id : null,
+      wave_size: wave ? wave.size : null,
       method: ALIGN_METHOD,
       offset_segment: d.segment,
       transcript_sha256: opts.transcriptSha256,
@@ -132,6 +146,9 @@ export function align(messages: readonly ChatMessage[], words: readonly Transcri
 
   return { vod_id: opts.vodId, method: ALIGN_METHOD, offsets, pairs, rejects, stats: statsOf(messages, index, pairs, rejects, offsets, quantumMs, votes.echoT.length) };
 }
+
+/** Just under tier 2 (see tierOf). */
+const WAVE_MEMBER_MAX_SCORE = 0.59;
 
 /** Tier 2: confidently a reaction to this line; 1: probably; 0: weak or background. */
 export function tierOf(score: number, label: Pair['label']): 0 | 1 | 2 {

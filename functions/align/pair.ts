@@ -60,6 +60,9 @@ export const Pair = z.object({
   time_prior: z.number().min(0).max(1),
   offset_ms: z.number().int(),
   author_login: z.string().nullable(),
+  /** Emote wave (emote-waves.ts): the onset's message id and the wave's size; null outside waves. */
+  wave_id: z.string().nullable(),
+  wave_size: z.number().int().nullable(),
   method: z.string(),
   offset_segment: z.number().int(),
   transcript_sha256: z.string().nullable(),

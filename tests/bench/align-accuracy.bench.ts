@@ -4,13 +4,17 @@
  * words substituted or dropped), against two baselines measured in the same run: a fixed window
  * [offset − 10 s, offset − 2 s], and one global lag by cross-correlation with the context cut at
  * offset − lag.
- *   npx tsx tests/bench/align-accuracy.bench.ts [--minutes 30] [--kinds exact,neural]
+ *   npx tsx tests/bench/align-accuracy.bench.ts [--minutes 30] [--kinds exact,neural,neural-hard] [--recognised DIR]
+ * With --recognised, also the samples in DIR made by align-recognised.sh (espeak-ng speech
+ * transcribed by pocketsphinx), as transcript kind "pocketsphinx", beside their exact transcripts.
  * Prints a table and one line of JSON. "right": the context spans ≤ 30 s, starts before the end of
  * the line reacted to and ends within 2.5 s of it (see align-score.ts).
  */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { LagStep } from '../../functions/sample/ground-truth.ts';
 import { runCase, type CaseResult, type Figures } from './align-score.ts';
-import { benchStream } from './align-streams.ts';
+import { benchStream, recognisedStream } from './align-streams.ts';
 import { transcriptOfKind, type TranscriptKind } from './align-transcripts.ts';
 
 const arg = (name: string): string | undefined => {
@@ -19,7 +23,8 @@ const arg = (name: string): string | undefined => {
 };
 const MINUTES = Number(arg('--minutes') ?? 30);
 const DURATION = MINUTES * 60_000;
-const KINDS = (arg('--kinds') ?? 'exact,neural').split(',') as TranscriptKind[];
+const KINDS = (arg('--kinds') ?? 'exact,neural,neural-hard').split(',') as TranscriptKind[];
+const RECOGNISED = arg('--recognised');
 
 interface Case {
   seed: number;
@@ -36,7 +41,8 @@ const CASES: Case[] = [
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const pad = (s: string, n: number) => s.padEnd(n);
-const rows: Array<{ kind: TranscriptKind; name: string; r: CaseResult }> = [];
+type Kind = TranscriptKind | 'pocketsphinx' | 'exact (recognised set)';
+const rows: Array<{ kind: Kind; name: string; r: CaseResult }> = [];
 for (const c of CASES) {
   const { stream, messages } = await benchStream({ seed: c.seed, durationMs: DURATION, lagSchedule: c.schedule, wholeSecondOffsets: c.wholeSeconds });
   const name = `seed ${c.seed} lag ${c.schedule.map((s) => s.lag_ms / 1000).join('→')} s${c.wholeSeconds ? ' (whole s)' : ''}`;
@@ -46,12 +52,22 @@ for (const c of CASES) {
   }
 }
 
+if (RECOGNISED) {
+  const stems = (await readdir(RECOGNISED)).filter((f) => f.endsWith('.pocketsphinx.json')).map((f) => join(RECOGNISED, f.replace(/\.pocketsphinx\.json$/, ''))).sort();
+  for (const stem of stems) {
+    const { truth, messages, exact, recognised } = await recognisedStream(stem, 'pocketsphinx');
+    const name = `seed ${truth.seed} lag ${truth.lag_schedule.map((s) => s.lag_ms / 1000).join('→')} s${truth.whole_second_offsets ? ' (whole s)' : ''} ${Math.round(truth.duration_ms / 60_000)} min`;
+    rows.push({ kind: 'exact (recognised set)', name, r: runCase(truth, messages, exact, truth.vod_id) });
+    rows.push({ kind: 'pocketsphinx', name, r: runCase(truth, messages, recognised, truth.vod_id) });
+  }
+}
+
 process.stdout.write(`alignment accuracy, ${CASES.length} synthetic streams of ${MINUTES} min; ours / fixed window / global xcorr\n`);
-process.stdout.write(`${pad('transcript', 11)}${pad('stream', 30)}${pad('lag err ms', 20)}${pad('right', 22)}${pad('future ctx', 12)}${pad('change err', 12)}${pad('align', 8)}segments (lag@from s, confidence, reason)\n`);
+process.stdout.write(`${pad('transcript', 13)}${pad('stream', 30)}${pad('lag err ms', 20)}${pad('right', 22)}${pad('future ctx', 12)}${pad('change err', 12)}${pad('align', 8)}segments (lag@from s, confidence, reason)\n`);
 for (const { kind, name, r } of rows) {
   const segs = r.result.offsets.map((o) => `${(o.lag_ms / 1000).toFixed(2)}@${Math.round(o.from_ms / 1000)} ${o.confidence}${o.reason ? ` ${o.reason}` : ''}`).join(' | ');
   process.stdout.write(
-    `${pad(kind, 11)}${pad(name, 30)}${pad(`${r.ours.medianLagErrorMs} / ${r.fixed.medianLagErrorMs} / ${r.xcorr.medianLagErrorMs}`, 20)}` +
+    `${pad(kind.replace(' (recognised set)', '*'), 13)}${pad(name, 30)}${pad(`${r.ours.medianLagErrorMs} / ${r.fixed.medianLagErrorMs} / ${r.xcorr.medianLagErrorMs}`, 20)}` +
       `${pad(`${pct(r.ours.reactionsRight)} / ${pct(r.fixed.reactionsRight)} / ${pct(r.xcorr.reactionsRight)}`, 22)}${pad(pct(r.ours.futureContext), 12)}` +
       `${pad(r.changeErrorsMs.map((e) => (e === null ? 'none' : `${(e / 1000).toFixed(0)} s`)).join(',') || '-', 12)}${pad(`${(r.alignMs / 1000).toFixed(1)} s`, 8)}${segs}\n`,
   );
@@ -64,8 +80,9 @@ const summary = (fs: Figures[]) => ({
   future_context_max: Math.round(Math.max(...fs.map((f) => f.futureContext)) * 1000) / 1000,
   bots_commands_rejected_min: Math.min(...fs.map((f) => f.botsCommandsRejected)),
 });
+const kinds = [...new Set(rows.map((r) => r.kind))];
 const byKind = Object.fromEntries(
-  KINDS.map((kind) => {
+  kinds.map((kind) => {
     const rs = rows.filter((r) => r.kind === kind).map((r) => r.r);
     const ours = summary(rs.map((r) => r.ours));
     const changes = rs.flatMap((r) => r.changeErrorsMs);

@@ -143,3 +143,39 @@ describe('tiers', () => {
     expect(tierOf(0.95, 'background')).toBe(0);
   });
 });
+
+describe('emote waves and copypasta', () => {
+  const { lines, words } = makeLines(100, 4_000);
+  const { messages } = makeChat(lines, () => 5_000, { seed: 6 });
+  const line = lines[40] as { end_ms: number };
+  // Eight viewers spam one emote from 5.2 s after line 40, within 6 s; one more 40 s later stands alone.
+  const wave = Array.from({ length: 8 }, (_, k) => msg(line.end_ms + 5_200 + k * 750, k % 2 ? 'Pog Pog' : 'Pog', { author_id: `w${k % 6}` }));
+  const lone = msg(line.end_ms + 45_000, 'Pog', { author_id: 'alone' });
+  const pasta = 'DOUG IF YOU READ THIS I HAVE BEEN WATCHING SINCE THE BEGINNING AND THE BIRD IS MY FAVOURITE';
+  const pastas = [msg(line.end_ms + 6_000, pasta, { author_id: 'p1' }), msg(line.end_ms + 9_000, pasta, { author_id: 'p2' })];
+  const all = [...messages, ...wave, lone, ...pastas].sort((a, b) => a.offset_ms - b.offset_ms);
+  const result = align(all, words, { vodId: 'v1' });
+  const pairOf = (id: string) => result.pairs.find((p) => p.message_id === id);
+
+  it('marks a wave as one: wave id and size on every member, members below tier 2, each paired by its own timing', () => {
+    const onset = pairOf(wave[0]!.message_id);
+    expect(onset?.target_end_ms).toBe(line.end_ms);
+    for (const m of wave) {
+      const p = pairOf(m.message_id);
+      expect(p?.wave_id).toBe(wave[0]!.message_id);
+      expect(p?.wave_size).toBe(8);
+      expect(p?.lag_ms).toBe(m.offset_ms - (p?.target_end_ms ?? 0));
+      expect(p?.context_end_ms).toBeLessThanOrEqual(m.offset_ms);
+      if (m !== wave[0]) expect(p?.tier).toBeLessThanOrEqual(1);
+    }
+    expect(pairOf(lone.message_id)?.wave_id ?? null).toBeNull();
+    // The fixture's own scattered KEKW reactions (two per line) are no wave.
+    const scattered = result.pairs.filter((p) => p.reply_text === 'KEKW' && !wave.some((m) => m.message_id === p.message_id));
+    expect(scattered.length).toBeGreaterThan(100);
+    expect(scattered.every((p) => p.wave_id === null)).toBe(true);
+  });
+
+  it('rejects copypasta', () => {
+    for (const m of pastas) expect(result.rejects.find((r) => r.message_id === m.message_id)?.reason).toBe('copypasta');
+  });
+});
