@@ -1,0 +1,296 @@
+"""The `train` job's options: one dataclass per concern, defaults and help on every field.
+
+    python -m dougpt_gpu train --input job.json
+
+`TrainJob.from_dict` lays the job JSON over its preset (train/presets.py) and builds these, naming the field
+that is wrong. The translators (`to_lora_config`, `to_bnb_config`) are pure: they import their library and
+build its config object, nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from ..errors import BadInput
+from .presets import PRESETS
+
+Device = Literal["auto", "cpu", "cuda"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+QuantMode = Literal["none", "nf4"]
+Scheduler = Literal["cosine", "linear", "constant_with_warmup"]
+Optimizer = Literal["adamw_torch", "adamw_torch_fused", "paged_adamw_8bit"]
+_LITERALS = {"Device": Device, "Precision": Precision, "QuantMode": QuantMode, "Scheduler": Scheduler, "Optimizer": Optimizer}
+
+
+def _help(text: str, **kwargs: Any) -> Any:
+    return field(metadata={"help": text}, **kwargs)
+
+
+@dataclass(frozen=True)
+class LoraOptions:
+    """The LoRA adapter: which linear layers get low-rank updates, and how large."""
+
+    r: int = _help("rank of the update matrices", default=16)
+    alpha: int = _help("scaling numerator (the update is scaled by alpha / r)", default=32)
+    dropout: float = _help("dropout on the adapter's input", default=0.0)
+    target_modules: tuple[str, ...] = _help(
+        "module names to adapt (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)",
+        default=("q_proj", "k_proj", "v_proj", "o_proj"),
+    )
+
+    def __post_init__(self) -> None:
+        if self.r < 1 or self.alpha < 1:
+            raise BadInput("lora: r and alpha must be >= 1")
+        if not 0 <= self.dropout < 1:
+            raise BadInput("lora.dropout: must be in [0, 1)")
+        if not self.target_modules or not all(isinstance(m, str) and m for m in self.target_modules):
+            raise BadInput("lora.target_modules: need at least one module name")
+
+
+@dataclass(frozen=True)
+class QuantOptions:
+    """Loading the frozen base in 4 bits (QLoRA, bitsandbytes, CUDA only)."""
+
+    mode: QuantMode = _help("none (base in `precision`) or nf4 (4-bit NormalFloat, QLoRA)", default="none")
+    compute_dtype: Literal["bfloat16", "float16"] = _help("dtype the 4-bit weights are computed in", default="bfloat16")
+    double_quant: bool = _help("quantise the quantisation constants too (~0.4 bit/param less)", default=True)
+
+    def __post_init__(self) -> None:
+        if self.mode not in get_args(QuantMode):
+            raise BadInput(f"quant.mode: {self.mode!r} is not one of {', '.join(get_args(QuantMode))}")
+        if self.compute_dtype not in ("bfloat16", "float16"):
+            raise BadInput("quant.compute_dtype: bfloat16 or float16")
+
+
+@dataclass(frozen=True)
+class OptimOptions:
+    """Optimizer and learning-rate schedule."""
+
+    learning_rate: float = _help("peak learning rate", default=2e-4)
+    max_steps: int = _help("optimizer steps to run", default=30)
+    warmup_steps: int = _help("linear warm-up steps", default=3)
+    scheduler: Scheduler = _help("decay after warm-up", default="cosine")
+    weight_decay: float = _help("AdamW weight decay on the adapter", default=0.0)
+    max_grad_norm: float = _help("gradient clipping norm", default=1.0)
+    optimizer: Optimizer = _help("adamw_torch, adamw_torch_fused (GPU) or paged_adamw_8bit (bitsandbytes)", default="adamw_torch")
+
+    def __post_init__(self) -> None:
+        if not self.learning_rate > 0 or self.max_steps < 1 or self.warmup_steps < 0:
+            raise BadInput("optim: need learning_rate > 0, max_steps >= 1, warmup_steps >= 0")
+        if self.scheduler not in get_args(Scheduler):
+            raise BadInput(f"optim.scheduler: {self.scheduler!r} is not one of {', '.join(get_args(Scheduler))}")
+        if self.optimizer not in get_args(Optimizer):
+            raise BadInput(f"optim.optimizer: {self.optimizer!r} is not one of {', '.join(get_args(Optimizer))}")
+        if self.weight_decay < 0 or self.max_grad_norm <= 0:
+            raise BadInput("optim: need weight_decay >= 0 and max_grad_norm > 0")
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How rows become batches. Length grouping keeps padding low without mixing rows in one sequence."""
+
+    batch_size: int = _help("rows per forward pass", default=8)
+    grad_accum: int = _help("forward passes per optimizer step", default=1)
+    max_length: int = _help("rows longer than this (prompt + reply tokens) are left out, never cut", default=256)
+    group_by_length: bool = _help("batch rows of similar length together (less padding)", default=True)
+    padding_free: bool = _help(
+        "concatenate each batch into one sequence (no padding at all); worth it with flash attention on GPU", default=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.grad_accum < 1 or self.max_length < 16:
+            raise BadInput("batch: need batch_size >= 1, grad_accum >= 1, max_length >= 16")
+
+
+@dataclass(frozen=True)
+class CheckpointOptions:
+    """Checkpoints (adapter + optimizer + scheduler + RNG) under OUT/checkpoints/step-N/."""
+
+    every_steps: int = _help("save every N optimizer steps (0: none); the last step is always saved when > 0", default=10)
+    keep_last: int = _help("checkpoints kept (older ones are removed)", default=2)
+
+    def __post_init__(self) -> None:
+        if self.every_steps < 0 or self.keep_last < 1:
+            raise BadInput("checkpoint: need every_steps >= 0 and keep_last >= 1")
+
+
+_NESTED: dict[str, type] = {
+    "lora": LoraOptions,
+    "quant": QuantOptions,
+    "optim": OptimOptions,
+    "batch": BatchOptions,
+    "checkpoint": CheckpointOptions,
+}
+# Fields that say where things are or how fast they go, not what is trained: left out of the run's identity.
+_NOT_CONFIG = ("dataset", "out", "resume_from", "force", "threads")
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """One LoRA run on one dataset folder. Every field but dataset and out has a preset value."""
+
+    dataset: str = _help("dataset folder (dataset.json, sft/train.jsonl, ...), see docs/model-layer.md")
+    out: str = _help("run folder to write: adapter/, adapter.gguf, run.json, checkpoints/")
+    preset: str = _help(f"named defaults: {', '.join(PRESETS)}", default="cpu-smoke")
+    base_model: str | None = _help("embedded model name (smollm2-135m) or local Hugging Face folder", default=None)
+    seed: int = _help("seed of initialisation, dropout and data order", default=0)
+    split: str = _help("dataset split to train on", default="train")
+    device: Device = _help("cpu, cuda, or auto (cuda when torch sees a GPU)", default="auto")
+    precision: Precision = _help("weights/compute dtype: auto (bf16 on a bf16 GPU, else fp32), fp32, bf16, fp16", default="auto")
+    threads: int = _help("torch CPU threads (0: torch's default)", default=0)
+    gradient_checkpointing: bool = _help("recompute activations in backward: less memory, ~30% slower", default=False)
+    lora: LoraOptions = _help("LoRA options", default_factory=LoraOptions)
+    quant: QuantOptions = _help("4-bit loading (QLoRA)", default_factory=QuantOptions)
+    optim: OptimOptions = _help("optimizer options", default_factory=OptimOptions)
+    batch: BatchOptions = _help("batching options", default_factory=BatchOptions)
+    checkpoint: CheckpointOptions = _help("checkpoint options", default_factory=CheckpointOptions)
+    resume_from: str | None = _help("checkpoints folder (newest step-N is used) or one step-N folder", default=None)
+    force: bool = _help("train again even when OUT already holds this run", default=False)
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise BadInput(f"preset: unknown preset {self.preset!r} (one of {', '.join(PRESETS)})")
+        if not Path(self.dataset).is_dir():
+            raise BadInput(f"{self.dataset}: dataset folder not found")
+        if not self.out:
+            raise BadInput("out: must be a folder path")
+        if not self.base_model:
+            raise BadInput(f"base_model: preset {self.preset} has no default base; give a local Hugging Face folder")
+        for name, kinds in (("device", Device), ("precision", Precision)):
+            if getattr(self, name) not in get_args(kinds):
+                raise BadInput(f"{name}: {getattr(self, name)!r} is not one of {', '.join(get_args(kinds))}")
+        if self.threads < 0:
+            raise BadInput("threads: must be >= 0")
+        if self.resume_from is not None and not Path(self.resume_from).exists():
+            raise BadInput(f"{self.resume_from}: checkpoint folder not found")
+        if self.quant.mode != "none" and self.device == "cpu":
+            raise BadInput("quant.mode nf4 needs a CUDA GPU (device cpu given)")
+
+    @staticmethod
+    def from_dict(raw: dict[str, Any]) -> TrainJob:
+        """The job JSON laid over its preset; unknown or mistyped fields are bad input naming the field."""
+        for key in ("dataset", "out"):
+            if not isinstance(raw.get(key), str):
+                raise BadInput(f"{key}: required, a path string")
+        preset = raw.get("preset", "cpu-smoke")
+        if not isinstance(preset, str) or preset not in PRESETS:
+            raise BadInput(f"preset: unknown preset {preset!r} (one of {', '.join(PRESETS)})")
+        merged = _merge(PRESETS[preset].values, raw)
+        values: dict[str, Any] = {}
+        top = {f.name: f for f in dataclasses.fields(TrainJob)}
+        unknown = sorted(set(merged) - set(top))
+        if unknown:
+            raise BadInput(f"job: unknown field {unknown[0]!r}")
+        for key, value in merged.items():
+            if key in _NESTED:
+                values[key] = _build(_NESTED[key], value, key)
+            else:
+                _check_type(top[key].type, value, key)
+                values[key] = value
+        return TrainJob(**values)
+
+    def config(self) -> dict[str, Any]:
+        """What shapes the adapter (everything but paths, resume and thread count): hashed into the run id."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in _NOT_CONFIG}
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def run_id_of(dataset_id: str, base_sha256: str, config: dict[str, Any], seed: int) -> str:
+    """Short hash of everything that decides the adapter; equal inputs give the same id (and reuse the run)."""
+    key = json.dumps([dataset_id, base_sha256, config_hash(config), seed], separators=(",", ":"))
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _build(cls: type, value: Any, where: str) -> Any:
+    if not isinstance(value, dict):
+        raise BadInput(f"{where}: must be an object")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(value) - set(fields))
+    if unknown:
+        raise BadInput(f"{where}: unknown field {unknown[0]!r}")
+    values = {}
+    for name, item in value.items():
+        _check_type(fields[name].type, item, f"{where}.{name}")
+        values[name] = tuple(item) if isinstance(item, list) else item
+    return cls(**values)
+
+
+_SCALARS: dict[str, Any] = {"str": str, "int": int, "float": (int, float), "bool": bool}
+
+
+def _check_type(annotation: Any, value: Any, where: str) -> None:
+    """Field annotations are strings (postponed evaluation); the shapes used above are checked."""
+    text = str(annotation)
+    if value is None:
+        if "None" not in text:
+            raise BadInput(f"{where}: must not be null")
+        return
+    base = text.replace(" | None", "")
+    if base.startswith("tuple["):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise BadInput(f"{where}: must be a list of strings")
+        return
+    if base in _LITERALS or base.startswith("Literal["):
+        if not isinstance(value, str):
+            raise BadInput(f"{where}: must be a string")
+        return
+    if base in _NESTED.values() or base[:1].isupper():
+        return
+    expected = _SCALARS.get(base)
+    if expected is None:
+        return
+    if isinstance(value, bool) and base in ("int", "float"):
+        raise BadInput(f"{where}: must be a number")
+    if not isinstance(value, expected):
+        raise BadInput(f"{where}: must be {base}, got {type(value).__name__}")
+
+
+def to_lora_config(lora: LoraOptions) -> Any:
+    """peft.LoraConfig for a causal LM.
+
+    >>> to_lora_config(LoraOptions(r=8)).r  # doctest: +SKIP
+    8
+    """
+    from peft import LoraConfig
+
+    return LoraConfig(
+        task_type="CAUSAL_LM",
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=list(lora.target_modules),
+        bias="none",
+    )
+
+
+def to_bnb_config(quant: QuantOptions) -> Any:
+    """transformers.BitsAndBytesConfig for 4-bit NF4 loading, or None when the base loads unquantised."""
+    if quant.mode == "none":
+        return None
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_compute_dtype=getattr(torch, quant.compute_dtype),
+        bnb_4bit_use_double_quant=quant.double_quant,
+    )

@@ -1,0 +1,257 @@
+"""The train job: dataset folder + base model → LoRA adapter (PEFT folder, GGUF LoRA) and run.json.
+
+    python -m dougpt_gpu train --input job.json
+
+Everything that can be wrong with the input (dataset, preset, base, checkpoint) is found before the model loads.
+The same dataset, base, config and seed give the same run id; a finished run with that id in OUT is reused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..errors import BadInput
+from ..models.registry import BaseModel, resolve_base
+from . import checkpoints
+from .data import DatasetInfo, read_info, read_sft
+from .job import TrainJob, config_hash, run_id_of
+
+log = logging.getLogger("dougpt_gpu.train")
+LIBRARIES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "gguf")
+
+
+@contextlib.contextmanager
+def protocol_stdout() -> Iterator[Any]:
+    """While libraries run, stray prints go to stderr; the yielded `emit` writes JSON lines to the real stdout."""
+    real = sys.stdout
+
+    def emit(event: str, **fields: Any) -> None:
+        real.write(json.dumps({"event": event, **fields}, separators=(",", ":")) + "\n")
+        real.flush()
+
+    sys.stdout = sys.stderr
+    try:
+        yield emit
+    finally:
+        sys.stdout = real
+
+
+def run_train(raw: dict[str, Any]) -> dict[str, Any]:
+    """Run one job from its JSON; returns the result event's fields."""
+    started = time.monotonic()
+    job = TrainJob.from_dict(raw)
+    info = read_info(job.dataset)
+    rows = read_sft(job.dataset, job.split)
+    if not rows:
+        raise BadInput(f"{job.dataset}: split {job.split} has no rows")
+    validation = read_sft(job.dataset, "validation") if (Path(job.dataset) / "sft" / "validation.jsonl").is_file() else []
+    base = resolve_base(job.base_model or "")
+    if base.sha256 is None:
+        raise BadInput(f"{base.name}: base model has no sha256")
+    config = job.config()
+    run_id = run_id_of(info.dataset_id, base.sha256, config, job.seed)
+    out = Path(job.out)
+
+    finished = _finished_run(out, run_id)
+    if finished is not None and not job.force:
+        log.info("run %s is already in %s: reused", run_id, out)
+        return _result(finished, out, reused=True, elapsed=time.monotonic() - started)
+    if finished is None and (out / "run.json").is_file() and not job.force:
+        other = _read_json(out / "run.json").get("run_id")
+        raise BadInput(f"{out}: holds run {other}, not this run {run_id}; use force or another out folder")
+
+    resume = None
+    if job.resume_from is not None:
+        resume = checkpoints.pick(job.resume_from)
+        checkpoints.verify(resume, run_id)
+        log.info("resuming from %s", resume)
+    _clear(out, keep=resume)
+
+    with protocol_stdout() as emit:
+        record = _train(job, info, base, rows, validation, run_id, config, resume, emit)
+    record["elapsed_s"] = round(time.monotonic() - started, 3)
+    _write_json(out / "run.json", record)
+    return _result(record, out, reused=False, elapsed=record["elapsed_s"])
+
+
+def _train(
+    job: TrainJob,
+    info: DatasetInfo,
+    base: BaseModel,
+    rows: list[dict[str, Any]],
+    validation: list[dict[str, Any]],
+    run_id: str,
+    config: dict[str, Any],
+    resume: Path | None,
+    emit: Any,
+) -> dict[str, Any]:
+    import torch
+    import transformers
+    from datasets import Dataset
+
+    from .data import tokenize_rows
+    from .gguf_export import export_lora_gguf
+    from .model import load_base, resolve_device, training_args
+    from .progress import JobEvents, quiet_trainer
+    from .trainer import ReplyLossTrainer
+
+    if job.threads:
+        torch.set_num_threads(job.threads)
+    transformers.utils.logging.disable_progress_bar()
+    device, precision = resolve_device(job)
+    out = Path(job.out)
+    checkpoint_dir = out / "checkpoints"
+
+    transformers.set_seed(job.seed)
+    tokenizer, model = load_base(base, job, device, precision)
+    train_tokens = tokenize_rows(tokenizer, rows, job.batch.max_length)
+    if not train_tokens.input_ids:
+        raise BadInput(f"every row of split {job.split} is longer than batch.max_length {job.batch.max_length} tokens")
+    val_tokens = tokenize_rows(tokenizer, validation, job.batch.max_length) if validation else None
+    train_set = _to_dataset(Dataset, train_tokens)
+    val_set = _to_dataset(Dataset, val_tokens) if val_tokens and val_tokens.input_ids else None
+    log.info(
+        "%d training rows (%d longer than %d tokens left out), %d validation rows, device %s, %s",
+        len(train_tokens.input_ids), train_tokens.dropped_long, job.batch.max_length,
+        len(val_tokens.input_ids) if val_tokens else 0, device, precision,
+    )
+
+    from .job import to_lora_config
+
+    transformers.set_seed(job.seed)
+    trainer = ReplyLossTrainer(
+        model=model,
+        args=training_args(job, checkpoint_dir, device, precision),
+        train_dataset=train_set,
+        eval_dataset=val_set,
+        processing_class=tokenizer,
+        peft_config=to_lora_config(job.lora),
+    )
+    quiet_trainer(trainer)
+    events = JobEvents(emit, run_id, checkpoint_dir, job.checkpoint.keep_last, lambda: trainer.real_tokens)
+    trainer.add_callback(events)
+    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    validation_loss = trainer.evaluate()["eval_loss"] if val_set is not None else None
+
+    adapter_dir = out / "adapter"
+    trainer.model.save_pretrained(str(adapter_dir))
+    gguf = export_lora_gguf(adapter_dir, Path(base.hf_dir), out / "adapter.gguf")
+    (checkpoint_dir / "README.md").unlink(missing_ok=True)
+
+    losses = [{"step": step, "loss": loss} for step, loss in events.losses]
+    return {
+        "run_id": run_id,
+        "dataset_id": info.dataset_id,
+        "dataset": info.path,
+        "split": job.split,
+        "base": {k: v for k, v in asdict(base).items() if k in ("name", "kind", "sha256", "hf_sha256", "gguf", "hf_dir", "source")},
+        "preset": job.preset,
+        "config": config,
+        "config_hash": config_hash(config),
+        "seed": job.seed,
+        "device": device,
+        "precision": precision,
+        "libraries": {name: _version(name) for name in LIBRARIES},
+        "rows": {
+            "train": len(train_tokens.input_ids),
+            "dropped_long": train_tokens.dropped_long,
+            "validation": len(val_tokens.input_ids) if val_tokens else 0,
+        },
+        "steps": trainer.state.global_step,
+        "resumed_from": str(resume) if resume else None,
+        "losses": losses,
+        "loss_first": losses[0]["loss"] if losses else None,
+        "loss_last": losses[-1]["loss"] if losses else None,
+        "validation_loss": round(float(validation_loss), 6) if validation_loss is not None else None,
+        "tokens_per_s": round(events.tokens_per_s(), 1),
+        "train_seconds": round(events.train_seconds, 3),
+        "checkpoints": [{"step": step, "path": path} for step, path in events.saved],
+        "adapter": str(adapter_dir),
+        "adapter_gguf": str(gguf),
+        "adapter_gguf_bytes": gguf.stat().st_size,
+        "prompt_spec": info.prompt_spec,
+        "end_token": train_tokens.end_token,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _to_dataset(dataset_cls: Any, tokens: Any) -> Any:
+    labels = [[t if m else -100 for t, m in zip(ids, mask)] for ids, mask in zip(tokens.input_ids, tokens.completion_mask)]
+    return dataset_cls.from_dict({"input_ids": tokens.input_ids, "labels": labels})
+
+
+def _finished_run(out: Path, run_id: str) -> dict[str, Any] | None:
+    """run.json of this run when it is complete (adapter and GGUF present), else None."""
+    record = _read_json(out / "run.json") if (out / "run.json").is_file() else {}
+    if record.get("run_id") != run_id:
+        return None
+    if not (out / "adapter" / "adapter_model.safetensors").is_file() or not (out / "adapter.gguf").is_file():
+        return None
+    return record
+
+
+def _clear(out: Path, keep: Path | None) -> None:
+    """Removes a previous run's outputs; checkpoints stay when the resume point is among them."""
+    shutil.rmtree(out / "adapter", ignore_errors=True)
+    (out / "adapter.gguf").unlink(missing_ok=True)
+    (out / "run.json").unlink(missing_ok=True)
+    ckpt = out / "checkpoints"
+    if keep is None or ckpt.resolve() not in keep.resolve().parents:
+        shutil.rmtree(ckpt, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _result(record: dict[str, Any], out: Path, reused: bool, elapsed: float) -> dict[str, Any]:
+    base = record.get("base", {})
+    return {
+        "run_id": record["run_id"],
+        "dataset_id": record["dataset_id"],
+        "base_model": base.get("name"),
+        "base_sha256": base.get("sha256"),
+        "preset": record["preset"],
+        "steps": record["steps"],
+        "loss_first": record["loss_first"],
+        "loss_last": record["loss_last"],
+        "validation_loss": record.get("validation_loss"),
+        "tokens_per_s": record["tokens_per_s"],
+        "out": str(out),
+        "adapter": str(out / "adapter"),
+        "adapter_gguf": str(out / "adapter.gguf"),
+        "run_json": str(out / "run.json"),
+        "reused": reused,
+        "resumed_from": record.get("resumed_from"),
+        "elapsed_s": round(elapsed, 3),
+    }
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _write_json(path: Path, value: Any) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(temp, path)
+
+
+def _version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None

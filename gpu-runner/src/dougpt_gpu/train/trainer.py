@@ -1,0 +1,56 @@
+"""TRL's SFTTrainer with a loss that projects only the reply tokens through the LM head.
+
+    python -m dougpt_gpu train --input job.json
+
+The LM head of a small model is a large share of its compute (SmolLM2-135M: 576 x 49152, about a fifth of a
+forward pass) and most tokens of a chat-reply row are prompt. TRL's fused head scores only labelled positions on
+Triton devices but every position elsewhere (CPU); here the backbone's hidden states are gathered at the labelled
+positions first, everywhere, so the head, the softmax and their backward run on the reply tokens alone. The loss
+is the same mean next-token cross-entropy over reply tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from trl import SFTTrainer
+
+# Collator keys the attention kernels read; the backbone takes them as keyword arguments.
+_BACKBONE_KEYS = ("input_ids", "attention_mask", "position_ids", "cu_seq_lens_q", "cu_seq_lens_k", "max_length_q", "max_length_k")
+
+
+class ReplyLossTrainer(SFTTrainer):
+    """SFTTrainer whose loss scores only the labelled (reply) positions, and which counts real tokens.
+
+    `real_tokens` is the number of non-padding tokens trained on so far (padding-free batches have none).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.real_tokens = 0
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[override]
+        labels = inputs["labels"]
+        causal_lm = self.accelerator.unwrap_model(model)
+        if hasattr(causal_lm, "get_base_model"):
+            causal_lm = causal_lm.get_base_model()
+        backbone = causal_lm.get_decoder()
+        hidden = backbone(**{k: inputs[k] for k in _BACKBONE_KEYS if k in inputs}, use_cache=False).last_hidden_state
+        target = labels[:, 1:]
+        mask = target != -100
+        head = causal_lm.get_output_embeddings()
+        picked = hidden[:, :-1][mask].to(head.weight.device)
+        logits = head(picked).float()
+        total = F.cross_entropy(logits, target[mask].to(logits.device), reduction="sum")
+        count = num_items_in_batch if num_items_in_batch is not None else mask.sum().clamp(min=1)
+        loss = total / torch.as_tensor(count, device=total.device)
+        if self.model.training:
+            if "attention_mask" in inputs:
+                self.real_tokens += int(inputs["attention_mask"].sum())
+            else:
+                self.real_tokens += int(inputs["input_ids"].numel())
+        if return_outputs:
+            return loss, {"loss": loss}
+        return loss
