@@ -52,6 +52,14 @@ def read_run(run_dir: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def run_base(run: dict[str, Any]) -> str | None:
+    """The base a run trained on, as the models registry resolves it: an embedded name, or a local folder."""
+    base = run.get("base") or {}
+    if base.get("kind") == "local" and base.get("hf_dir"):
+        return str(base["hf_dir"])
+    return base.get("name")
+
+
 def _file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     for file in sorted(path.iterdir()) if path.is_dir() else [path]:
@@ -161,7 +169,7 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
         promoted_dir, _ = adapter_folder(job.promoted, "promoted")
         adapters[PROMOTED] = promoted_dir
     run = read_run(run_dir)
-    base_name = job.base or (run.get("base") or {}).get("name") or DEFAULT_BASE
+    base_name = job.base or run_base(run) or DEFAULT_BASE
     spec_reply = dataset.spec.get("reply", {})
     max_new_tokens = job.generation.max_new_tokens or int(spec_reply.get("max_tokens", 32))
     max_chars = int(spec_reply.get("max_chars", 200))
