@@ -9,6 +9,9 @@ import { registerTranscribeCommand } from './transcribe.ts';
 import { registerChatCommand } from './chat.ts';
 import { registerAlignCommand } from './align.ts';
 import { registerQaCommand } from './qa.ts';
+import { registerReplyCommand } from './reply.ts';
+import { registerServeCommand } from './serve.ts';
+import { registerMcpCommand } from './mcp.ts';
 import { registerEvalCommand } from './eval.ts';
 import { registerDatasetCommand } from './dataset.ts';
 
@@ -24,6 +27,9 @@ export function registerCommands(program: Command): void {
   registerChatCommand(program);
   registerAlignCommand(program);
   registerQaCommand(program);
+  registerReplyCommand(program);
+  registerServeCommand(program);
+  registerMcpCommand(program);
   registerEvalCommand(program);
   registerDatasetCommand(program);
 }

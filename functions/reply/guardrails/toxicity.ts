@@ -1,4 +1,4 @@
-import { englishDataset, englishRecommendedTransformers, RegExpMatcher } from 'obscenity';
+import { DataSet, englishDataset, englishRecommendedTransformers, pattern, RegExpMatcher } from 'obscenity';
 
 /**
  * Flags profanity and slurs with `obscenity`'s English dataset, which also sees through the usual
@@ -12,13 +12,21 @@ export interface ToxicityFilter {
   find(text: string): string | null;
 }
 
+/**
+ * obscenity's English words plus the self-harm taunts chat throws around, which its dataset (words,
+ * not phrases) does not have.
+ */
+const dataset = new DataSet<{ originalWord: string }>()
+  .addAll(englishDataset)
+  .addPhrase((p) => p.setMetadata({ originalWord: 'kill yourself' }).addPattern(pattern`kill yourself`).addPattern(pattern`|kys|`));
+
 export function createToxicityFilter(): ToxicityFilter {
-  const matcher = new RegExpMatcher({ ...englishDataset.build(), ...englishRecommendedTransformers });
+  const matcher = new RegExpMatcher({ ...dataset.build(), ...englishRecommendedTransformers });
   return {
     find(text) {
       const [match] = matcher.getAllMatches(text, true);
       if (!match) return null;
-      return englishDataset.getPayloadWithPhraseMetadata(match).phraseMetadata?.originalWord ?? 'profanity';
+      return dataset.getPayloadWithPhraseMetadata(match).phraseMetadata?.originalWord ?? 'profanity';
     },
   };
 }
