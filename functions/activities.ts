@@ -14,6 +14,10 @@ import { commitTranscript, type CommitTranscriptInput } from './transcribe/commi
 import { stageCaptions, type StageCaptionsInput } from './transcribe/stage-captions.ts';
 import { DatasetInputError } from './dataset/assemble-dataset.ts';
 import { buildLakeDataset, type BuildLakeDatasetInput } from './dataset/build-lake-dataset.ts';
+import {
+  commitEvalResults, commitTrainingRun, currentPromotedRun, latestEvalVerdict, recordPromotion, trainingRunExists, type PromotionRow,
+} from './train/commit-model-rows.ts';
+import { TrainInputError } from './train/train-adapter.ts';
 
 /** Failure types the workflows and the Web UI show for inputs that no retry can fix. */
 export const BAD_INPUT = 'BadInput';
@@ -24,6 +28,7 @@ export const BAD_INPUT = 'BadInput';
  */
 export function toActivityFailure(error: unknown): unknown {
   if (error instanceof IngestInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: error.kind, input: error.input });
+  if (error instanceof TrainInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: 'train' });
   if (error instanceof DatasetInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: 'dataset' });
   if (error instanceof ZodError) {
     const issue = error.issues[0];
@@ -77,6 +82,12 @@ export function createActivities(deps: LakeDeps) {
     stageCaptions: (input: StageCaptionsInput) => asActivity((ctx) => stageCaptions(input, deps, ctx)),
     alignVod: (input: AlignVodInput) => asActivity((ctx) => alignVod(input, deps, ctx)),
     buildDataset: (input: BuildLakeDatasetInput) => asActivity((ctx) => buildLakeDataset(input, deps, ctx)),
+    commitTrainingRun: (input: { run_id: string; resumed_from_step?: number | null }) => asActivity(() => commitTrainingRun(input, deps)),
+    commitEvalResults: (input: { run_id: string; eval_key: string; report_key: string }) => asActivity(() => commitEvalResults(input, deps)),
+    latestEvalVerdict: (input: { run_id: string }) => asActivity(() => latestEvalVerdict(input, deps)),
+    trainingRunExists: (input: { run_id: string }) => asActivity(() => trainingRunExists(input, deps)),
+    recordPromotion: (input: Omit<PromotionRow, 'registry_id'> & { registry_id?: string }) => asActivity(() => recordPromotion(input, deps)),
+    currentPromotedRun: (input: Record<string, never>) => asActivity(() => currentPromotedRun(input, deps)),
   };
 }
 export type IngestActivities = ReturnType<typeof createActivities>;

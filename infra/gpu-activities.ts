@@ -4,6 +4,40 @@ import { join } from 'node:path';
 import { runGpuJob } from '../gpu-runner/worker/run-gpu-job.ts';
 import { createTranscribeAudioActivity } from '../gpu-runner/worker/transcribe-audio-activity.ts';
 import type { ObjectStore } from '../catalog/object-store.ts';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ZodError } from 'zod';
+import { RunnerError } from '../gpu-runner/worker/runner-error.ts';
+import { trainAdapter, TrainInputError, type RunTrainJob, type TrainAdapterInput } from '../functions/train/train-adapter.ts';
+import { evaluateRun, type EvaluateRunInput } from '../functions/train/evaluate-run.ts';
+import type { RunEvalJob } from '../functions/eval/evaluate-adapter.ts';
+
+/** Seconds between "still alive" heartbeats of a model job, progress or not (model loading, GGUF export). */
+const ALIVE_MS = 10_000;
+
+/**
+ * Runs a model job as an activity: a steady heartbeat with the latest details, bad input as a
+ * non-retryable failure, cancellation passed through to the Python process.
+ */
+async function asModelActivity<T>(work: (ctx: { signal: AbortSignal; heartbeat: (d: Record<string, unknown>) => void; previous: unknown }) => Promise<T>): Promise<T> {
+  const context = Context.current();
+  let last: Record<string, unknown> = (context.info.heartbeatDetails as Record<string, unknown> | undefined) ?? {};
+  const heartbeat = (details: Record<string, unknown>) => {
+    last = details;
+    context.heartbeat(details);
+  };
+  const alive = setInterval(() => context.heartbeat(last), ALIVE_MS);
+  try {
+    return await work({ signal: context.cancellationSignal, heartbeat, previous: context.info.heartbeatDetails });
+  } catch (error) {
+    if (error instanceof TrainInputError) throw ApplicationFailure.nonRetryable(error.message, 'BadInput');
+    if (error instanceof ZodError) throw ApplicationFailure.nonRetryable(`invalid input: ${error.issues[0]?.path.join('.')}: ${error.issues[0]?.message}`, 'BadInput');
+    if (error instanceof RunnerError && error.kind === 'bad-input') throw ApplicationFailure.create({ message: error.message, type: 'RunnerBadInput', nonRetryable: true, cause: error });
+    if (error instanceof RunnerError && error.kind === 'cancelled' && context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+    throw error;
+  } finally {
+    clearInterval(alive);
+  }
+}
 
 /** Object key of a finished transcript: content-addressed, beside the audio it came from. */
 export const transcriptKey = (vodId: string, sha256: string): string => `silver/transcripts/${vodId}/${sha256}.json`;
@@ -30,7 +64,26 @@ export function createGpuActivities(deps: { store: ObjectStore; workDir: string;
       return key;
     },
   });
+  const mode = deps.mode ?? 'process';
   return {
+    /** Trains one adapter from a lake dataset; checkpoints go to the lake, a retry resumes from the newest. */
+    trainAdapter: (input: TrainAdapterInput) =>
+      asModelActivity((ctx) =>
+        trainAdapter(input, { store: deps.store, workDir: deps.workDir, runJob: runGpuJob as unknown as RunTrainJob, mode }, {
+          signal: ctx.signal,
+          previous: ctx.previous,
+          heartbeat: ctx.heartbeat,
+          log: (m) => Context.current().log.info(m),
+        }),
+      ),
+    /** Evaluates a run (base vs candidate vs promoted) on its dataset's test split; eval.json and report.html to the lake. */
+    evaluateRun: (input: EvaluateRunInput) =>
+      asModelActivity((ctx) =>
+        evaluateRun(input, { store: deps.store, workDir: deps.workDir, runJob: runGpuJob as unknown as RunEvalJob, mode }, {
+          signal: ctx.signal,
+          progress: (event) => ctx.heartbeat({ ...event }),
+        }),
+      ),
     /** Transcribes one VOD's audio; `runtime_ms` is this attempt's wall time, for `silver.asr_runs`. */
     async transcribeAudio(input: Parameters<typeof activity.transcribeAudio>[0]) {
       const started = performance.now();

@@ -75,6 +75,9 @@ export async function up(config: StackConfig, options: UpOptions = {}): Promise<
       const name = workerServiceName(queue);
       onEvent(name, await startService(workerSpec(config, queue, name, async () => readyWorkerPid(config.paths.run, queue) !== null), dirs));
     }
+    // The adapter registry runs for ever once started; a restart of the stack finds it running.
+    const { ensureAdapterRegistry } = await import('./adapter-registry.ts');
+    onEvent('adapter-registry', (await ensureAdapterRegistry(config)) ? 'started' : 'reused');
   }
   return status(config);
 }

@@ -36,3 +36,20 @@ export const gpuJob: ActivityOptions = {
     nonRetryableErrorTypes: ['BadInput', 'RunnerBadInput'],
   },
 };
+
+/**
+ * Training on the GPU queue: the job heartbeats every optimizer step (and names its newest checkpoint
+ * in the lake) and beats every few seconds while alive, so a killed worker is noticed within a minute and
+ * the retry resumes from that checkpoint.
+ */
+export const gpuTraining: ActivityOptions = {
+  startToCloseTimeout: '48 hours',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['BadInput', 'RunnerBadInput'],
+  },
+};

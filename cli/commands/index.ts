@@ -14,6 +14,7 @@ import { registerServeCommand } from './serve.ts';
 import { registerMcpCommand } from './mcp.ts';
 import { registerEvalCommand } from './eval.ts';
 import { registerDatasetCommand } from './dataset.ts';
+import { registerPromoteCommands } from './promote.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
 export function registerCommands(program: Command): void {
@@ -32,4 +33,5 @@ export function registerCommands(program: Command): void {
   registerMcpCommand(program);
   registerEvalCommand(program);
   registerDatasetCommand(program);
+  registerPromoteCommands(program);
 }

@@ -1,0 +1,57 @@
+import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
+import type { IngestActivities } from '../functions/activities.ts';
+import type { GpuActivities } from '../infra/gpu-activities.ts';
+import type { TrainAdapterInput } from '../functions/train/train-adapter.ts';
+import { promoteSignal } from './adapter-registry.ts';
+import { ADAPTER_REGISTRY_ID, GPU_TASK_QUEUE } from './names.ts';
+import { gpuTraining, lakeCommit } from './profiles.ts';
+
+export interface TrainAdapterResult {
+  run_id: string;
+  dataset_id: string;
+  adapter_key: string;
+  preset: string;
+  steps: number;
+  loss_first: number | null;
+  loss_last: number | null;
+  tokens_per_s: number | null;
+  reused: boolean;
+  resumed_from_step: number | null;
+  eval: { eval_id: string; passed: boolean; failures: string[]; report_key: string; eval_key: string } | null;
+  /** Whether this workflow asked the registry to promote the run (`promote: "if-gates-pass"` and gates passed). */
+  promotion_requested: boolean;
+}
+
+const gpu = proxyActivities<GpuActivities>({ ...gpuTraining, taskQueue: GPU_TASK_QUEUE });
+const lake = proxyActivities<IngestActivities>(lakeCommit);
+
+/**
+ * `trainAdapter`: train (on the `dougpt-gpu` queue, checkpointing to the lake and resuming on retry),
+ * record the run, evaluate it against the base and the promoted adapter, record the verdict, and
+ * optionally promote it. Plain-JSON input:
+ *
+ *   temporal workflow start --type trainAdapter --task-queue dougpt \
+ *     --input '{"dataset_id":"ds-…","preset":"cpu","promote":"if-gates-pass"}'
+ */
+export async function trainAdapter(input: TrainAdapterInput & { evaluate?: boolean; eval_limit?: number }): Promise<TrainAdapterResult> {
+  const trained = await gpu.trainAdapter(input);
+  await lake.commitTrainingRun({ run_id: trained.run_id, resumed_from_step: trained.resumed_from_step });
+  let evaluation: TrainAdapterResult['eval'] = null;
+  if (input.evaluate !== false) {
+    const promoted = await lake.currentPromotedRun({});
+    const result = await gpu.evaluateRun({
+      run_id: trained.run_id,
+      dataset_id: trained.dataset_id,
+      promoted_run_id: promoted,
+      ...(input.eval_limit ? { limit: input.eval_limit } : {}),
+    });
+    await lake.commitEvalResults({ run_id: trained.run_id, eval_key: result.eval_key, report_key: result.report_key });
+    evaluation = { eval_id: result.eval_id, passed: result.passed, failures: result.failures, report_key: result.report_key, eval_key: result.eval_key };
+  }
+  let promotionRequested = false;
+  if (input.promote === 'if-gates-pass' && evaluation?.passed) {
+    await getExternalWorkflowHandle(ADAPTER_REGISTRY_ID).signal(promoteSignal, { run_id: trained.run_id, note: 'trainAdapter: gates passed', who: 'trainAdapter' });
+    promotionRequested = true;
+  }
+  return { ...trained, eval: evaluation, promotion_requested: promotionRequested };
+}
