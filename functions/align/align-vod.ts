@@ -33,7 +33,7 @@ export const AlignVodOutput = z.object({
 export type AlignVodOutput = z.infer<typeof AlignVodOutput>;
 
 /** Version of the alignment method; part of `align_id`, so a new method writes new rows beside the old. */
-export const ALIGN_VERSION = 'echo-lag/1';
+export const ALIGN_VERSION = 'echo-lag/2';
 
 /** Reads query results as typed JSON lines through DuckDB (BIGINTs become plain numbers). */
 async function queryJsonLines(lake: Awaited<ReturnType<LakeDeps['openLake']>>, sql: string, path: string): Promise<unknown[]> {

@@ -14,7 +14,7 @@ import { screenMessages } from './screen-messages.ts';
 import { contentTokens, isReactionToken, tokenize } from './tokens.ts';
 
 /** Recorded on every pair and offset row; bump when results change for the same inputs. */
-export const ALIGN_METHOD = 'echo-lag/1';
+export const ALIGN_METHOD = 'echo-lag/2';
 
 export const AlignOptions = z.object({
   vodId: z.string().min(1),

@@ -22,7 +22,7 @@ export const ChatOffset = z.object({
    * from chat bursts alone), 'estimators-disagree', 'weak-evidence', 'no-evidence' (lag copied from
    * a neighbouring segment or the default, confidence 0).
    */
-  reason: z.enum(LAG_REASONS).nullable(),
+  reason: z.enum(LAG_REASONS).nullable().default(null),
 });
 export type ChatOffset = z.infer<typeof ChatOffset>;
 
@@ -60,9 +60,9 @@ export const Pair = z.object({
   time_prior: z.number().min(0).max(1),
   offset_ms: z.number().int(),
   author_login: z.string().nullable(),
-  /** Emote wave (emote-waves.ts): the onset's message id and the wave's size; null outside waves. */
-  wave_id: z.string().nullable(),
-  wave_size: z.number().int().nullable(),
+  /** Emote wave (emote-waves.ts): the onset's message id and the wave's size; null outside waves (and in files of echo-lag/1). */
+  wave_id: z.string().nullable().default(null),
+  wave_size: z.number().int().nullable().default(null),
   method: z.string(),
   offset_segment: z.number().int(),
   transcript_sha256: z.string().nullable(),
