@@ -60,7 +60,7 @@ class JobEvents(TrainerCallback):
             "progress",
             step=step,
             max_steps=state.max_steps,
-            loss=round(loss, 6),
+            loss=loss,
             learning_rate=float(logs.get("learning_rate", 0.0)),
             grad_norm=round(float(logs["grad_norm"]), 6) if logs.get("grad_norm") is not None else None,
             tokens_per_s=round(self.tokens_per_s(), 1),

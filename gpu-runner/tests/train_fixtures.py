@@ -1,0 +1,60 @@
+"""Shared pieces of the training tests: the embedded base, a sample dataset, running the job as the runner does."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def smollm2_dir() -> Path:
+    """The embedded SmolLM2 as a safetensors folder (converted on first use); skips when the package is missing."""
+    from dougpt_gpu.errors import BadInput
+    from dougpt_gpu.models.registry import resolve_base
+
+    try:
+        return Path(resolve_base("smollm2-135m").hf_dir)
+    except BadInput as error:
+        pytest.skip(str(error))
+
+
+def make_dataset(root: Path, rows: int = 24, validation: int = 4, seed: int = 0) -> Path:
+    from dougpt_gpu.train.sample_data import write_dataset
+
+    write_dataset(root, rows=rows, seed=seed, validation=validation)
+    return root
+
+
+def run_train(job: dict, tmp_path: Path, timeout: int = 900) -> tuple[int, list[dict], str]:
+    """`python -m dougpt_gpu train` in a child process; returns exit code, stdout events, stderr."""
+    job_file = tmp_path / f"job-{len(list(tmp_path.glob('job-*.json')))}.json"
+    job_file.write_text(json.dumps(job))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "dougpt_gpu", "train", "--input", str(job_file)],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    return proc.returncode, events, proc.stderr
+
+
+def smoke_job(dataset: Path, out: Path, **overrides: object) -> dict:
+    """cpu-smoke shrunk to a few one-thread steps of short batches."""
+    job: dict = {
+        "dataset": str(dataset),
+        "out": str(out),
+        "preset": "cpu-smoke",
+        "threads": 1,
+        "optim": {"max_steps": 4, "warmup_steps": 1},
+        "batch": {"batch_size": 4, "max_length": 192},
+        "checkpoint": {"every_steps": 2, "keep_last": 3},
+    }
+    for key, value in overrides.items():
+        job[key] = {**job[key], **value} if isinstance(value, dict) and isinstance(job.get(key), dict) else value
+    return job
