@@ -112,7 +112,9 @@ export function estimateLag(votes: LagVotes, fromMs: number, toMs: number, optio
   let total = 0;
   for (let b = 0; b < nBlocks; b++) blockPeaks.push(peakMass(b, b + 1));
   total = peakMass(0, nBlocks);
-  const penalty = Math.max(MIN_SUPPORT, options.penaltyBlocks * median(blockPeaks), 4 * Math.sqrt(total));
+  // Noise in a peak's mass is about √(Σ w²) of its votes, not √(Σ w): fuzzy and doubted echoes cast
+  // many light votes, and counting them as whole ones would hide real lag changes.
+  const penalty = Math.max(MIN_SUPPORT, options.penaltyBlocks * median(blockPeaks), 4 * Math.sqrt(total * meanWeight(votes)));
 
   // best[j] = best score of blocks [0, j); cut[j] = start of the last segment.
   const best = new Float64Array(nBlocks + 1).fill(-Infinity);
@@ -292,6 +294,21 @@ function fillDefaults(segments: LagSegment[], defaultLagMs: number): void {
     }
     seg.lag_ms = lag;
   }
+}
+
+/** Σw² / Σw over all votes (rate votes at their share): the mass one typical vote carries. */
+function meanWeight(votes: LagVotes): number {
+  let sw = 0;
+  let sw2 = 0;
+  for (const w of votes.echoW) {
+    sw += w;
+    sw2 += w * w;
+  }
+  for (const w of votes.rateW) {
+    sw += w * RATE_WEIGHT;
+    sw2 += (w * RATE_WEIGHT) ** 2;
+  }
+  return sw > 0 ? Math.min(1, sw2 / sw) : 1;
 }
 
 /** Start index and mass of the heaviest run of `box` consecutive bins. */

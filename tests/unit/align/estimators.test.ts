@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { align } from '../../../functions/align/align.ts';
 import { EchoMatcher, skeleton } from '../../../functions/align/echo-matcher.ts';
-import { combineEstimates } from '../../../functions/align/estimate-lag.ts';
+import { combineEstimates, DEFAULT_LAG_OPTIONS, estimateLag } from '../../../functions/align/estimate-lag.ts';
 import { estimateRateLag } from '../../../functions/align/rate-lag.ts';
 import { breakStrengths, DEFAULT_SEGMENT_OPTIONS, segmentPhrases } from '../../../functions/align/segment-phrases.ts';
 import type { TranscriptWord } from '../../../functions/transcribe/transcript.ts';
@@ -116,6 +116,25 @@ describe('estimateRateLag', () => {
     for (let t = 0; t < 1_200_000; t += r() * 600) times.push(t);
     const est = estimateRateLag(Float64Array.from(times), phraseEnds, 0, 1_200_000, 0, 30_000);
     expect(est.confidence).toBeLessThan(0.15);
+  });
+});
+
+describe('estimateLag', () => {
+  it('finds a lag change carried by many light echo votes (fuzzy, doubted words)', () => {
+    const r = rng(12);
+    const votes: Array<[number, number, number]> = [];
+    // 600 s: 60 light echoes (weight 0.15) at 8 s before 300 s and at 5 s after, in 600 light chance votes.
+    for (let k = 0; k < 120; k++) {
+      const t = r() * 600_000;
+      votes.push([t, (t < 300_000 ? 8_000 : 5_000) + (r() - 0.5) * 600, 0.15]);
+    }
+    for (let k = 0; k < 600; k++) votes.push([r() * 600_000, r() * 30_000, 0.15]);
+    votes.sort((a, b) => a[0] - b[0]);
+    const f = (i: number) => Float64Array.from(votes, (v) => v[i] as number);
+    const none = new Float64Array(0);
+    const segments = estimateLag({ echoT: f(0), echoLag: f(1), echoW: f(2), rateT: none, rateLag: none, rateW: none }, 0, 600_000, DEFAULT_LAG_OPTIONS);
+    expect(segments.map((s) => Math.round(s.lag_ms / 1000))).toEqual([8, 5]);
+    expect(Math.abs((segments[1]?.from_ms ?? 0) - 300_000)).toBeLessThan(30_000);
   });
 });
 
