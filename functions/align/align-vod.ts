@@ -6,11 +6,11 @@ import { insertNew } from '../../catalog/insert-new.ts';
 import { LAKE, sqlString } from '../../catalog/lake.ts';
 import { writeLake } from '../../catalog/write-lake.ts';
 import { stageRows } from '../../catalog/stage-rows.ts';
-import { asrRuns, chatMessages, chatOffsets, pairs, qualifiedName, transcriptWords, vodManifest } from '../../catalog/tables.ts';
+import { asrRuns, chatMessages, chatOffsets, pairs, qualifiedName, transcriptSegments, transcriptWords, vodManifest } from '../../catalog/tables.ts';
 import { ChatMessage } from '../chat/chat-message.ts';
 import type { LakeDeps, RunContext } from '../deps.ts';
 import { IngestInputError } from '../ingest/ingest-error.ts';
-import { TranscriptWord } from '../transcribe/transcript.ts';
+import { TranscriptSegment, TranscriptWord } from '../transcribe/transcript.ts';
 import { align } from './align.ts';
 
 export const AlignVodInput = z.object({
@@ -77,12 +77,22 @@ export async function alignVod(raw: AlignVodInput, deps: LakeDeps, ctx: RunConte
       )
     ).map((row) => TranscriptWord.parse(row));
 
+    // The recogniser's segments bound phrases (segment-phrases.ts).
+    const segments = (
+      await queryJsonLines(
+        lake,
+        `SELECT id, start_ms, end_ms, text FROM ${LAKE}.${qualifiedName(transcriptSegments)} WHERE run_id = ${sqlString(input.asr_run_id)} ORDER BY id`,
+        join(dir, 'segments.jsonl'),
+      )
+    ).map((row) => TranscriptSegment.parse(row));
+
     ctx.progress?.({ stage: 'align', messages: messages.length, words: words.length });
     const result = align(messages, words, {
       vodId: input.vod_id,
       contextMs: input.context_ms,
       transcriptSha256: String(run.transcript_sha256),
       chatSha256: chatSha,
+      segments,
     });
     const align_id = `align-${createHash('sha256').update(JSON.stringify([input.vod_id, input.asr_run_id, chatSha, ALIGN_VERSION, input.context_ms ?? null])).digest('hex').slice(0, 24)}`;
     const common = { align_id, vod_id: input.vod_id, asr_run_id: input.asr_run_id, chat_sha256: chatSha };
