@@ -157,21 +157,26 @@ def test_reply_logliks_match_full_forward_and_ignore_padding(dataset_dir: Path, 
     prompts = [scorer.prompt_ids(e.prompt) for e in examples]
     replies = [scorer.reply_ids(e.reply) for e in examples]
     assert all(r[-1] == scorer.end_id for r in replies)
+    # Each prompt continues with its own reply and the next example's (as the mismatched-context pass does).
+    continuations = [[replies[i], replies[(i + 1) % 3]] for i in range(3)]
+
+    def full_forward(prompt: list[int], reply: list[int]) -> float:
+        ids = torch.tensor([prompt + reply])
+        logits = scorer.model(input_ids=ids).logits[0].log_softmax(-1)
+        return sum(float(logits[pos - 1, ids[0, pos]]) for pos in range(len(prompt), ids.shape[1]))
+
     for side in ("base", "adapter"):
         with scorer.use(side):
-            batched = scorer.reply_logliks(prompts, replies, batch_size=3)
-            single = [scorer.reply_logliks([p], [r], batch_size=1)[0] for p, r in zip(prompts, replies)]
+            batched = scorer.reply_logliks(prompts, continuations, batch_size=3)
+            single = [scorer.reply_logliks([p], [[r]], batch_size=1)[0][0] for p, r in zip(prompts, replies)]
             with torch.inference_mode():
-                ids = torch.tensor([prompts[0] + replies[0]])
-                logits = scorer.model(input_ids=ids).logits[0].log_softmax(-1)
-                start = len(prompts[0])
-                full = sum(float(logits[pos - 1, ids[0, pos]]) for pos in range(start, ids.shape[1]))
-        assert batched == pytest.approx(single, abs=1e-3)
+                full = [full_forward(prompts[0], continuations[0][0]), full_forward(prompts[0], continuations[0][1])]
+        assert [b[0] for b in batched] == pytest.approx(single, abs=1e-3)  # padding and batching change nothing
         assert batched[0] == pytest.approx(full, abs=1e-3)
-        assert all(v < 0 for v in batched)
+        assert all(v < 0 for b in batched for v in b)
         if side == "base":
             base_values = batched
-    assert batched != pytest.approx(base_values, abs=1e-3)  # the adapter changes the scores
+    assert batched[0] != pytest.approx(base_values[0], abs=1e-3)  # the adapter changes the scores
 
     options = GenerationOptions(seed=7, max_new_tokens=5)
     with scorer.use("adapter"):

@@ -181,7 +181,7 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
     sides = [BASE, *adapters]
     n = len(dataset.examples)
     batches = -(-n // job.batch_size)
-    progress = Progress(1 + len(sides) * 3 * batches + 1)
+    progress = Progress(1 + len(sides) * 2 * batches + 1)
     base = resolve_base_model(base_name)
     loading = time.monotonic()
     scorer = Scorer(job, base, adapters)
@@ -192,7 +192,11 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
     replies = [scorer.reply_ids(e.reply) for e in dataset.examples]
     tokens = [len(r) for r in replies]
     permutation = mismatch_permutation([(e.vod_id, e.offset_ms) for e in dataset.examples])
-    mismatched = [prompts[j] for j in permutation]
+    # Prompt j is followed by its own reply and by the reply of the example whose context it replaces.
+    inverse = [0] * n
+    for i, j in enumerate(permutation):
+        inverse[j] = i
+    continuations = [[replies[j], replies[inverse[j]]] for j in range(n)]
     real = [e.reply for e in dataset.examples]
 
     timings: dict[str, float] = {}
@@ -200,8 +204,9 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
     for side in sides:
         with scorer.use(side):
             t0 = time.monotonic()
-            true_ll = scorer.reply_logliks(prompts, replies, job.batch_size, lambda: progress.step("loglik", side))
-            mis_ll = scorer.reply_logliks(mismatched, replies, job.batch_size, lambda: progress.step("loglik", side))
+            scored = scorer.reply_logliks(prompts, continuations, job.batch_size, lambda: progress.step("loglik", side))
+            true_ll = [scored[i][0] for i in range(n)]
+            mis_ll = [scored[permutation[i]][1] for i in range(n)]
             t1 = time.monotonic()
             generated = scorer.generate(prompts, job.generation, max_new_tokens, max_chars, job.batch_size,
                                         lambda: progress.step("generate", side))

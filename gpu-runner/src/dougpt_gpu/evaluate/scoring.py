@@ -118,46 +118,68 @@ class Scorer:
     def reply_logliks(
         self,
         prompts: Sequence[list[int]],
-        replies: Sequence[list[int]],
+        continuations: Sequence[Sequence[list[int]]],
         batch_size: int,
         on_batch: Callable[[], None] = lambda: None,
-    ) -> list[float]:
-        """Sum of log p(reply token | everything before it) per example, reply tokens only.
+    ) -> list[list[float]]:
+        """Sum of log p(reply token | prompt, earlier reply tokens) for each reply in `continuations[i]` after
+        `prompts[i]`; reply tokens only.
 
-        Only the reply positions go through the output head (a 49k-wide matmul per position otherwise), which
-        holds for heads that are one linear layer: Llama, Qwen2, Mistral, SmolLM.
+        Each prompt goes through the model once (left-padded, its keys and values kept) and all its replies continue
+        from that cache: scoring a reply after its own and after a mismatched context costs one prompt pass, not two.
+        Only reply positions go through the output head (a 49k-wide matmul per position otherwise), which holds for
+        heads that are one linear layer: Llama, Qwen2, Mistral, SmolLM.
         """
         import torch
 
         lm = self._causal_lm()
         backbone = getattr(lm, lm.base_model_prefix)
         head = lm.get_output_embeddings()
-        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]) + len(replies[i]))
-        totals = [0.0] * len(prompts)
+        order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
+        totals: list[list[float]] = [[0.0] * len(continuations[i]) for i in range(len(prompts))]
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 batch = order[start : start + batch_size]
-                seqs = [prompts[i] + replies[i] for i in batch]
-                width = max(len(s) for s in seqs)
+                k = len(continuations[batch[0]])
+                if any(len(continuations[i]) != k for i in batch):
+                    raise ValueError("reply_logliks: every prompt needs the same number of replies")
+                width = max(len(prompts[i]) for i in batch)
                 ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
                 mask = torch.zeros((len(batch), width), dtype=torch.long)
-                rows, positions, targets = [], [], []
-                for row, (i, seq) in enumerate(zip(batch, seqs)):
-                    ids[row, : len(seq)] = torch.tensor(seq)
-                    mask[row, : len(seq)] = 1
-                    for pos in range(len(prompts[i]), len(seq)):
-                        rows.append(row)
-                        positions.append(pos)
-                        targets.append(seq[pos])
-                hidden = backbone(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
-                rows_t = torch.tensor(rows, device=self.device)
-                picked = hidden[rows_t, torch.tensor(positions, device=self.device) - 1]
-                logprobs = torch.log_softmax(head(picked).float(), dim=-1)
-                token_ll = logprobs.gather(1, torch.tensor(targets, device=self.device)[:, None])[:, 0]
-                sums = torch.zeros(len(batch), dtype=torch.float64, device=self.device)
-                sums.index_add_(0, rows_t, token_ll.double())
                 for row, i in enumerate(batch):
-                    totals[i] = float(sums[row])
+                    ids[row, width - len(prompts[i]) :] = torch.tensor(prompts[i])
+                    mask[row, width - len(prompts[i]) :] = 1
+                positions = (mask.cumsum(-1) - 1).clamp(min=0)
+                out = backbone(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                               position_ids=positions.to(self.device), use_cache=True)
+                cache = out.past_key_values
+                last = out.last_hidden_state[:, -1]  # predicts each reply's first token
+                if k > 1:
+                    cache.batch_repeat_interleave(k)
+                    last = last.repeat_interleave(k, dim=0)
+                replies = [reply for i in batch for reply in continuations[i]]
+                lengths = [len(prompts[i]) for i in batch for _ in range(k)]
+                reply_width = max(len(r) for r in replies)
+                reply_ids = torch.full((len(replies), reply_width), self.pad_id, dtype=torch.long)
+                reply_mask = torch.zeros((len(replies), reply_width), dtype=torch.long)
+                for row, reply in enumerate(replies):
+                    reply_ids[row, : len(reply)] = torch.tensor(reply)
+                    reply_mask[row, : len(reply)] = 1
+                full_mask = torch.cat([mask.repeat_interleave(k, dim=0), reply_mask], dim=1)
+                reply_positions = torch.tensor(lengths)[:, None] + torch.arange(reply_width)[None, :]
+                hidden = backbone(input_ids=reply_ids.to(self.device), attention_mask=full_mask.to(self.device),
+                                  position_ids=reply_positions.to(self.device), past_key_values=cache,
+                                  use_cache=False).last_hidden_state
+                # Hidden state that predicts reply token t: the prompt's last one for t = 0, else reply position t - 1.
+                before = torch.cat([last[:, None, :], hidden[:, :-1, :]], dim=1)
+                keep = reply_mask.bool().to(self.device)
+                logprobs = torch.log_softmax(head(before[keep]).float(), dim=-1)
+                token_ll = logprobs.gather(1, reply_ids.to(self.device)[keep][:, None])[:, 0]
+                rows = torch.arange(len(replies), device=self.device)[:, None].expand_as(keep)[keep]
+                sums = torch.zeros(len(replies), dtype=torch.float64, device=self.device)
+                sums.index_add_(0, rows, token_ll.double())
+                for row, i in enumerate(batch):
+                    totals[i] = [float(v) for v in sums[row * k : (row + 1) * k]]
                 on_batch()
         return totals
 
