@@ -15,6 +15,7 @@ import { registerMcpCommand } from './mcp.ts';
 import { registerEvalCommand } from './eval.ts';
 import { registerDatasetCommand } from './dataset.ts';
 import { registerPromoteCommands } from './promote.ts';
+import { registerTrainCommand } from './train.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
 export function registerCommands(program: Command): void {
@@ -34,4 +35,5 @@ export function registerCommands(program: Command): void {
   registerEvalCommand(program);
   registerDatasetCommand(program);
   registerPromoteCommands(program);
+  registerTrainCommand(program);
 }

@@ -171,6 +171,7 @@ def _train(
         },
         "steps": trainer.state.global_step,
         "resumed_from": str(resume) if resume else None,
+        "resumed_from_step": _checkpoint_step(resume),
         "losses": losses,
         "loss_first": losses[0]["loss"] if losses else None,
         "loss_last": losses[-1]["loss"] if losses else None,
@@ -190,6 +191,10 @@ def _train(
 def _to_dataset(dataset_cls: Any, tokens: Any) -> Any:
     labels = [[t if m else -100 for t, m in zip(ids, mask)] for ids, mask in zip(tokens.input_ids, tokens.completion_mask)]
     return dataset_cls.from_dict({"input_ids": tokens.input_ids, "labels": labels})
+
+
+def _checkpoint_step(checkpoint: Path | None) -> int | None:
+    return int(checkpoint.name.split("-")[1]) if checkpoint is not None else None
 
 
 def _finished_run(out: Path, run_id: str) -> dict[str, Any] | None:
@@ -231,7 +236,7 @@ def _result(record: dict[str, Any], out: Path, reused: bool, elapsed: float) -> 
         "adapter_gguf": str(out / "adapter.gguf"),
         "run_json": str(out / "run.json"),
         "reused": reused,
-        "resumed_from": record.get("resumed_from"),
+        "resumed_from": record.get("resumed_from_step"),
         "elapsed_s": round(elapsed, 3),
     }
 

@@ -1,0 +1,125 @@
+import { type Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { PRESETS, type RunTrainJob } from '../../functions/train/train-adapter.ts';
+import type { TrainRunResult } from '../../functions/train/train-events.ts';
+import { trainFromFiles } from '../../functions/train/train-from-files.ts';
+import { runGpuJob } from '../../gpu-runner/worker/run-gpu-job.ts';
+import { RunnerError } from '../../gpu-runner/worker/runner-error.ts';
+import { printJson } from '../output.ts';
+import { UserError } from '../errors.ts';
+
+interface TrainFlags {
+  dataset: string;
+  preset: (typeof PRESETS)[number];
+  out: string;
+  base?: string;
+  maxSteps?: string;
+  lr?: string;
+  loraR?: string;
+  batchSize?: string;
+  maxLength?: string;
+  seed?: string;
+  device?: 'auto' | 'cpu' | 'cuda';
+  resumeFrom?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+const PRESET_HELP = [
+  'cpu-smoke  embedded SmolLM2-135M, 30 steps: ~1 min on 2 cores (tests, demo)',
+  'cpu        embedded SmolLM2-135M, 600 steps, LoRA on all linear layers: ~1 h on 2 cores',
+  'gpu-8gb    NF4 QLoRA of a 1.5B-class model (--base FOLDER): ~5-6 GB VRAM',
+  'gpu-24gb   NF4 QLoRA of a 7-8B model (--base FOLDER): ~16-19 GB VRAM',
+  'gpu-80gb   bf16 LoRA of a 7-8B model (--base FOLDER): ~45-60 GB VRAM',
+];
+
+function numberFlag(name: string, value: string | undefined, integer: boolean, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    throw new UserError(`${name}: not a ${integer ? 'whole ' : ''}number >= ${min}: ${value}`, 2);
+  }
+  return n;
+}
+
+/**
+ * The runner for the `train` job. `runGpuJob` validates each line against the job's schemas in
+ * gpu-runner/worker/job-events.ts, where `train` is registered with those of functions/train/train-events.ts.
+ */
+const runTrainJob: RunTrainJob = (options) => runGpuJob(options as unknown as Parameters<typeof runGpuJob>[0]);
+
+/** What `--json` prints: the run's identity, its losses and speed, and where it is. */
+function summary(result: TrainRunResult): Record<string, unknown> {
+  const { event: _event, ...rest } = result;
+  return rest;
+}
+
+/** `dougpt train --dataset DIR --preset P --out DIR`: a LoRA adapter from a dataset folder, no server. */
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('fine-tune a LoRA adapter on a dataset folder (PEFT folder + GGUF LoRA + run.json in --out)')
+    .requiredOption('--dataset <dir>', 'dataset folder (OUT of dougpt dataset build)')
+    .addOption(new Option('--preset <name>', 'training preset').choices(PRESETS).default('cpu-smoke'))
+    .requiredOption('--out <dir>', 'run folder to write (adapter/, adapter.gguf, run.json, checkpoints/)')
+    .option('--base <name|dir>', 'base model: smollm2-135m or a local Hugging Face folder (gpu presets need one)')
+    .option('--max-steps <n>', 'optimizer steps (default: the preset\'s)')
+    .option('--lr <x>', 'peak learning rate (default: the preset\'s)')
+    .option('--lora-r <n>', 'LoRA rank (default: the preset\'s)')
+    .option('--batch-size <n>', 'rows per forward pass (default: the preset\'s)')
+    .option('--max-length <n>', 'longest row in tokens; longer rows are left out (default: the preset\'s)')
+    .option('--seed <n>', 'seed of initialisation, dropout and data order (default 0)')
+    .addOption(new Option('--device <device>', 'where to train (default: the preset\'s)').choices(['auto', 'cpu', 'cuda']))
+    .option('--resume-from <dir>', 'continue from a checkpoints folder (its newest step-N) or one step-N folder')
+    .option('--force', 'train again even when --out already holds this run (same dataset, base, config, seed)')
+    .option('--json', 'print the run summary as JSON on stdout')
+    .addHelpText('after', `\nPresets:\n  ${PRESET_HELP.join('\n  ')}\n`)
+    .action(async (flags: TrainFlags) => {
+      const showProgress = process.stderr.isTTY && !flags.json;
+      const bar = new cliProgress.SingleBar(
+        { stream: process.stderr, format: 'train [{bar}] {percentage}% | step {value}/{total} | loss {loss} | {tps} tok/s | eta {eta}s' },
+        cliProgress.Presets.shades_classic,
+      );
+      let started = false;
+      try {
+        const result = await trainFromFiles({
+          input: {
+            dataset: flags.dataset,
+            preset: flags.preset,
+            out: flags.out,
+            base_model: flags.base,
+            max_steps: numberFlag('--max-steps', flags.maxSteps, true, 1),
+            learning_rate: numberFlag('--lr', flags.lr, false, Number.MIN_VALUE),
+            lora_r: numberFlag('--lora-r', flags.loraR, true, 1),
+            batch_size: numberFlag('--batch-size', flags.batchSize, true, 1),
+            max_length: numberFlag('--max-length', flags.maxLength, true, 16),
+            seed: numberFlag('--seed', flags.seed, true, 0),
+            device: flags.device,
+            resume_from: flags.resumeFrom,
+            force: flags.force ?? false,
+          },
+          runJob: runTrainJob,
+          mode: 'process',
+          onProgress: (event) => {
+            if (!showProgress) return;
+            const payload = { loss: event.loss.toFixed(3), tps: Math.round(event.tokens_per_s), eta: Math.round(event.eta_s) };
+            if (!started) bar.start(event.max_steps, 0, payload);
+            started = true;
+            bar.update(event.step, payload);
+          },
+        });
+        if (started) bar.stop();
+        if (flags.json) printJson(summary(result));
+        else {
+          const losses = `loss ${result.loss_first?.toFixed(3) ?? '-'} → ${result.loss_last?.toFixed(3) ?? '-'}`;
+          const how = result.reused ? 'reused (same dataset, base, config and seed)' : `${Math.round(result.tokens_per_s ?? 0)} tokens/s`;
+          process.stderr.write(`${result.out}: run ${result.run_id}, ${result.steps} steps, ${losses}, ${how}\n`);
+          process.stderr.write(`adapter ${result.adapter}\ngguf    ${result.adapter_gguf}\n`);
+        }
+      } catch (error) {
+        if (started) bar.stop();
+        if (error instanceof RunnerError && error.kind === 'bad-input') throw new UserError(error.message.replace(/^train: /, ''), 2);
+        throw error;
+      }
+    });
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { TrainJobResult } from './train-adapter.ts';
+
+/**
+ * Progress line of the `train` job (gpu-runner/src/dougpt_gpu/train/progress.py), one per optimizer step.
+ * `tokens_per_s` counts real (non-padding) tokens over the steps run so far; `eta_s` is for the remaining steps.
+ */
+export const TrainProgressEvent = z.object({
+  event: z.literal('progress'),
+  step: z.number().int().positive(),
+  max_steps: z.number().int().positive(),
+  loss: z.number(),
+  learning_rate: z.number().nonnegative(),
+  grad_norm: z.number().nullable(),
+  tokens_per_s: z.number().nonnegative(),
+  eta_s: z.number().nonnegative(),
+});
+export type TrainProgressEvent = z.infer<typeof TrainProgressEvent>;
+
+/** A checkpoint was sealed at OUT/checkpoints/step-N/ (whole and hashed): it may be uploaded now. */
+export const TrainCheckpointEvent = z.object({
+  event: z.literal('checkpoint'),
+  step: z.number().int().positive(),
+  path: z.string(),
+});
+export type TrainCheckpointEvent = z.infer<typeof TrainCheckpointEvent>;
+
+/** The result line with the paths the job wrote (TrainJobResult plus what a files-only caller shows). */
+export const TrainRunResult = TrainJobResult.extend({
+  validation_loss: z.number().nullable(),
+  adapter: z.string(),
+  adapter_gguf: z.string(),
+  run_json: z.string(),
+  elapsed_s: z.number().nonnegative(),
+});
+export type TrainRunResult = z.infer<typeof TrainRunResult>;
+
+/** Any non-result line the `train` job prints before its result. */
+export const TrainJobEvent = z.discriminatedUnion('event', [TrainProgressEvent, TrainCheckpointEvent]);
+export type TrainJobEvent = z.infer<typeof TrainJobEvent>;
