@@ -33,7 +33,9 @@ export async function runBuildDataset(
       const result = (await handle.result()) as BuildLakeDatasetOutput;
       return { ...result, workflow_id: workflowId };
     } catch (error) {
-      const cause = (error as { cause?: { message?: string; type?: string } }).cause;
+      // WorkflowFailedError → ActivityFailure → ApplicationFailure: the innermost named failure is the reason.
+      let cause = (error as { cause?: unknown }).cause as { message?: string; type?: string; cause?: unknown } | undefined;
+      while (cause?.cause && !cause.type) cause = cause.cause as typeof cause;
       if (cause?.message) throw new UserError(cause.message, cause.type === 'BadInput' ? 2 : 1);
       throw error;
     }

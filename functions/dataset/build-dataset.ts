@@ -69,11 +69,8 @@ export async function buildDatasetFromFiles(raw: BuildDatasetInput, hooks: { onS
   };
   try {
     await session.run(`CREATE TEMP TABLE src (${SOURCE_COLUMNS.map(([n, t]) => `"${n}" ${t}`).join(', ')})`);
-    const sources: DatasetSummary['sources'] = [];
-    for (const file of files) {
-      const vodId = await loadAlignFile(session, file.path, `file-${file.sha256.slice(0, 16)}`, file.bytes);
-      sources.push({ kind: 'file', id: file.sha256, vod_id: vodId, path: file.path });
-    }
+    const vodIds = await loadAlignFiles(session, files);
+    const sources: DatasetSummary['sources'] = files.map((file, i) => ({ kind: 'file', id: file.sha256, vod_id: vodIds[i] as string, path: file.path }));
     const dupes = sources.map((s) => s.vod_id).filter((v, i, all) => all.indexOf(v) !== i);
     if (dupes.length) throw new DatasetInputError(`two alignment files for one VOD (${[...new Set(dupes)].join(', ')}): pass one per VOD`);
     const summary = await assembleDataset(connection, session, { config, spec, optOut, sources, builtFrom: 'files', out: resolve(input.out), onStage: hooks.onStage });
@@ -85,30 +82,41 @@ export async function buildDatasetFromFiles(raw: BuildDatasetInput, hooks: { onS
   }
 }
 
-/** Loads one align output file's pairs and rejects into `src`; returns its VOD id. */
-async function loadAlignFile(session: { run(sql: string): Promise<void>; all(sql: string): Promise<Record<string, unknown>[]> }, path: string, alignId: string, bytes: number): Promise<string> {
-  // The whole file is one JSON object: DuckDB's reader must be allowed one object of its size.
-  const maxObject = Math.max(16 << 20, bytes + 4096);
-  const source = `read_json(${sqlString(path)}, format = 'auto', records = true, maximum_object_size = ${maxObject},
-    columns = {vod_id: 'VARCHAR', pairs: '${PAIR_STRUCT.replaceAll('\n', ' ')}', rejects: '${REJECT_STRUCT}'})`;
-  let vodId: string;
-  try {
-    const head = await session.all(`SELECT vod_id, pairs IS NULL AS no_pairs FROM ${source}`);
-    if (head.length !== 1 || head[0]?.no_pairs || typeof head[0]?.vod_id !== 'string') throw new Error('no vod_id and pairs at the top level');
-    vodId = head[0].vod_id;
-  } catch (error) {
-    throw new DatasetInputError(`${path}: not \`dougpt align\` output (${(error as Error).message.split('\n')[0]})`, { cause: error });
+/**
+ * Loads the align output files' pairs and rejects into `src` in one read of each file; returns each
+ * file's VOD id. A file that is not align output is named in the error.
+ */
+async function loadAlignFiles(
+  session: { run(sql: string): Promise<void>; all(sql: string): Promise<Record<string, unknown>[]> },
+  files: ReadonlyArray<{ path: string; sha256: string; bytes: number }>,
+): Promise<string[]> {
+  // Each file is one JSON object: DuckDB's reader must be allowed one object of the largest file's size.
+  const maxObject = Math.max(16 << 20, ...files.map((f) => f.bytes + 4096));
+  const columns = `columns = {vod_id: 'VARCHAR', pairs: '${PAIR_STRUCT.replaceAll('\n', ' ')}', rejects: '${REJECT_STRUCT}'}`;
+  const read = (path: string) => `read_json(${sqlString(path)}, format = 'auto', records = true, maximum_object_size = ${maxObject}, ${columns})`;
+  const vodIds: string[] = [];
+  await session.run(`CREATE OR REPLACE TEMP TABLE align_files (file_index INTEGER, align_id VARCHAR, vod_id VARCHAR, pairs ${PAIR_STRUCT.replaceAll('\n', ' ')}, rejects ${REJECT_STRUCT})`);
+  for (const [i, file] of files.entries()) {
+    try {
+      await session.run(`INSERT INTO align_files SELECT ${i}, ${sqlString(`file-${file.sha256.slice(0, 16)}`)}, vod_id, pairs, rejects FROM ${read(file.path)}`);
+      const head = await session.all(`SELECT vod_id, pairs IS NULL AS no_pairs FROM align_files WHERE file_index = ${i}`);
+      if (head.length !== 1 || head[0]?.no_pairs || typeof head[0]?.vod_id !== 'string') throw new Error('no vod_id and pairs at the top level');
+      vodIds.push(head[0].vod_id);
+    } catch (error) {
+      throw new DatasetInputError(`${file.path}: not \`dougpt align\` output (${(error as Error).message.split('\n')[0]})`, { cause: error });
+    }
   }
   await session.run(`INSERT INTO src BY NAME
     SELECT p.pair_id, coalesce(p.vod_id, f.vod_id) AS vod_id, p.message_id, p.reply_text, p.context_start_ms, p.context_end_ms,
-           p.context_text, p.lag_ms, p.score, p.tier, p.label, p.offset_ms, p.author_login, ${sqlString(alignId)} AS align_id,
+           p.context_text, p.lag_ms, p.score, p.tier, p.label, p.offset_ms, p.author_login, f.align_id,
            NULL AS asr_run_id, p.chat_sha256, NULL AS manifest_version, NULL AS reject_reason, NULL AS review
-    FROM (SELECT vod_id, unnest(pairs) AS p FROM ${source}) f`);
+    FROM (SELECT vod_id, align_id, unnest(pairs) AS p FROM align_files) f`);
   await session.run(`INSERT INTO src BY NAME
-    SELECT ${sqlString(alignId)} || ':' || r.message_id AS pair_id, coalesce(r.vod_id, f.vod_id) AS vod_id, r.message_id,
-           r.offset_ms, ${sqlString(alignId)} AS align_id, r.reason AS reject_reason
-    FROM (SELECT vod_id, unnest(coalesce(rejects, [])) AS r FROM ${source}) f`);
-  return vodId;
+    SELECT f.align_id || ':' || r.message_id AS pair_id, coalesce(r.vod_id, f.vod_id) AS vod_id, r.message_id,
+           r.offset_ms, f.align_id, r.reason AS reject_reason
+    FROM (SELECT vod_id, align_id, unnest(coalesce(rejects, [])) AS r FROM align_files) f`);
+  await session.run('DROP TABLE align_files');
+  return vodIds;
 }
 
 async function readConfig(path: string | undefined, splitBy: 'vod' | 'block' | undefined): Promise<DatasetConfig> {

@@ -45,9 +45,11 @@ class SplitWriters {
   }
 }
 
-const SFT_SQL = `SELECT ${PROVENANCE_COLUMNS.join(', ')}, reply_text, context_text, split FROM examples ORDER BY split, vod_id, offset_ms, message_id`;
-const DPO_SQL = `SELECT ${PROVENANCE_COLUMNS.join(', ')}, reply_text, context_text, split, rejected_pair_id, rejected_vod_id, rejected_offset_ms, rejected_text
-  FROM dpo ORDER BY split, vod_id, offset_ms, message_id`;
+/** One pass: every example, with its DPO partner when it has one (a prompt is rendered once for both). */
+const EXPORT_SQL = `SELECT ${PROVENANCE_COLUMNS.map((c) => `e.${c}`).join(', ')}, e.reply_text, e.context_text, e.split,
+    d.rejected_pair_id, d.rejected_vod_id, d.rejected_offset_ms, d.rejected_text
+  FROM examples e LEFT JOIN dpo d ON d.pair_id = e.pair_id
+  ORDER BY e.split, e.vod_id, e.offset_ms, e.message_id`;
 
 /**
  * Streams the `examples` and `dpo` tables into `<dir>/sft/<split>.jsonl` and `<dir>/dpo/<split>.jsonl`
@@ -56,54 +58,37 @@ const DPO_SQL = `SELECT ${PROVENANCE_COLUMNS.join(', ')}, reply_text, context_te
  */
 export async function exportExamples(connection: DuckDBConnection, target: ExportTarget): Promise<ExportCounts> {
   const { spec } = target.spec;
-  const prompt = (context: string) => renderMessages(spec, target.scrubber.scrub(context));
-  const provenance = (row: Record<string, unknown>) => {
-    const out: Record<string, unknown> = {};
-    for (const column of PROVENANCE_COLUMNS) out[column] = numeric(column, row[column]);
-    return out;
-  };
-
   const sft = new SplitWriters(join(target.dir, 'sft'));
+  const dpo = new SplitWriters(join(target.dir, 'dpo'));
   await sft.open();
+  await dpo.open();
   try {
-    const result = await connection.stream(SFT_SQL);
+    const result = await connection.stream(EXPORT_SQL);
     for await (const rows of result.yieldRowObjectJson()) {
       for (const row of rows) {
-        const context = String(row.context_text ?? '');
-        await sft.write(row.split as Split, {
-          prompt: prompt(context),
-          completion: [{ role: 'assistant', content: target.scrubber.scrub(String(row.reply_text)) }],
-          context: renderContext(spec, target.scrubber.scrub(context)),
-          ...provenance(row),
+        const context = target.scrubber.scrub(String(row.context_text ?? ''));
+        const prompt = renderMessages(spec, context);
+        const provenance: Record<string, unknown> = {};
+        for (const column of PROVENANCE_COLUMNS) provenance[column] = numeric(column, row[column]);
+        const split = row.split as Split;
+        const chosen = [{ role: 'assistant', content: target.scrubber.scrub(String(row.reply_text)) }];
+        await sft.write(split, { prompt, completion: chosen, context: renderContext(spec, context), ...provenance, dataset_id: target.datasetId, split });
+        if (row.rejected_pair_id === null || row.rejected_pair_id === undefined) continue;
+        await dpo.write(split, {
+          prompt,
+          chosen,
+          rejected: [{ role: 'assistant', content: target.scrubber.scrub(String(row.rejected_text)) }],
+          ...provenance,
+          rejected_pair_id: row.rejected_pair_id,
+          rejected_vod_id: row.rejected_vod_id,
+          rejected_offset_ms: numeric('offset_ms', row.rejected_offset_ms),
           dataset_id: target.datasetId,
-          split: row.split,
+          split,
         });
       }
     }
   } finally {
     await sft.close();
-  }
-
-  const dpo = new SplitWriters(join(target.dir, 'dpo'));
-  await dpo.open();
-  try {
-    const result = await connection.stream(DPO_SQL);
-    for await (const rows of result.yieldRowObjectJson()) {
-      for (const row of rows) {
-        await dpo.write(row.split as Split, {
-          prompt: prompt(String(row.context_text ?? '')),
-          chosen: [{ role: 'assistant', content: target.scrubber.scrub(String(row.reply_text)) }],
-          rejected: [{ role: 'assistant', content: target.scrubber.scrub(String(row.rejected_text)) }],
-          ...provenance(row),
-          rejected_pair_id: row.rejected_pair_id,
-          rejected_vod_id: row.rejected_vod_id,
-          rejected_offset_ms: numeric('offset_ms', row.rejected_offset_ms),
-          dataset_id: target.datasetId,
-          split: row.split,
-        });
-      }
-    }
-  } finally {
     await dpo.close();
   }
   return { sft: sft.counts, dpo: dpo.counts };

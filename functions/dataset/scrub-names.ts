@@ -34,15 +34,21 @@ export function createNameScrubber(
   }
   const placeholder = options.placeholder;
   // One pass over word-like runs: `@name` is always a mention; a bare run is a name when it is a known login.
-  const pattern = /(@?)([\p{L}\p{N}_]+)/gu;
+  // Twitch logins are ASCII ([a-z0-9_]), so ASCII runs find every one of them, and much faster than
+  // Unicode classes; a mention of a non-ASCII display name is caught by the Unicode pass for `@` runs.
+  const pattern = /(@?)([A-Za-z0-9_]+)/g;
+  const unicodeMention = /@[\p{L}\p{N}_]+/gu;
   return {
     scrub(text: string): string {
-      return text.replace(pattern, (whole, at: string, word: string) => {
+      const ascii = text.replace(pattern, (whole, at: string, word: string) => {
         const lower = word.toLowerCase();
         if (streamer.has(lower)) return whole;
         if (at === '@') return placeholder;
         return bare.has(lower) ? placeholder : whole;
       });
+      // eslint-disable-next-line no-control-regex
+      if (!ascii.includes('@') || /^[\x00-\x7f]*$/.test(ascii)) return ascii;
+      return ascii.replace(unicodeMention, (whole) => (whole === placeholder || streamer.has(whole.slice(1).toLowerCase()) ? whole : placeholder));
     },
   };
 }

@@ -65,18 +65,21 @@ const DPO_TRIES = 8;
  * Runs every filter, the split rule, every cap and the DPO pairing. Deterministic: each ordering is by
  * md5 of stable ids, so the same `src` and config always give the same tables.
  */
-export async function selectExamples(db: Session, config: DatasetConfig, options: { maxReplyChars: number; optOut: readonly string[]; salt: string }): Promise<SelectionCounts> {
+export async function selectExamples(session: Session, config: DatasetConfig, options: { maxReplyChars: number; optOut: readonly string[]; salt: string }): Promise<SelectionCounts> {
+  const db = process.env.DOUGPT_PROFILE_SQL === '1' ? profiled(session) : session;
   const rule = sqlString(SPLIT_RULE_VERSION);
-  const emotes = `[${DEFAULT_EMOTE_NAMES.map(sqlString).join(', ')}]`;
+  // Emote-only where the chat record does not say: every token a known emote name (one RE2 pattern).
+  const emoteAlternation = DEFAULT_EMOTE_NAMES.map((n) => n.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')).join('|');
+  const emotes = sqlString(`(?:(?:${emoteAlternation})(?:\\s+|$))+`);
   const optOut = options.optOut.length ? `[${options.optOut.map((l) => sqlString(l.toLowerCase())).join(', ')}]` : `[]::VARCHAR[]`;
   const blockMs = config.block_s * 1000;
 
   await db.run(`CREATE OR REPLACE TEMP TABLE cand AS
     SELECT s.*,
-      trim(regexp_replace(lower(s.reply_text), '[^\\p{L}\\p{N}@]+', ' ', 'g')) AS norm_text,
+      lower(trim(regexp_replace(s.reply_text, '\\s+', ' ', 'g'))) AS norm_text,
       md5(${sqlString(options.salt)} || coalesce(lower(s.author_login), '')) AS author_key,
-      coalesce(s.is_emote_only, len(string_split(trim(s.reply_text), ' ')) > 0
-        AND list_has_all(${emotes}, list_filter(string_split(trim(s.reply_text), ' '), t -> t <> ''))) AS emote_only,
+      md5_number(s.pair_id) AS ord,
+      coalesce(s.is_emote_only, regexp_full_match(trim(s.reply_text), ${emotes})) AS emote_only,
       CASE
         WHEN s.author_login IS NOT NULL AND list_contains(${optOut}, lower(s.author_login)) THEN 'opt-out'
         WHEN s.reject_reason IS NOT NULL THEN 'align:' || s.reject_reason
@@ -106,10 +109,19 @@ export async function selectExamples(db: Session, config: DatasetConfig, options
       WHEN (md5_number(${rule} || '|' || v) % 10000)::DOUBLE / 10000 < ${config.test_share + config.validation_share} THEN 'validation'
       ELSE 'train'
     END`);
-  const splitAt = (ms: string) => (config.split_by === 'vod' ? `dg_vod_split(vod_id)` : `dg_block_split(vod_id, (${ms} // ${blockMs})::BIGINT)`);
+  // The split rule runs once per unit (VOD, or VOD × block), not once per row.
+  const unitOf = (ms: string) => (config.split_by === 'vod' ? '0::BIGINT' : `(${ms} // ${blockMs})::BIGINT`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE units AS
+    SELECT vod_id, blk, ${config.split_by === 'vod' ? 'dg_vod_split(vod_id)' : 'dg_block_split(vod_id, blk)'} AS split FROM (
+      SELECT DISTINCT vod_id, ${unitOf('context_end_ms')} AS blk FROM cand WHERE drop_reason IS NULL
+      UNION SELECT DISTINCT vod_id, ${unitOf('greatest(context_start_ms, 0)')} FROM cand WHERE drop_reason IS NULL)`);
   await db.run(`CREATE OR REPLACE TEMP TABLE staged AS
-    SELECT *, ${splitAt('context_end_ms')} AS split, ${splitAt('greatest(context_start_ms, 0)')} AS split_at_start
-    FROM cand WHERE drop_reason IS NULL`);
+    SELECT c.*, e.split AS split, s.split AS split_at_start
+    FROM cand c
+    JOIN units e ON e.vod_id = c.vod_id AND e.blk = ${unitOf('c.context_end_ms')}
+    JOIN units s ON s.vod_id = c.vod_id AND s.blk = ${unitOf('greatest(c.context_start_ms, 0)')}
+    WHERE c.drop_reason IS NULL`);
+  await db.run('DROP TABLE units');
 
   const filtered: Record<string, number> = {};
   for (const row of await db.all(`SELECT drop_reason AS k, count(*) AS n FROM cand WHERE drop_reason IS NOT NULL GROUP BY 1`)) filtered[String(row.k)] = Number(row.n);
@@ -132,35 +144,35 @@ export async function selectExamples(db: Session, config: DatasetConfig, options
     await db.run(`ALTER TABLE ${next} DROP COLUMN cap_keep`);
     current = next;
   };
-  const order = (salt: string) => `md5(pair_id || '|${salt}')`;
+  // Every cap keeps rows in one stable pseudo-random order: `ord`, the md5 of the pair id.
   await cap(
     'copypasta',
-    `row_number() OVER (PARTITION BY norm_text ORDER BY ${order('text')})`,
+    `row_number() OVER (PARTITION BY norm_text ORDER BY ord)`,
     `length(norm_text) < ${COPYPASTA_MIN_CHARS} OR cap_rank <= ${config.max_per_text}`,
   );
   await cap(
     'repeated-short-text',
-    `row_number() OVER (PARTITION BY norm_text ORDER BY ${order('short')})`,
+    `row_number() OVER (PARTITION BY norm_text ORDER BY ord)`,
     `length(norm_text) >= ${COPYPASTA_MIN_CHARS} OR cap_rank <= greatest(${config.max_per_text}, floor(${MAX_SHORT_TEXT_SHARE} * cap_total))`,
   );
   await cap(
     'chatter-share',
-    `row_number() OVER (PARTITION BY author_key ORDER BY ${order('chatter')})`,
+    `row_number() OVER (PARTITION BY author_key ORDER BY ord)`,
     `author_login IS NULL OR cap_rank <= greatest(${config.min_chatter_cap}, floor(${config.max_chatter_share} * cap_total))`,
   );
   const vodCount = Number((await db.all(`SELECT count(DISTINCT vod_id) AS n FROM ${current}`))[0]?.n ?? 0);
   if (config.max_vod_share > 0 && vodCount * config.max_vod_share >= 1) {
-    await cap('vod-share', `row_number() OVER (PARTITION BY vod_id ORDER BY ${order('vod')})`, `cap_rank <= ceil(${config.max_vod_share} * cap_total)`);
+    await cap('vod-share', `row_number() OVER (PARTITION BY vod_id ORDER BY ord)`, `cap_rank <= ceil(${config.max_vod_share} * cap_total)`);
   }
   const shareCap = (flag: string, share: number) =>
     `NOT ${flag} OR cap_rank <= floor(${share} / greatest(1e-9, 1 - ${share}) * sum(CASE WHEN ${flag} THEN 0 ELSE 1 END) OVER ())`;
-  await cap('background-share', `row_number() OVER (PARTITION BY label = 'background' ORDER BY ${order('background')})`, shareCap(`(label = 'background')`, config.max_background_share));
-  await cap('emote-only-share', `row_number() OVER (PARTITION BY emote_only ORDER BY ${order('emote')})`, shareCap('emote_only', config.max_emote_only_share));
+  await cap('background-share', `row_number() OVER (PARTITION BY label = 'background' ORDER BY ord)`, shareCap(`(label = 'background')`, config.max_background_share));
+  await cap('emote-only-share', `row_number() OVER (PARTITION BY emote_only ORDER BY ord)`, shareCap('emote_only', config.max_emote_only_share));
   if (config.max_length_bucket_share !== null) {
     const bucket = `CASE WHEN length(reply_text) <= 5 THEN 0 WHEN length(reply_text) <= 15 THEN 1 WHEN length(reply_text) <= 40 THEN 2 ELSE 3 END`;
-    await cap('length-bucket-share', `row_number() OVER (PARTITION BY ${bucket} ORDER BY ${order('length')})`, `cap_rank <= ceil(${config.max_length_bucket_share} * cap_total)`);
+    await cap('length-bucket-share', `row_number() OVER (PARTITION BY ${bucket} ORDER BY ord)`, `cap_rank <= ceil(${config.max_length_bucket_share} * cap_total)`);
   }
-  await db.run(`CREATE OR REPLACE TEMP TABLE examples AS SELECT * EXCLUDE (split_at_start) FROM ${current}`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE examples AS SELECT * EXCLUDE (split_at_start, ord) FROM ${current}`);
   for (let i = 0; i < step; i++) await db.run(`DROP TABLE IF EXISTS capped_${i}`);
   await db.run('DROP TABLE IF EXISTS staged');
 
@@ -187,14 +199,27 @@ async function pairPreferences(db: Session, config: DatasetConfig): Promise<void
              row_number() OVER (PARTITION BY split ORDER BY md5(pair_id || '|dpo')) - 1 AS rn,
              count(*) OVER (PARTITION BY split) AS n
       FROM examples
+    ), wanted AS (
+      SELECT a.*, k, (a.rn + k) % a.n AS target FROM ordered a, range(1, ${DPO_TRIES + 1}) r(k) WHERE a.n > 1
     ), tries AS (
+      -- An equi-join on (split, target row): a hash join, not a scan per row.
       SELECT a.pair_id, b.pair_id AS rejected_pair_id, b.vod_id AS rejected_vod_id, b.offset_ms AS rejected_offset_ms,
-             b.reply_text AS rejected_text, k
-      FROM ordered a, range(1, ${DPO_TRIES + 1}) r(k), ordered b
-      WHERE b.split = a.split AND b.rn = (a.rn + k) % a.n AND a.n > 1
-        AND (b.vod_id <> a.vod_id OR abs(b.offset_ms - a.offset_ms) >= ${config.dpo_min_distance_ms})
+             b.reply_text AS rejected_text, a.k
+      FROM wanted a JOIN ordered b ON b.split = a.split AND b.rn = a.target
+      WHERE (b.vod_id <> a.vod_id OR abs(b.offset_ms - a.offset_ms) >= ${config.dpo_min_distance_ms})
         AND b.norm_text <> a.norm_text AND jaccard(a.norm_text || ' ', b.norm_text || ' ') < 0.5
     )
     SELECT e.*, t.rejected_pair_id, t.rejected_vod_id, t.rejected_offset_ms, t.rejected_text
     FROM examples e JOIN (SELECT * FROM tries QUALIFY row_number() OVER (PARTITION BY pair_id ORDER BY k) = 1) t USING (pair_id)`);
+}
+
+/** DOUGPT_PROFILE_SQL=1: each statement's time on stderr. */
+function profiled(session: Session): Session {
+  const time = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    const result = await run();
+    process.stderr.write(`[sql ${(performance.now() - t).toFixed(0)} ms] ${sql.replace(/\s+/g, ' ').slice(0, 90)}\n`);
+    return result;
+  };
+  return { run: (sql) => time(sql, () => session.run(sql)), all: (sql) => time(sql, () => session.all(sql)) };
 }

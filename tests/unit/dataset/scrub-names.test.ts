@@ -17,3 +17,11 @@ describe('viewer-name scrubbing', () => {
     expect(s.scrub(s.scrub('@Kleeble hi'))).toBe('@viewer hi');
   });
 });
+
+describe('viewer-name scrubbing beyond ASCII', () => {
+  const s = createNameScrubber(['kleeble'], { placeholder: '@viewer', streamerNames: ['dougdoug'] });
+  it('replaces mentions of non-ASCII display names and keeps other text', () => {
+    expect(s.scrub('@日本語ユーザー おはよう kleeble')).toBe('@viewer おはよう @viewer');
+    expect(s.scrub('naïve café @Zoë!')).toBe('naïve café @viewer!');
+  });
+});
