@@ -72,6 +72,7 @@ for (const { kind, name, r } of rows) {
       `${pad(r.changeErrorsMs.map((e) => (e === null ? 'none' : `${(e / 1000).toFixed(0)} s`)).join(',') || '-', 12)}${pad(`${(r.alignMs / 1000).toFixed(1)} s`, 8)}${segs}\n`,
   );
 }
+if (RECOGNISED) process.stdout.write('exact*: the exact transcript of the streams transcribed by pocketsphinx, for comparison\n');
 const med = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const summary = (fs: Figures[]) => ({
   median_lag_error_ms: med(fs.map((f) => f.medianLagErrorMs)),
