@@ -15,6 +15,7 @@ import { registerMcpCommand } from './mcp.ts';
 import { registerEvalCommand } from './eval.ts';
 import { registerDatasetCommand } from './dataset.ts';
 import { registerPromoteCommands } from './promote.ts';
+import { registerInferenceLogCommand } from './inference-log.ts';
 import { registerTrainCommand } from './train.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
@@ -35,5 +36,6 @@ export function registerCommands(program: Command): void {
   registerEvalCommand(program);
   registerDatasetCommand(program);
   registerPromoteCommands(program);
+  registerInferenceLogCommand(program);
   registerTrainCommand(program);
 }
