@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** Progress line of the `eval` job: `done` of `total` steps (batches), in `stage`, for `model` (base, adapter, promoted). */
 export const EvalProgressEvent = z.object({
   event: z.literal('progress'),
-  stage: z.enum(['load', 'loglik', 'generate', 'report']),
+  stage: z.enum(['load', 'score', 'report']),
   model: z.string().nullable(),
   done: z.number().int().nonnegative(),
   total: z.number().int().positive(),

@@ -165,25 +165,23 @@ def test_reply_logliks_match_full_forward_and_ignore_padding(dataset_dir: Path, 
         logits = scorer.model(input_ids=ids).logits[0].log_softmax(-1)
         return sum(float(logits[pos - 1, ids[0, pos]]) for pos in range(len(prompt), ids.shape[1]))
 
+    options = GenerationOptions(seed=7, max_new_tokens=5)
     for side in ("base", "adapter"):
         with scorer.use(side):
-            batched = scorer.reply_logliks(prompts, continuations, batch_size=3)
-            single = [scorer.reply_logliks([p], [[r]], batch_size=1)[0][0] for p, r in zip(prompts, replies)]
+            batched, sampled = scorer.run(prompts, continuations, batch_size=3, generation=(options, 5, 200))
+            single = [scorer.run([p], [[r]], batch_size=1)[0][0][0] for p, r in zip(prompts, replies)]
+            again = scorer.run(prompts, continuations, batch_size=3, generation=(options, 5, 200))
             with torch.inference_mode():
                 full = [full_forward(prompts[0], continuations[0][0]), full_forward(prompts[0], continuations[0][1])]
         assert [b[0] for b in batched] == pytest.approx(single, abs=1e-3)  # padding and batching change nothing
         assert batched[0] == pytest.approx(full, abs=1e-3)
         assert all(v < 0 for b in batched for v in b)
+        assert again == (batched, sampled)  # same seed, same scores and replies
+        assert any(sampled)
         if side == "base":
             base_values = batched
     assert batched[0] != pytest.approx(base_values[0], abs=1e-3)  # the adapter changes the scores
-
-    options = GenerationOptions(seed=7, max_new_tokens=5)
-    with scorer.use("adapter"):
-        first = scorer.generate(prompts, options, 5, 200, batch_size=3)
-        again = scorer.generate(prompts, options, 5, 200, batch_size=3)
-    assert first == again
-    assert all("\n" not in reply and len(reply) <= 200 for reply in first)
+    assert all("\n" not in reply and len(reply) <= 200 for reply in sampled)
 
 
 def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_path: Path) -> None:
@@ -200,7 +198,7 @@ def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_pat
     assert result["event"] == "result" and all(e["event"] == "progress" for e in progress)
     done = [e["done"] for e in progress]
     assert done == sorted(done) and done[-1] == progress[-1]["total"]
-    assert {e["model"] for e in progress if e["stage"] == "generate"} == {"base", "adapter", "promoted"}
+    assert {e["model"] for e in progress if e["stage"] == "score"} == {"base", "adapter", "promoted"}
 
     summary = json.loads(Path(result["eval_json"]).read_text())
     assert Path(result["eval_json"]).parent == out / result["eval_id"]

@@ -181,7 +181,7 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
     sides = [BASE, *adapters]
     n = len(dataset.examples)
     batches = -(-n // job.batch_size)
-    progress = Progress(1 + len(sides) * 2 * batches + 1)
+    progress = Progress(1 + len(sides) * batches + 1)
     base = resolve_base_model(base_name)
     loading = time.monotonic()
     scorer = Scorer(job, base, adapters)
@@ -204,17 +204,13 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
     for side in sides:
         with scorer.use(side):
             t0 = time.monotonic()
-            scored = scorer.reply_logliks(prompts, continuations, job.batch_size, lambda: progress.step("loglik", side))
+            scored, generated = scorer.run(prompts, continuations, job.batch_size, (job.generation, max_new_tokens, max_chars),
+                                           lambda: progress.step("score", side))
             true_ll = [scored[i][0] for i in range(n)]
             mis_ll = [scored[permutation[i]][1] for i in range(n)]
-            t1 = time.monotonic()
-            generated = scorer.generate(prompts, job.generation, max_new_tokens, max_chars, job.batch_size,
-                                        lambda: progress.step("generate", side))
-            t2 = time.monotonic()
-        timings[f"{side}_loglik_s"] = round(t1 - t0, 2)
-        timings[f"{side}_generate_s"] = round(t2 - t1, 2)
+        timings[f"{side}_s"] = round(time.monotonic() - t0, 2)
         outputs[side] = {"generated": generated, "true_ll": true_ll, "mismatched_ll": mis_ll}
-        log.info("%s: log-likelihood %.1f s, generation %.1f s", side, t1 - t0, t2 - t1)
+        log.info("%s: scored and sampled in %.1f s", side, timings[f"{side}_s"])
 
     t0 = time.monotonic()
     metrics = {

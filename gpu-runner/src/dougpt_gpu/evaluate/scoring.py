@@ -115,114 +115,114 @@ class Scorer:
     def _causal_lm(self) -> Any:
         return self.model.get_base_model() if self.adapters else self.model
 
-    def reply_logliks(
-        self,
-        prompts: Sequence[list[int]],
-        continuations: Sequence[Sequence[list[int]]],
-        batch_size: int,
-        on_batch: Callable[[], None] = lambda: None,
-    ) -> list[list[float]]:
-        """Sum of log p(reply token | prompt, earlier reply tokens) for each reply in `continuations[i]` after
-        `prompts[i]`; reply tokens only.
+    def _left_padded(self, prompts: Sequence[list[int]], batch: Sequence[int]) -> tuple[Any, Any]:
+        import torch
 
-        Each prompt goes through the model once (left-padded, its keys and values kept) and all its replies continue
-        from that cache: scoring a reply after its own and after a mismatched context costs one prompt pass, not two.
-        Only reply positions go through the output head (a 49k-wide matmul per position otherwise), which holds for
-        heads that are one linear layer: Llama, Qwen2, Mistral, SmolLM.
-        """
+        width = max(len(prompts[i]) for i in batch)
+        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, i in enumerate(batch):
+            # Left padding: every prompt ends where its reply starts.
+            ids[row, width - len(prompts[i]) :] = torch.tensor(prompts[i])
+            mask[row, width - len(prompts[i]) :] = 1
+        return ids.to(self.device), mask.to(self.device)
+
+    def _score(self, out: Any, mask: Any, replies: Sequence[list[int]], prompt_lengths: Sequence[int], k: int) -> list[float]:
+        """Log-likelihood sums of `replies` (k per prompt, in prompt order) continuing from the prompts' cache."""
         import torch
 
         lm = self._causal_lm()
         backbone = getattr(lm, lm.base_model_prefix)
         head = lm.get_output_embeddings()
+        cache, last = out.past_key_values, out.last_hidden_state[:, -1]  # `last` predicts each reply's first token
+        if k > 1:
+            cache.batch_repeat_interleave(k)
+            last = last.repeat_interleave(k, dim=0)
+        width = max(len(r) for r in replies)
+        ids = torch.full((len(replies), width), self.pad_id, dtype=torch.long)
+        reply_mask = torch.zeros((len(replies), width), dtype=torch.long)
+        for row, reply in enumerate(replies):
+            ids[row, : len(reply)] = torch.tensor(reply)
+            reply_mask[row, : len(reply)] = 1
+        ids, reply_mask = ids.to(self.device), reply_mask.to(self.device)
+        positions = torch.tensor(prompt_lengths, device=self.device)[:, None] + torch.arange(width, device=self.device)
+        hidden = backbone(input_ids=ids, attention_mask=torch.cat([mask.repeat_interleave(k, dim=0), reply_mask], dim=1),
+                          position_ids=positions, cache=cache, use_cache=False).last_hidden_state
+        # The hidden state that predicts reply token t: the prompt's last for t = 0, else reply position t - 1.
+        before = torch.cat([last[:, None, :], hidden[:, :-1, :]], dim=1)
+        keep = reply_mask.bool()
+        logprobs = torch.log_softmax(head(before[keep]).float(), dim=-1)
+        token_ll = logprobs.gather(1, ids[keep][:, None])[:, 0]
+        rows = torch.arange(len(replies), device=self.device)[:, None].expand_as(keep)[keep]
+        sums = torch.zeros(len(replies), dtype=torch.float64, device=self.device)
+        sums.index_add_(0, rows, token_ll.double())
+        return [float(v) for v in sums]
+
+    def _sample(self, ids: Any, mask: Any, cache: Any, options: GenerationOptions, max_new_tokens: int, seed: int) -> Any:
+        import torch
+
+        # The prompt's cache minus its last token: generate needs one uncached token to start from.
+        cache.crop(-1)
+        torch.manual_seed(seed)
+        return self.model.generate(
+            input_ids=ids,
+            attention_mask=mask,
+            cache=cache,
+            do_sample=True,
+            temperature=options.temperature,
+            top_p=options.top_p,
+            top_k=0,
+            max_new_tokens=max_new_tokens,
+            eos_token_id=self.end_id,
+            pad_token_id=self.pad_id,
+        )[:, ids.shape[1] :]
+
+    def run(
+        self,
+        prompts: Sequence[list[int]],
+        continuations: Sequence[Sequence[list[int]]],
+        batch_size: int,
+        generation: tuple[GenerationOptions, int, int] | None = None,
+        on_batch: Callable[[], None] = lambda: None,
+    ) -> tuple[list[list[float]], list[str]]:
+        """For each prompt: the log-likelihood sum of each reply in `continuations[i]` (reply tokens only), and,
+        with `generation` = (options, max_new_tokens, max_chars), one sampled reply.
+
+        Each prompt goes through the model once, left-padded in batches of similar length; its replies (its own and
+        a mismatched one) and the sampled reply all continue from its keys and values. Batch b samples with seed
+        + b, so a re-run, and every adapter, gets the same batches and seeds. Only reply positions go through the
+        output head (a 49k-wide matmul per position otherwise), which holds for heads that are one linear layer:
+        Llama, Qwen2, Mistral, SmolLM.
+        """
+        import copy
+
+        import torch
+
+        lm = self._causal_lm()
+        backbone = getattr(lm, lm.base_model_prefix)
         order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
-        totals: list[list[float]] = [[0.0] * len(continuations[i]) for i in range(len(prompts))]
+        logliks: list[list[float]] = [[] for _ in prompts]
+        replies = [""] * len(prompts)
         with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
+            for b, start in enumerate(range(0, len(order), batch_size)):
                 batch = order[start : start + batch_size]
                 k = len(continuations[batch[0]])
                 if any(len(continuations[i]) != k for i in batch):
-                    raise ValueError("reply_logliks: every prompt needs the same number of replies")
-                width = max(len(prompts[i]) for i in batch)
-                ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, i in enumerate(batch):
-                    ids[row, width - len(prompts[i]) :] = torch.tensor(prompts[i])
-                    mask[row, width - len(prompts[i]) :] = 1
+                    raise ValueError("run: every prompt needs the same number of replies")
+                ids, mask = self._left_padded(prompts, batch)
                 positions = (mask.cumsum(-1) - 1).clamp(min=0)
-                out = backbone(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                               position_ids=positions.to(self.device), use_cache=True)
-                cache = out.past_key_values
-                last = out.last_hidden_state[:, -1]  # predicts each reply's first token
-                if k > 1:
-                    cache.batch_repeat_interleave(k)
-                    last = last.repeat_interleave(k, dim=0)
-                replies = [reply for i in batch for reply in continuations[i]]
-                lengths = [len(prompts[i]) for i in batch for _ in range(k)]
-                reply_width = max(len(r) for r in replies)
-                reply_ids = torch.full((len(replies), reply_width), self.pad_id, dtype=torch.long)
-                reply_mask = torch.zeros((len(replies), reply_width), dtype=torch.long)
-                for row, reply in enumerate(replies):
-                    reply_ids[row, : len(reply)] = torch.tensor(reply)
-                    reply_mask[row, : len(reply)] = 1
-                full_mask = torch.cat([mask.repeat_interleave(k, dim=0), reply_mask], dim=1)
-                reply_positions = torch.tensor(lengths)[:, None] + torch.arange(reply_width)[None, :]
-                hidden = backbone(input_ids=reply_ids.to(self.device), attention_mask=full_mask.to(self.device),
-                                  position_ids=reply_positions.to(self.device), past_key_values=cache,
-                                  use_cache=False).last_hidden_state
-                # Hidden state that predicts reply token t: the prompt's last one for t = 0, else reply position t - 1.
-                before = torch.cat([last[:, None, :], hidden[:, :-1, :]], dim=1)
-                keep = reply_mask.bool().to(self.device)
-                logprobs = torch.log_softmax(head(before[keep]).float(), dim=-1)
-                token_ll = logprobs.gather(1, reply_ids.to(self.device)[keep][:, None])[:, 0]
-                rows = torch.arange(len(replies), device=self.device)[:, None].expand_as(keep)[keep]
-                sums = torch.zeros(len(replies), dtype=torch.float64, device=self.device)
-                sums.index_add_(0, rows, token_ll.double())
+                out = backbone(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+                kept = copy.deepcopy(out.past_key_values) if generation else None
+                sums = self._score(out, mask, [r for i in batch for r in continuations[i]], [len(prompts[i]) for i in batch for _ in range(k)], k)
                 for row, i in enumerate(batch):
-                    totals[i] = [float(v) for v in sums[row * k : (row + 1) * k]]
+                    logliks[i] = sums[row * k : (row + 1) * k]
+                if generation:
+                    options, max_new_tokens, max_chars = generation
+                    new_tokens = self._sample(ids, mask, kept, options, max_new_tokens, options.seed + b)
+                    for row, i in enumerate(batch):
+                        text = self.tokenizer.decode(new_tokens[row], skip_special_tokens=True)
+                        # Chat messages are one line; the model may run on into a second turn.
+                        lines = text.strip().splitlines()
+                        replies[i] = (lines[0].strip() if lines else "")[:max_chars]
                 on_batch()
-        return totals
-
-    def generate(
-        self,
-        prompts: Sequence[list[int]],
-        options: GenerationOptions,
-        max_new_tokens: int,
-        max_chars: int,
-        batch_size: int,
-        on_batch: Callable[[], None] = lambda: None,
-    ) -> list[str]:
-        """One sampled reply per prompt. Batches (by prompt length) and seeds are the same for every adapter."""
-        import torch
-
-        order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
-        replies = [""] * len(prompts)
-        with torch.inference_mode():
-            for k, start in enumerate(range(0, len(order), batch_size)):
-                batch = order[start : start + batch_size]
-                width = max(len(prompts[i]) for i in batch)
-                ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, i in enumerate(batch):
-                    # Left padding: every prompt ends where generation starts.
-                    ids[row, width - len(prompts[i]) :] = torch.tensor(prompts[i])
-                    mask[row, width - len(prompts[i]) :] = 1
-                torch.manual_seed(options.seed + k)
-                out = self.model.generate(
-                    input_ids=ids.to(self.device),
-                    attention_mask=mask.to(self.device),
-                    do_sample=True,
-                    temperature=options.temperature,
-                    top_p=options.top_p,
-                    top_k=0,
-                    max_new_tokens=max_new_tokens,
-                    eos_token_id=self.end_id,
-                    pad_token_id=self.pad_id,
-                )
-                for row, i in enumerate(batch):
-                    text = self.tokenizer.decode(out[row, width:], skip_special_tokens=True)
-                    # Chat messages are one line; the model may run on into a second turn.
-                    lines = text.strip().splitlines()
-                    replies[i] = (lines[0].strip() if lines else "")[:max_chars]
-                on_batch()
-        return replies
+        return logliks, replies
