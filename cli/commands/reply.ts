@@ -36,7 +36,7 @@ export function addModelOptions(command: Command): Command {
     .option('--viewers <file>', "viewer logins to scrub from replies: one a line, or a dataset's viewers.json")
     .option('--disable <guardrails>', `comma-separated guardrails to switch off: ${OPTIONAL_GUARDRAILS.join(', ')}`)
     .option('--max-regenerations <k>', 'samples drawn again for a rejected reply before it is dropped', '3')
-    .option('--threads <n>', 'CPU threads for the model (default: all cores)');
+    .option('--threads <n>', 'CPU threads for the model (default 1; concurrent replies are batched instead)');
 }
 
 /** The reply stack for the model flags; bad flags become one-line UserErrors. */

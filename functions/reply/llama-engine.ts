@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import type { AdapterInfo } from './reply-schemas.ts';
 import type { AdapterRef, Generation, GenerateRequest, ReplyEngine } from './reply-engine.ts';
@@ -17,7 +16,12 @@ export interface LlamaEngineOptions {
   adapter?: AdapterRef | null;
   /** Generations evaluated together (context sequences); more requests wait for a free one. */
   parallel?: number;
-  /** CPU threads for evaluation (default: all cores). */
+  /**
+   * CPU threads for evaluation (default 1). A reply is a few dozen tokens of a small model, where
+   * one thread already gives ~120 tokens/s; concurrent requests are batched into one evaluation
+   * instead. More threads pay only on an idle machine: on a loaded one ggml's spinning thread pool
+   * can stall for seconds.
+   */
   threads?: number;
   /** Tokens per sequence: prompt + reply. */
   contextSize?: number;
@@ -81,7 +85,7 @@ function firstStop(text: string, stops: readonly string[]): number {
 export async function createLlamaEngine(options: LlamaEngineOptions): Promise<ReplyEngine> {
   // Loaded on demand: `--help`, unit tests and commands that never reply do not pay for the native addon.
   const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-  const threads = options.threads ?? availableParallelism();
+  const threads = options.threads ?? 1;
   const parallel = options.parallel ?? 4;
   const contextSize = options.contextSize ?? 512;
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, maxThreads: threads, progressLogs: false });

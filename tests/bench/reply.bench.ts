@@ -1,0 +1,185 @@
+/**
+ * Reply latency benchmark: one reply (at most 24 tokens) through `dougpt serve`'s HTTP API on the
+ * embedded base model (and the adapter when one is given or promoted), against the strongest simple
+ * method a user would try, in the same run: Hugging Face transformers' `generate` on the same base
+ * (+ the same adapter's PEFT folder) in the project venv, with the same prompts, sampling settings
+ * and thread count. Then a soak: `--clients` concurrent clients for `--duration` seconds.
+ *
+ *   npx tsx tests/bench/reply.bench.ts [--requests 40] [--duration 60] [--clients 8] [--threads N] [--adapter RUN_DIR] [--skip-baseline]
+ *
+ * Goals: server p50 ≤ 150 ms; ≥ 5× faster than the baseline's p50; zero errors in the soak. The
+ * server path is the production one (guardrails, inference log, parity check on 10 %), the rate
+ * limit off (every client is 127.0.0.1). Latency is measured by the client, end to end. Contexts
+ * are streamer-shaped lines (recogniser-like: lower case, no punctuation, run-on). Prints the
+ * figures, then one JSON line.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { z } from 'zod';
+import { renderPrompt } from '../../functions/prompt/prompt-spec.ts';
+import { readPromoted, resolveAdapter } from '../../functions/reply/adapter-source.ts';
+import { projectPython, resolveBaseModel } from '../../functions/reply/base-model.ts';
+import { memoryLogSink } from '../../functions/reply/inference-log.ts';
+import { openReplyStack } from '../../functions/reply/open-reply-stack.ts';
+import { startReplyServer } from '../../web/serve/serve-server.ts';
+import { stateDir } from '../../infra/paths.ts';
+
+const CONTEXTS = [
+  'okay chat we are going to win this one watch this jump',
+  'no no no no why did it do that i pressed the button',
+  'thank you so much for the five gifted subs that is insane',
+  'alright so the plan is we get the pigeon to the castle before the timer runs out',
+  'chat should i go left or right i think left is the correct answer',
+  'we have been stuck on this level for two hours and i refuse to give up',
+  'what is this guy doing he is just standing there',
+  'welcome back everybody today we are doing something really stupid',
+  'if we lose this one i am deleting the game i swear',
+  'oh my god it actually worked i cannot believe it worked',
+  'um so i was thinking uh maybe we try the other strategy',
+  'raiders welcome in we are currently trying to beat the game with only a spoon',
+];
+const MAX_TOKENS = 24;
+const SAMPLING = { temperature: 0.8, top_p: 0.95 };
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '40' },
+    duration: { type: 'string', default: '60' },
+    clients: { type: 'string', default: '8' },
+    threads: { type: 'string' },
+    adapter: { type: 'string' },
+    'skip-baseline': { type: 'boolean', default: false },
+  },
+});
+const requests = Number(values.requests);
+const duration = Number(values.duration);
+const clients = Number(values.clients);
+const threads = Number(values.threads ?? availableParallelism());
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
+}
+const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
+
+// transformers' generate on the same prompts: the baseline. Prompts arrive rendered (the server's
+// renderer), tokenized without added special tokens, exactly as the trainer sees them.
+const BASELINE = `
+import json, sys, time
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+job = json.load(open(sys.argv[1]))
+torch.set_num_threads(job["threads"])
+torch.manual_seed(0)
+tok = AutoTokenizer.from_pretrained(job["hf_dir"])
+model = AutoModelForCausalLM.from_pretrained(job["hf_dir"], dtype=torch.float32)
+if job.get("peft_dir"):
+    from peft import PeftModel
+    model = PeftModel.from_pretrained(model, job["peft_dir"])
+model.eval()
+def one(prompt):
+    ids = tok(prompt, return_tensors="pt", add_special_tokens=False)
+    start = time.perf_counter()
+    with torch.no_grad():
+        out = model.generate(**ids, max_new_tokens=job["max_tokens"], do_sample=True, temperature=job["temperature"], top_p=job["top_p"], pad_token_id=tok.eos_token_id)
+    return (time.perf_counter() - start) * 1000, int(out.shape[1] - ids["input_ids"].shape[1])
+for p in job["prompts"][:2]:
+    one(p)
+lat = [one(p) for p in job["prompts"]]
+print(json.dumps({"latency_ms": [l for l, _ in lat], "tokens": [t for _, t in lat], "torch": torch.__version__}))
+`;
+const BaselineOut = z.object({ latency_ms: z.array(z.number()), tokens: z.array(z.number()), torch: z.string() });
+
+async function baseline(hfDir: string, peftDir: string | null, prompts: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'reply-bench-'));
+  try {
+    const job = join(dir, 'job.json');
+    writeFileSync(job, JSON.stringify({ hf_dir: hfDir, peft_dir: peftDir, prompts, threads, max_tokens: MAX_TOKENS, ...SAMPLING }));
+    const run = await execa(projectPython(), ['-c', BASELINE, job], { env: { TOKENIZERS_PARALLELISM: 'false' } });
+    return BaselineOut.parse(JSON.parse(run.stdout.trim().split('\n').at(-1)!));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const base = await resolveBaseModel();
+  if (!base) throw new Error('no base model GGUF: run `make setup`');
+  const adapterRef = values.adapter ? resolveAdapter(values.adapter) : readPromoted(join(stateDir(), 'promoted.json'));
+  const listed = await execa(projectPython(), ['-m', 'dougpt_gpu', 'models', '--json', '--prepare'], { env: { PYTHONPATH: 'gpu-runner/src' } });
+  const hfDir = (JSON.parse(listed.stdout) as { name: string; hf_dir: string }[]).find((m) => m.name === base.name)?.hf_dir;
+  const configs: { label: string; adapter: string | null; peft: string | null }[] = [{ label: 'base', adapter: null, peft: null }];
+  if (adapterRef) configs.push({ label: `adapter ${adapterRef.run_id}`, adapter: adapterRef.gguf, peft: join(adapterRef.gguf, '..', 'adapter') });
+
+  const load = loadavg()[0]!.toFixed(2);
+  process.stderr.write(`reply bench: ${base.name}, ${threads} thread(s), ${requests} requests, load ${load}\n`);
+  const results: Record<string, unknown>[] = [];
+  for (const config of configs) {
+    const home = mkdtempSync(join(tmpdir(), 'reply-bench-home-'));
+    const stack = await openReplyStack({ home, base, adapter: config.adapter ? join(config.adapter, '..') : undefined, threads, parallel: clients, log: memoryLogSink() });
+    const server = await startReplyServer(stack, { port: 0, rateLimit: 0 });
+    const ask = async (i: number) => {
+      const started = performance.now();
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: CONTEXTS[i % CONTEXTS.length] }], max_tokens: MAX_TOKENS, seed: i, ...SAMPLING }),
+      });
+      const body = (await res.json()) as { usage?: { completion_tokens: number } };
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+      return { ms: performance.now() - started, tokens: body.usage?.completion_tokens ?? 0 };
+    };
+    for (let i = 0; i < 3; i++) await ask(1000 + i);
+    const single: { ms: number; tokens: number }[] = [];
+    for (let i = 0; i < requests; i++) single.push(await ask(i));
+    const lat = single.map((s) => s.ms);
+
+    // Soak: every client asks again as soon as it has its answer.
+    const soak: number[] = [];
+    let errors = 0;
+    const until = performance.now() + duration * 1000;
+    let n = 0;
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (performance.now() < until) {
+          try {
+            soak.push((await ask(n++)).ms);
+          } catch {
+            errors++;
+          }
+        }
+      }),
+    );
+    await server.close();
+    await stack.close();
+    rmSync(home, { recursive: true, force: true });
+
+    const prompts = Array.from({ length: requests }, (_, i) => renderPrompt(stack.service.spec.spec, CONTEXTS[i % CONTEXTS.length]!));
+    const peft = config.peft;
+    const bl = values['skip-baseline'] || !hfDir ? null : await baseline(hfDir, peft, prompts);
+    const row = {
+      config: config.label,
+      server_p50_ms: quantile(lat, 0.5),
+      server_p95_ms: quantile(lat, 0.95),
+      server_mean_tokens: single.reduce((a, s) => a + s.tokens, 0) / single.length,
+      baseline_p50_ms: bl ? quantile(bl.latency_ms, 0.5) : null,
+      baseline_p95_ms: bl ? quantile(bl.latency_ms, 0.95) : null,
+      baseline_mean_tokens: bl ? bl.tokens.reduce((a, b) => a + b, 0) / bl.tokens.length : null,
+      speedup_p50: bl ? quantile(bl.latency_ms, 0.5) / quantile(lat, 0.5) : null,
+      soak: { clients, duration_s: duration, requests: soak.length, errors, p50_ms: quantile(soak, 0.5), p95_ms: quantile(soak, 0.95), per_s: soak.length / duration },
+    };
+    results.push(row);
+    process.stdout.write(
+      `${config.label}: server p50 ${fmt(row.server_p50_ms)}, p95 ${fmt(row.server_p95_ms)} (${row.server_mean_tokens.toFixed(1)} tokens)` +
+        (bl ? `; transformers generate p50 ${fmt(row.baseline_p50_ms!)}, p95 ${fmt(row.baseline_p95_ms!)} (${row.baseline_mean_tokens!.toFixed(1)} tokens); ${row.speedup_p50!.toFixed(1)}× faster` : '; baseline skipped') +
+        `\n  soak: ${clients} clients × ${duration} s: ${soak.length} replies (${row.soak.per_s.toFixed(1)}/s), ${errors} errors, p50 ${fmt(row.soak.p50_ms)}, p95 ${fmt(row.soak.p95_ms)}\n`,
+    );
+  }
+  const goals = results.map((r) => ({ config: r.config, p50_le_150ms: (r.server_p50_ms as number) <= 150, speedup_ge_5x: r.speedup_p50 === null ? null : (r.speedup_p50 as number) >= 5, soak_zero_errors: (r.soak as { errors: number }).errors === 0 }));
+  process.stdout.write(`${JSON.stringify({ bench: 'reply', threads, load_avg_1m: Number(load), results, goals })}\n`);
+}
+
+await main();
