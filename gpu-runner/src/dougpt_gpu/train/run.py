@@ -17,7 +17,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -97,53 +97,15 @@ def _train(
     resume: Path | None,
     emit: Any,
 ) -> dict[str, Any]:
-    import torch
-    import transformers
-    from datasets import Dataset
-
-    from .data import tokenize_rows
     from .gguf_export import export_lora_gguf
-    from .model import load_base, resolve_device, training_args
-    from .progress import JobEvents, quiet_trainer
-    from .trainer import ReplyLossTrainer
 
-    if job.threads:
-        torch.set_num_threads(job.threads)
-    transformers.utils.logging.disable_progress_bar()
-    device, precision = resolve_device(job)
     out = Path(job.out)
     checkpoint_dir = out / "checkpoints"
-
-    transformers.set_seed(job.seed)
-    tokenizer, model = load_base(base, job, device, precision)
-    train_tokens = tokenize_rows(tokenizer, rows, job.batch.max_length)
-    if not train_tokens.input_ids:
-        raise BadInput(f"every row of split {job.split} is longer than batch.max_length {job.batch.max_length} tokens")
-    val_tokens = tokenize_rows(tokenizer, validation, job.batch.max_length) if validation else None
-    train_set = _to_dataset(Dataset, train_tokens)
-    val_set = _to_dataset(Dataset, val_tokens) if val_tokens and val_tokens.input_ids else None
-    log.info(
-        "%d training rows (%d longer than %d tokens left out), %d validation rows, device %s, %s",
-        len(train_tokens.input_ids), train_tokens.dropped_long, job.batch.max_length,
-        len(val_tokens.input_ids) if val_tokens else 0, device, precision,
-    )
-
-    from .job import to_lora_config
-
-    transformers.set_seed(job.seed)
-    trainer = ReplyLossTrainer(
-        model=model,
-        args=training_args(job, checkpoint_dir, device, precision),
-        train_dataset=train_set,
-        eval_dataset=val_set,
-        processing_class=tokenizer,
-        peft_config=to_lora_config(job.lora),
-    )
-    quiet_trainer(trainer)
-    events = JobEvents(emit, run_id, checkpoint_dir, job.checkpoint.keep_last, lambda: trainer.real_tokens)
-    trainer.add_callback(events)
+    built = build_trainer(job, base, rows, validation, run_id, emit)
+    trainer, events, train_tokens, val_tokens = built.trainer, built.events, built.train_tokens, built.val_tokens
+    device, precision = built.device, built.precision
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    validation_loss = trainer.evaluate()["eval_loss"] if val_set is not None else None
+    validation_loss = trainer.evaluate()["eval_loss"] if trainer.eval_dataset is not None else None
 
     adapter_dir = out / "adapter"
     trainer.model.save_pretrained(str(adapter_dir))
@@ -186,6 +148,65 @@ def _train(
         "end_token": train_tokens.end_token,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+@dataclass
+class Built:
+    """A trainer ready to train, with what the run record needs from its construction."""
+
+    trainer: Any
+    events: Any
+    train_tokens: Any
+    val_tokens: Any
+    device: str
+    precision: str
+
+
+def build_trainer(
+    job: TrainJob, base: BaseModel, rows: list[dict[str, Any]], validation: list[dict[str, Any]], run_id: str, emit: Any
+) -> Built:
+    """Base loaded, rows tokenized, LoRA attached, callbacks in place (also used by the benchmark)."""
+    import torch
+    import transformers
+    from datasets import Dataset
+
+    from .data import tokenize_rows
+    from .job import to_lora_config
+    from .model import load_base, resolve_device, training_args
+    from .progress import JobEvents, quiet_trainer
+    from .trainer import ReplyLossTrainer
+
+    if job.threads:
+        torch.set_num_threads(job.threads)
+    transformers.utils.logging.disable_progress_bar()
+    device, precision = resolve_device(job)
+    checkpoint_dir = Path(job.out) / "checkpoints"
+    transformers.set_seed(job.seed)
+    tokenizer, model = load_base(base, job, device, precision)
+    train_tokens = tokenize_rows(tokenizer, rows, job.batch.max_length)
+    if not train_tokens.input_ids:
+        raise BadInput(f"every row of split {job.split} is longer than batch.max_length {job.batch.max_length} tokens")
+    val_tokens = tokenize_rows(tokenizer, validation, job.batch.max_length) if validation else None
+    val_set = _to_dataset(Dataset, val_tokens) if val_tokens and val_tokens.input_ids else None
+    log.info(
+        "%d training rows (%d longer than %d tokens left out), %d validation rows, device %s, %s",
+        len(train_tokens.input_ids), train_tokens.dropped_long, job.batch.max_length,
+        len(val_tokens.input_ids) if val_tokens else 0, device, precision,
+    )
+    # Seeded again right before the adapter is created, so its initial weights depend on the seed alone.
+    transformers.set_seed(job.seed)
+    trainer = ReplyLossTrainer(
+        model=model,
+        args=training_args(job, checkpoint_dir, device, precision),
+        train_dataset=_to_dataset(Dataset, train_tokens),
+        eval_dataset=val_set,
+        processing_class=tokenizer,
+        peft_config=to_lora_config(job.lora),
+    )
+    quiet_trainer(trainer)
+    events = JobEvents(emit, run_id, checkpoint_dir, job.checkpoint.keep_last, lambda: trainer.real_tokens)
+    trainer.add_callback(events)
+    return Built(trainer, events, train_tokens, val_tokens, device, precision)
 
 
 def _to_dataset(dataset_cls: Any, tokens: Any) -> Any:

@@ -24,12 +24,14 @@ _BACKBONE_KEYS = ("input_ids", "attention_mask", "position_ids", "cu_seq_lens_q"
 class ReplyLossTrainer(SFTTrainer):
     """SFTTrainer whose loss scores only the labelled (reply) positions, and which counts real tokens.
 
-    `real_tokens` is the number of non-padding tokens trained on so far (padding-free batches have none).
+    `real_tokens` is the number of non-padding tokens trained on so far (padding-free batches have none), `positions`
+    the number of positions computed (padding included).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.real_tokens = 0
+        self.positions = 0
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[override]
         labels = inputs["labels"]
@@ -47,6 +49,7 @@ class ReplyLossTrainer(SFTTrainer):
         count = num_items_in_batch if num_items_in_batch is not None else mask.sum().clamp(min=1)
         loss = total / torch.as_tensor(count, device=total.device)
         if self.model.training:
+            self.positions += int(inputs["input_ids"].numel())
             if "attention_mask" in inputs:
                 self.real_tokens += int(inputs["attention_mask"].sum())
             else:
