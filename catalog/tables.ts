@@ -98,7 +98,9 @@ export const chatMessages: TableDef = {
     ['source_format', 'VARCHAR'],
     ['chat_sha256', 'VARCHAR'],
   ],
-  key: ['vod_id', 'message_id'],
+  // A corrected chat file re-ingested for the same VOD repeats most message ids: each version keeps
+  // all its rows, and readers pick one version by the manifest's chat_sha256.
+  key: ['vod_id', 'chat_sha256', 'message_id'],
 };
 
 export const chatRejects: TableDef = {

@@ -43,7 +43,7 @@ async function queryJsonLines(lake: Awaited<ReturnType<LakeDeps['openLake']>>, s
 }
 
 /**
- * Aligns one VOD's chat (silver.chat_messages) with one transcription run (silver.transcript_words):
+ * Aligns one VOD's chat (silver.chat_messages of the newest manifest's chat file) with one transcription run (silver.transcript_words):
  * writes the lag segments to `silver.chat_offsets` and every message — paired or rejected with its
  * reason — to `gold.pairs`, in one transaction. Same inputs, same `align_id`: a re-run writes nothing.
  */
@@ -60,12 +60,13 @@ export async function alignVod(raw: AlignVodInput, deps: LakeDeps, ctx: RunConte
     const [run] = await lake.all(`SELECT transcript_sha256 FROM ${LAKE}.${qualifiedName(asrRuns)} WHERE run_id = ${sqlString(input.asr_run_id)}`);
     if (!manifest) throw new IngestInputError('missing', input.vod_id, 'no such VOD in bronze.vod_manifest');
     if (!run) throw new IngestInputError('missing', input.asr_run_id, 'no such run in silver.asr_runs');
+    // The newest manifest names the chat version to align; older versions' rows stay in the table.
     const chatSha = String(manifest.chat_sha256);
     ctx.progress?.({ stage: 'read' });
     const messages = (
       await queryJsonLines(
         lake,
-        `SELECT * EXCLUDE (chat_sha256) FROM ${LAKE}.${qualifiedName(chatMessages)} WHERE vod_id = ${vod} ORDER BY offset_ms, message_id`,
+        `SELECT * EXCLUDE (chat_sha256) FROM ${LAKE}.${qualifiedName(chatMessages)} WHERE vod_id = ${vod} AND chat_sha256 = ${sqlString(chatSha)} ORDER BY offset_ms, message_id`,
         join(dir, 'messages.jsonl'),
       )
     ).map((row) => ChatMessage.parse(row));

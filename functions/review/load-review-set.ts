@@ -155,7 +155,7 @@ export async function loadReviewSet(raw: LoadReviewSetInput, deps: { lake: Lake 
           `SELECT p.pair_id, p.message_id, p.tier, p.label, p.reject_reason, p.offset_ms, p.reply_text, p.author_login, ` +
             `p.context_start_ms, p.context_end_ms, p.target_start_ms, p.target_end_ms, p.lag_ms, p.score, p.lexical, p.association, p.time_prior, ` +
             `m.text AS message_text, m.author_login AS message_author ` +
-            `FROM ${table(pairs)} p LEFT JOIN ${table(chatMessages)} m ON m.vod_id = p.vod_id AND m.message_id = p.message_id ` +
+            `FROM ${table(pairs)} p LEFT JOIN ${table(chatMessages)} m ON m.vod_id = p.vod_id AND m.chat_sha256 = p.chat_sha256 AND m.message_id = p.message_id ` +
             `WHERE p.vod_id = ${vod} AND p.align_id = ${sqlString(alignId)} AND p.message_id IN (${ids})`,
         )
       ).map((r) => FullRow.parse(r))
