@@ -75,7 +75,8 @@ async function runChild<J extends JobName>(
     reject: false,
     buffer: false,
     stdin: 'ignore',
-    env: { PYTHONUNBUFFERED: '1' },
+    // The job ends itself if this process dies (dougpt_gpu/orphan_guard.py).
+    env: { PYTHONUNBUFFERED: '1', DOUGPT_RUNNER_PID: String(process.pid) },
   });
   let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => {

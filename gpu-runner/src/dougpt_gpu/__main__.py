@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .errors import BadInput, JobFailed
 from .events import emit
+from .orphan_guard import start_orphan_guard
 
 JOBS = ("transcribe", "eval", "train")
 
@@ -119,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.job == "models":
         return _models(args)
+    # A job never outlives its runner (a killed worker's retry must not race an orphan on the same files).
+    start_orphan_guard()
     try:
         raw = _read_job(args.input)
         # Imported here so `--help` never pays for numpy or the speech engines.
