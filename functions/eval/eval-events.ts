@@ -41,8 +41,11 @@ export const GateOutcome = z.object({
 });
 export type GateOutcome = z.infer<typeof GateOutcome>;
 
-/** eval.json: what `dougpt eval --json` prints (gpu-runner/src/dougpt_gpu/evaluate/run.py writes it). */
-export const EvalSummary = z.object({
+/**
+ * eval.json: what `dougpt eval --json` prints (gpu-runner/src/dougpt_gpu/evaluate/run.py writes it). The fields
+ * below are checked; the rest (provenance, sampling options) pass through unchanged.
+ */
+export const EvalSummary = z.looseObject({
   eval_id: z.string(),
   base: EvalMetrics,
   adapter: EvalMetrics,
