@@ -46,7 +46,7 @@ export function renderDatasetCard(summary: DatasetSummary): string {
           .join('\n');
   const splitRule =
     summary.split_by === 'block'
-      ? `block: each VOD is cut into ${summary.config.block_s}-second blocks; in every cycle of ten blocks one goes to validation and one to test ` +
+      ? `block: each VOD is cut into ${summary.config.block_s}-second blocks; in every cycle of ${summary.config.cycle_blocks} blocks one goes to validation and one to test ` +
         `(positions from a hash of rule version, VOD and cycle), the rest to train. Examples whose context reaches into a block of another split are dropped ` +
         `(\`split-boundary\`), so no two splits share speech.`
       : `vod: each VOD lives in exactly one split, from a hash of rule version and VOD id ` +

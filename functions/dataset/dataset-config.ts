@@ -7,8 +7,6 @@ import { z } from 'zod';
  */
 export const SPLIT_RULE_VERSION = 'dougpt-split/1';
 
-/** Blocks of this many seconds are `--split-by block`'s unit; ten blocks make one cycle. */
-export const BLOCKS_PER_CYCLE = 10;
 
 export const SPLITS = ['train', 'validation', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
@@ -23,7 +21,7 @@ export type Split = (typeof SPLITS)[number];
 export const DatasetConfig = z
   .object({
     /**
-     * `block` (default): each VOD is cut into `block_s`-second blocks; in every cycle of ten blocks one
+     * `block` (default): each VOD is cut into `block_s`-second blocks; in every cycle of `cycle_blocks` (10) blocks one
      * goes to validation and one to test, the rest to train, positions drawn from a hash of
      * (rule, vod, cycle). Works for a single VOD and for hundreds; an example whose context reaches
      * into a block of another split is dropped, so no speech is shared across splits.
@@ -31,6 +29,8 @@ export const DatasetConfig = z
      */
     split_by: z.enum(['block', 'vod']).default('block'),
     block_s: z.number().int().min(10).max(3600).default(30),
+    /** Blocks per cycle in `block` mode: one validation and one test block in each (10 → 80/10/10). */
+    cycle_blocks: z.number().int().min(3).max(100).default(10),
     /** `vod` mode: shares of VODs held out. */
     validation_share: z.number().min(0).max(0.5).default(0.1),
     test_share: z.number().min(0).max(0.5).default(0.1),

@@ -1,6 +1,6 @@
 import { DEFAULT_EMOTE_NAMES } from '../chat/chat-flags.ts';
 import { sqlString } from '../../catalog/lake.ts';
-import { BLOCKS_PER_CYCLE, SPLIT_RULE_VERSION, type DatasetConfig } from './dataset-config.ts';
+import { SPLIT_RULE_VERSION, type DatasetConfig } from './dataset-config.ts';
 
 /**
  * The dataset's selection, in SQL over a DuckDB session, so a million pairs stream through DuckDB
@@ -95,7 +95,7 @@ export async function selectExamples(session: Session, config: DatasetConfig, op
       END AS drop_reason
     FROM src s`);
 
-  const cycle = BLOCKS_PER_CYCLE;
+  const cycle = config.cycle_blocks;
   const pos = (kind: string) => `(md5_number(${rule} || '|' || v || '|' || (b // ${cycle})::VARCHAR || '|${kind}') % ${cycle})::BIGINT`;
   await db.run(`CREATE OR REPLACE TEMP MACRO dg_block_split(v, b) AS
     CASE

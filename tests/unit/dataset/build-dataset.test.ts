@@ -75,6 +75,14 @@ describe('dataset build from alignment files', () => {
     expect(diff.vods.vodB?.added).toBeGreaterThan(0);
   });
 
+  it('a short VOD gets every split with a shorter cycle', async () => {
+    const short = makeAlignFile(dir, 'vodShort', { minutes: 1.5, everyMs: 700, seed: 9 });
+    const s = await buildDatasetFromFiles({ pairs: [short], out: join(dir, 'short'), config: writeConfig(dir, { cycle_blocks: 3 }) });
+    expect(s.splits.train).toBeGreaterThan(0);
+    expect(s.splits.validation).toBeGreaterThan(0);
+    expect(s.splits.test).toBeGreaterThan(0);
+  });
+
   it('vod splits keep each VOD in one split', async () => {
     const files = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].map((v, i) => makeAlignFile(dir, v, { minutes: 2, seed: i }));
     const out = join(dir, 'byvod');
