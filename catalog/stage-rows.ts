@@ -18,10 +18,21 @@ export async function stageRows(
 ): Promise<{ sql: string; cleanup: () => Promise<void> }> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, `rows-${randomUUID()}.jsonl`);
-  await writeFile(path, rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : ''));
+  await writeFile(path, rowsJsonLines(rows));
+  return { sql: rowsFileSql(path, rows.length, columns), cleanup: () => rm(path, { force: true }) };
+}
+
+/** The JSON-lines text `stageRows` writes: one row a line. */
+export const rowsJsonLines = (rows: readonly Record<string, unknown>[]): string =>
+  rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : '');
+
+/**
+ * DuckDB source SQL reading `count` rows from a JSON-lines file written with `rowsJsonLines` (by this
+ * thread or another), typed as the target columns.
+ */
+export function rowsFileSql(path: string, count: number, columns: ReadonlyArray<readonly [string, string]>): string {
   const typed = columns.map(([name, type]) => `${JSON.stringify(name)}: ${sqlString(type)}`).join(', ');
-  const sql = rows.length
+  return count
     ? `SELECT * FROM read_json(${sqlString(path)}, format = 'newline_delimited', columns = {${typed}})`
     : `SELECT ${columns.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ')} WHERE false`;
-  return { sql, cleanup: () => rm(path, { force: true }) };
 }
