@@ -49,6 +49,10 @@ export async function runWorker(config: StackConfig, queue: string): Promise<voi
             taskQueue: queue,
             activities: createGpuActivities({ store: deps.store, workDir: deps.workDir, mode: process.env.DOUGPT_GPU_MODE === 'container' ? 'container' : 'process' }),
             maxConcurrentActivityTaskExecutions: 1,
+            // Heartbeat details name the newest checkpoint in the lake: send them within seconds, not
+            // at the SDK's default of 80% of the heartbeat timeout, so a killed worker loses little.
+            maxHeartbeatThrottleInterval: '5 seconds',
+            defaultHeartbeatThrottleInterval: '5 seconds',
           },
     );
     const unmark = markWorkerReady(config.paths.run, queue);
