@@ -25,6 +25,12 @@ export interface LlamaEngineOptions {
   threads?: number;
   /** Tokens per sequence: prompt + reply. */
   contextSize?: number;
+  /**
+   * Text every prompt starts with (the prompt spec's system turn): evaluated once per sequence
+   * and kept, so a request evaluates only what follows. The kept prefix is always computed the
+   * same way, so the same seed and prompt still give the same text.
+   */
+  promptPrefix?: string;
 }
 
 /** A context (one LoRA) and its pool of sequences. */
@@ -76,7 +82,8 @@ function firstStop(text: string, stops: readonly string[]): number {
  * The reply engine on node-llama-cpp: the base GGUF on CPU, the promoted LoRA GGUF applied to a
  * context. Prompts are tokenized with special tokens parsed (`<|im_start|>` is one token), exactly
  * as rendered: no chat wrapper of node-llama-cpp renders anything. Each generation starts from an
- * empty sequence, so the same seed and prompt give the same text whatever ran before.
+ * empty sequence (or one holding only the kept prompt prefix), so the same seed and prompt give the
+ * same text whatever ran before.
  *
  * @example
  * const engine = await createLlamaEngine({ base: { name: 'smollm2-135m', gguf: '/…/model.gguf' } });
@@ -92,6 +99,24 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
   const model: LlamaModel = await llama.loadModel({ modelPath: options.base.gguf });
   const chatTemplate = model.fileInfo.metadata.tokenizer?.chat_template;
   const base = { name: options.base.name, gguf: options.base.gguf };
+  const prefix = options.promptPrefix ? model.tokenize(options.promptPrefix, true) : [];
+  const hasPrefix = (tokens: readonly Token[]) => tokens.length >= prefix.length && prefix.every((t, i) => tokens[i] === t);
+
+  /** Leaves the sequence holding only the kept prefix (or nothing) and returns what to evaluate. */
+  const prepare = async (sequence: LlamaContextSequence, tokens: Token[]): Promise<Token[]> => {
+    // At least one token must follow the prefix: generation needs logits of a freshly evaluated token.
+    if (prefix.length === 0 || tokens.length <= prefix.length || !hasPrefix(tokens)) {
+      await sequence.clearHistory();
+      return tokens;
+    }
+    if (hasPrefix(sequence.contextTokens)) {
+      await sequence.eraseContextTokenRanges([{ start: prefix.length, end: sequence.nextTokenIndex }]);
+    } else {
+      await sequence.clearHistory();
+      await sequence.evaluateWithoutGeneratingNewTokens(prefix);
+    }
+    return tokens.slice(prefix.length);
+  };
 
   const openSlot = async (adapter: AdapterRef | null): Promise<Slot> => {
     const context = await model.createContext({
@@ -112,13 +137,13 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
     const slot = current;
     const sequence = await slot.acquire();
     try {
-      await sequence.clearHistory();
       const tokens = model.tokenize(request.prompt, true);
+      const input = await prepare(sequence, tokens);
       const stops = [END_OF_TURN, ...request.stop];
       const out: Token[] = [];
       let text = '';
       let finishReason: 'stop' | 'length' = 'stop';
-      const evaluation = sequence.evaluate(tokens, { temperature: request.temperature, topP: request.topP, seed: request.seed });
+      const evaluation = sequence.evaluate(input, { temperature: request.temperature, topP: request.topP, seed: request.seed });
       for await (const token of evaluation) {
         request.signal?.throwIfAborted();
         out.push(token);

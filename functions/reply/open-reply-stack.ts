@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DEFAULT_PROMPT_SPEC_PATH, loadPromptSpec } from '../prompt/prompt-spec.ts';
+import { DEFAULT_PROMPT_SPEC_PATH, loadPromptSpec, renderChatml } from '../prompt/prompt-spec.ts';
 import { AdapterError, fixedAdapterSource, promotedFileSource, resolveAdapter, type AdapterSource } from './adapter-source.ts';
 import { resolveBaseModel } from './base-model.ts';
 import { loadBannedPhrases } from './guardrails/banned-phrases.ts';
@@ -123,7 +123,9 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
     maxRegenerations: options.maxRegenerations ?? 3,
   };
 
-  const engine = await createLlamaEngine({ base, adapter, threads: options.threads, parallel: options.parallel });
+  // Everything before the streamer's words is the same in every prompt: the system turn and the opened user turn.
+  const promptPrefix = renderChatml([{ role: 'system', content: spec.spec.system }], false) + '<|im_start|>user\n';
+  const engine = await createLlamaEngine({ base, adapter, threads: options.threads, parallel: options.parallel, promptPrefix });
   const metrics = new ReplyMetrics();
   const log = options.log ?? jsonlLogSink({ dir: join(options.home, 'inference-log') });
   const parity = createParityCheck({ specPath: DEFAULT_PROMPT_SPEC_PATH, sha256: spec.sha256, chatTemplate: engine.chatTemplate, sampleRate: options.paritySample ?? 0.1 });

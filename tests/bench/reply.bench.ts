@@ -3,7 +3,8 @@
  * embedded base model (and the adapter when one is given or promoted), against the strongest simple
  * method a user would try, in the same run: Hugging Face transformers' `generate` on the same base
  * (+ the same adapter's PEFT folder) in the project venv, with the same prompts, sampling settings
- * and thread count. Then a soak: `--clients` concurrent clients for `--duration` seconds.
+ * and thread count (`--threads`, default 1, the server's default). Then a soak: `--clients`
+ * concurrent clients for `--duration` seconds.
  *
  *   npx tsx tests/bench/reply.bench.ts [--requests 40] [--duration 60] [--clients 8] [--threads N] [--adapter RUN_DIR] [--skip-baseline]
  *
@@ -14,7 +15,7 @@
  * figures, then one JSON line.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -57,7 +58,7 @@ const { values } = parseArgs({
 const requests = Number(values.requests);
 const duration = Number(values.duration);
 const clients = Number(values.clients);
-const threads = Number(values.threads ?? availableParallelism());
+const threads = Number(values.threads ?? 1);
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
