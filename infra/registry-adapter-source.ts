@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createObjectStore } from '../catalog/object-store.ts';
+import { resolveAdapter, type AdapterSource } from '../functions/reply/adapter-source.ts';
+import type { AdapterRef } from '../functions/reply/reply-engine.ts';
+import { queryPromotedAdapter } from './adapter-registry.ts';
+import type { StackConfig } from './config.ts';
+
+/** Fetches a run's serving files (adapter.gguf, run.json) from the lake into `<home>/adapters/<run_id>/` once. */
+export async function fetchServingAdapter(config: StackConfig, runId: string): Promise<string> {
+  const dir = join(config.paths.home, 'adapters', runId);
+  if (existsSync(join(dir, 'adapter.gguf')) && existsSync(join(dir, 'run.json'))) return dir;
+  const temp = `${dir}.part-${process.pid}`;
+  await rm(temp, { recursive: true, force: true });
+  await mkdir(temp, { recursive: true });
+  const store = createObjectStore(config);
+  for (const name of ['adapter.gguf', 'run.json']) await store.getToFile(`gold/adapters/${runId}/${name}`, join(temp, name));
+  await rm(dir, { recursive: true, force: true });
+  await rename(temp, dir);
+  return dir;
+}
+
+/**
+ * The adapter the `adapters` workflow has promoted (its `current` query), polled every `pollMs`; the
+ * adapter's GGUF LoRA comes from the lake. A promote or rollback reaches the server without a restart.
+ * While Temporal is unreachable the last known adapter stays in use.
+ */
+export function registryAdapterSource(config: StackConfig, options: { pollMs?: number } = {}): AdapterSource {
+  let known: { run_id: string | null; ref: AdapterRef | null } | null = null;
+  const read = async (): Promise<AdapterRef | null> => {
+    try {
+      const current = await queryPromotedAdapter(config);
+      const runId = current?.run_id ?? null;
+      if (known && known.run_id === runId) return known.ref;
+      const ref = runId ? resolveAdapter(await fetchServingAdapter(config, runId), runId) : null;
+      known = { run_id: runId, ref };
+      return ref;
+    } catch (error) {
+      if (known) return known.ref;
+      throw error;
+    }
+  };
+  return {
+    describe: `the adapters workflow at ${config.temporalAddress}`,
+    current: read,
+    watch(onChange) {
+      let last = known?.run_id ?? null;
+      const timer = setInterval(() => {
+        void read()
+          .then(() => {
+            const now = known?.run_id ?? null;
+            if (now !== last) {
+              last = now;
+              onChange();
+            }
+          })
+          .catch(() => undefined);
+      }, options.pollMs ?? 2_000);
+      timer.unref();
+      return () => clearInterval(timer);
+    },
+  };
+}
