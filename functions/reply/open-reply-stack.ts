@@ -23,7 +23,10 @@ export interface ReplyStackOptions {
   home: string;
   /** A training run folder or GGUF LoRA; without it the promoted adapter, else the base model. */
   adapter?: string;
-  /** Follow promoted.json and swap adapters without a restart (the server; not a one-shot reply). */
+  /**
+   * Follow the adapter source (promoted.json unless `adapterSource` is given) and swap adapters
+   * without a restart: the server and the MCP server; not a one-shot reply.
+   */
   watchPromoted?: boolean;
   /** Another source of the current adapter (the `adapters` workflow's query); wins over promoted.json. */
   adapterSource?: AdapterSource;
