@@ -348,7 +348,7 @@ export const promotions: TableDef = {
     ['forced', 'BOOLEAN'],
     ['gates_passed', 'BOOLEAN'],
     ['reason', 'VARCHAR'],
-    ['at', 'TIMESTAMPTZ'],
+    ['decided_at', 'TIMESTAMPTZ'],
   ],
   key: ['promotion_id'],
 };
@@ -358,7 +358,7 @@ export const inferenceLog: TableDef = {
   name: 'inference_log',
   columns: [
     ['request_id', 'VARCHAR'],
-    ['at', 'TIMESTAMPTZ'],
+    ['logged_at', 'TIMESTAMPTZ'],
     ['endpoint', 'VARCHAR'],
     ['context_sha256', 'VARCHAR'],
     ['prompt_spec_version', 'VARCHAR'],

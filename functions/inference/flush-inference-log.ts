@@ -26,7 +26,7 @@ export interface FlushResult {
 export function toInferenceRow(record: InferenceLogRecord): Record<string, unknown> {
   return {
     request_id: record.id,
-    at: record.at,
+    logged_at: record.at,
     endpoint: record.endpoint,
     context_sha256: record.context_sha256,
     prompt_spec_version: record.prompt_spec.version,

@@ -153,7 +153,7 @@ export async function recordPromotion(raw: z.input<typeof PromotionRow>, deps: L
   const { decision, registry_id, ...row } = PromotionRow.parse(raw);
   const promotion_id = `${registry_id}/${decision}`;
   const at = new Date().toISOString();
-  return withScratch(deps, async (dir) => ({ promotion_id, at, rows_written: await insertRows(deps, promotions, [{ promotion_id, ...row, at }], dir) }));
+  return withScratch(deps, async (dir) => ({ promotion_id, at, rows_written: await insertRows(deps, promotions, [{ promotion_id, ...row, decided_at: at }], dir) }));
 }
 
 /** Whether a run was committed to `gold.training_runs` (only those can be promoted). */
@@ -175,7 +175,7 @@ export async function currentPromotedRun(_input: Record<string, never>, deps: La
   const lake = await deps.openLake();
   try {
     const rows = await lake.all(
-      `SELECT action, run_id FROM ${LAKE}.${qualifiedName(promotions)} WHERE action <> 'refused' ORDER BY at, promotion_id`,
+      `SELECT action, run_id FROM ${LAKE}.${qualifiedName(promotions)} WHERE action <> 'refused' ORDER BY decided_at, promotion_id`,
     );
     const stack: string[] = [];
     for (const row of rows) {

@@ -108,7 +108,7 @@ describe('model layer on the real stack: train → evaluate → promote → roll
 
     const back = JSON.parse((await dougpt(['rollback', '--note', 'integration', '--json'])).stdout) as typeof decision;
     expect(back.decision.action).toBe('rollback');
-    const rows = await sqlRows(`select action, run_id from gold.promotions where run_id = '${runId}' or action = 'rollback' order by at`);
+    const rows = await sqlRows(`select action, run_id from gold.promotions where run_id = '${runId}' or action = 'rollback' order by decided_at`);
     expect(rows.map((r) => r.action)).toEqual(expect.arrayContaining(['promote', 'rollback']));
   });
 
