@@ -1,5 +1,6 @@
 # DougPT — the two commands a new user needs:
-#   make demo   installs everything, starts the local stack, runs the pipeline on the synthetic sample
+#   make demo   installs everything, starts the local stack, runs the pipeline on the synthetic sample,
+#               ending in a trained adapter and its replies
 #   make test   installs everything and runs the whole test suite (unit + integration on the real stack)
 .PHONY: setup demo test up down bench typecheck
 
@@ -29,3 +30,6 @@ bench: setup
 	npx tsx tests/bench/align-accuracy.bench.ts
 	npx tsx tests/bench/align-speed.bench.ts
 	npx tsx tests/bench/transcribe-cpu.bench.ts
+	npx tsx tests/bench/dataset-build.bench.ts
+	npx tsx tests/bench/train.bench.ts
+	npx tsx tests/bench/reply.bench.ts
