@@ -30,7 +30,7 @@ const DUCKDB_MEMORY = '768MB';
 /** The align output fields the dataset reads; other fields are ignored. */
 const PAIR_STRUCT = `STRUCT(pair_id VARCHAR, vod_id VARCHAR, message_id VARCHAR, reply_text VARCHAR, context_start_ms BIGINT,
   context_end_ms BIGINT, context_text VARCHAR, lag_ms BIGINT, score DOUBLE, tier INTEGER, label VARCHAR, offset_ms BIGINT,
-  author_login VARCHAR, transcript_sha256 VARCHAR, chat_sha256 VARCHAR)[]`;
+  author_login VARCHAR, transcript_sha256 VARCHAR, chat_sha256 VARCHAR, wave_id VARCHAR)[]`;
 const REJECT_STRUCT = `STRUCT(vod_id VARCHAR, message_id VARCHAR, reason VARCHAR, offset_ms BIGINT)[]`;
 
 /**
@@ -109,7 +109,7 @@ async function loadAlignFiles(
   await session.run(`INSERT INTO src BY NAME
     SELECT p.pair_id, coalesce(p.vod_id, f.vod_id) AS vod_id, p.message_id, p.reply_text, p.context_start_ms, p.context_end_ms,
            p.context_text, p.lag_ms, p.score, p.tier, p.label, p.offset_ms, p.author_login, f.align_id,
-           NULL AS asr_run_id, p.chat_sha256, NULL AS manifest_version, NULL AS reject_reason, NULL AS review
+           NULL AS asr_run_id, p.chat_sha256, NULL AS manifest_version, NULL AS reject_reason, NULL AS review, p.wave_id
     FROM (SELECT vod_id, align_id, unnest(pairs) AS p FROM align_files) f`);
   await session.run(`INSERT INTO src BY NAME
     SELECT f.align_id || ':' || r.message_id AS pair_id, coalesce(r.vod_id, f.vod_id) AS vod_id, r.message_id,

@@ -191,6 +191,9 @@ function sourceExpr(column: string): string {
       return 'rv.verdict';
     case 'manifest_version':
       return 'v.manifest_version';
+    case 'wave_id':
+      // gold.pairs keeps no wave ids yet: waves are capped in file builds only.
+      return 'NULL';
     case 'is_emote_only':
     case 'is_bot':
     case 'is_command':

@@ -103,7 +103,7 @@ rejected the pair; \`opt-out\`: the viewer asked to be left out.
 | --- | --- |
 ${table(summary.capped)}
 
-Copypasta (texts of 20+ characters) at most ${summary.config.max_per_text} times; a short text at most 2% of the dataset;
+Copypasta (texts of 20+ characters) at most ${summary.config.max_per_text} times; an emote wave at most ${summary.config.max_per_wave} examples; a short text at most 2% of the dataset;
 a chatter at most ${Math.round(summary.config.max_chatter_share * 100)}% (at least ${summary.config.min_chatter_cap} rows);
 a VOD at most ${Math.round(summary.config.max_vod_share * 100)}% once there are enough VODs; background chatter at most
 ${Math.round(summary.config.max_background_share * 100)}% and emote-only replies at most ${Math.round(summary.config.max_emote_only_share * 100)}% of the examples.

@@ -40,6 +40,8 @@ export const DatasetConfig = z
     max_background_share: z.number().min(0).max(1).default(0.15),
     /** Emote-only messages are kept up to this share, so the model learns them without only spamming them. */
     max_emote_only_share: z.number().min(0).max(1).default(0.2),
+    /** Emote waves (the aligner's `wave_id`: many viewers posting one emote after a moment): examples kept per wave. */
+    max_per_wave: z.number().int().min(1).default(3),
     /** Copypasta: at most this many examples with the same normalised text in the whole dataset. */
     max_per_text: z.number().int().min(1).default(3),
     /** No chatter supplies more than this share of the examples (at least `min_chatter_cap`). */

@@ -37,6 +37,8 @@ export const SOURCE_COLUMNS = [
   ['is_command', 'BOOLEAN'],
   ['is_deleted', 'BOOLEAN'],
   ['kind', 'VARCHAR'],
+  /** The aligner's emote wave (files of echo-lag/2 and later), else null. */
+  ['wave_id', 'VARCHAR'],
 ] as const;
 
 export interface SelectionCounts {
@@ -149,6 +151,11 @@ export async function selectExamples(session: Session, config: DatasetConfig, op
     'copypasta',
     `row_number() OVER (PARTITION BY norm_text ORDER BY ord)`,
     `length(norm_text) < ${COPYPASTA_MIN_CHARS} OR cap_rank <= ${config.max_per_text}`,
+  );
+  await cap(
+    'emote-wave',
+    `row_number() OVER (PARTITION BY wave_id ORDER BY ord)`,
+    `wave_id IS NULL OR cap_rank <= ${config.max_per_wave}`,
   );
   await cap(
     'repeated-short-text',

@@ -83,6 +83,19 @@ describe('dataset build from alignment files', () => {
     expect(s.splits.test).toBeGreaterThan(0);
   });
 
+  it('keeps at most three examples of one emote wave', async () => {
+    const wave: FixturePair[] = Array.from({ length: 12 }, (_, i) => ({
+      pair_id: `wave-${i}`, vod_id: 'vodW', message_id: `wave-m${i}`, reply_text: 'PogChamp', context_start_ms: 100_000,
+      context_end_ms: 115_000, context_text: 'and we win', lag_ms: 3000, score: 0.8, tier: 1, label: 'reaction',
+      offset_ms: 118_000 + i * 200, author_login: `waver${i}x`, chat_sha256: 'c', transcript_sha256: 't', wave_id: 'wave-m0',
+    }) as FixturePair);
+    const file = makeAlignFile(dir, 'vodW', { minutes: 4, seed: 5, extra: wave });
+    const s = await buildDatasetFromFiles({ pairs: [file], out: join(dir, 'wave') });
+    const kept = (rowsOf(join(dir, 'wave')) as Array<{ pair_id: string }>).filter((r) => r.pair_id.startsWith('wave-'));
+    expect(kept.length).toBeLessThanOrEqual(3);
+    expect((s.capped['emote-wave'] ?? 0) + (s.filtered['split-boundary'] ?? 0)).toBeGreaterThanOrEqual(9);
+  });
+
   it('vod splits keep each VOD in one split', async () => {
     const files = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].map((v, i) => makeAlignFile(dir, v, { minutes: 2, seed: i }));
     const out = join(dir, 'byvod');
