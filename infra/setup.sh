@@ -48,10 +48,14 @@ system_packages() {
 node_packages() {
   local want; want=$(hash_of "$ROOT/package-lock.json")
   if stamp_ok "$ROOT/node_modules/.dougpt-stamp" "$want"; then return; fi
-  # `npm install` honours the lock file; `npm ci` rejects locks whose platform-only optional
-  # packages (DuckDB's bindings for other systems) are listed without entries.
-  step "npm install"
-  (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error)
+  # `npm ci` installs exactly the lock. The lock lists every platform's optional packages (DuckDB's
+  # bindings for other systems too, though the registry lacks some at this version), or `npm ci`
+  # refuses it. Optional packages stay on: DuckDB's and node-llama-cpp's CPU binaries are optional.
+  step "npm ci"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  # Replies run on node-llama-cpp's CPU build (gpu: false); its CUDA and Vulkan builds (~600 MB) are
+  # optional packages npm cannot be told to skip one by one.
+  rm -rf "$ROOT"/node_modules/@node-llama-cpp/linux-x64-{cuda,cuda-ext,vulkan}
   echo "$want" > "$ROOT/node_modules/.dougpt-stamp"
 }
 
