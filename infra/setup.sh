@@ -120,14 +120,15 @@ python_env() {
 # just the Python scripts and the gguf-py package they were written against.
 llama_cpp_converters() {
   local dir="$CACHE/llama-cpp-convert/$LLAMA_CPP_PYTHON_VERSION"
-  [[ -f "$dir/convert_lora_to_gguf.py" && -d "$dir/gguf-py/gguf" ]] && return 0
+  [[ -f "$dir/convert_lora_to_gguf.py" && -d "$dir/gguf-py/gguf" && -d "$dir/conversion" ]] && return 0
   step "llama.cpp converters (llama-cpp-python $LLAMA_CPP_PYTHON_VERSION sdist)"
   local tmp; tmp=$(mktemp -d)
   "$PYTHON" -m pip download --quiet --no-deps --no-binary=llama-cpp-python -d "$tmp" "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" >&2
   local top="llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION/vendor/llama.cpp"
-  tar -xzf "$tmp"/llama_cpp_python-*.tar.gz -C "$tmp" "$top/convert_lora_to_gguf.py" "$top/convert_hf_to_gguf.py" "$top/gguf-py"
+  # convert_hf_to_gguf.py imports its per-architecture `conversion` package from beside it.
+  tar -xzf "$tmp"/llama_cpp_python-*.tar.gz -C "$tmp" "$top/convert_lora_to_gguf.py" "$top/convert_hf_to_gguf.py" "$top/gguf-py" "$top/conversion"
   mkdir -p "$dir"
-  cp -r "$tmp/$top/convert_lora_to_gguf.py" "$tmp/$top/convert_hf_to_gguf.py" "$tmp/$top/gguf-py" "$dir/"
+  cp -r "$tmp/$top/convert_lora_to_gguf.py" "$tmp/$top/convert_hf_to_gguf.py" "$tmp/$top/gguf-py" "$tmp/$top/conversion" "$dir/"
   rm -rf "$tmp"
 }
 
