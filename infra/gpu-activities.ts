@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runGpuJob } from '../gpu-runner/worker/run-gpu-job.ts';
+import { defaultPython, runGpuJob } from '../gpu-runner/worker/run-gpu-job.ts';
+import { resolveAsrBackend, type ResolveAsrBackendInput } from '../functions/transcribe/resolve-asr-backend.ts';
 import { createTranscribeAudioActivity } from '../gpu-runner/worker/transcribe-audio-activity.ts';
 import type { ObjectStore } from '../catalog/object-store.ts';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -84,6 +85,9 @@ export function createGpuActivities(deps: { store: ObjectStore; workDir: string;
           progress: (event) => ctx.heartbeat({ ...event }),
         }),
       ),
+    /** The backend and model `auto` (or the given backend) means on this GPU worker; part of the transcription's run id. */
+    resolveAsrBackend: (input: ResolveAsrBackendInput) =>
+      asModelActivity((ctx) => resolveAsrBackend(input, { python: defaultPython(), signal: ctx.signal })),
     /** Transcribes one VOD's audio; `runtime_ms` is this attempt's wall time, for `silver.asr_runs`. */
     async transcribeAudio(input: Parameters<typeof activity.transcribeAudio>[0]) {
       const started = performance.now();

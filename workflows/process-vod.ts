@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { IngestActivities } from '../functions/activities.ts';
 import type { GpuActivities } from '../infra/gpu-activities.ts';
 import { GPU_TASK_QUEUE } from './names.ts';
@@ -37,6 +37,10 @@ const quick = proxyActivities<IngestActivities>(ioShort);
 const commit = proxyActivities<IngestActivities>(lakeCommit);
 const lake = proxyActivities<IngestActivities>(ioLong);
 const gpu = proxyActivities<GpuActivities>({ ...gpuJob, taskQueue: GPU_TASK_QUEUE });
+const gpuQuick = proxyActivities<GpuActivities>({ ...ioShort, taskQueue: GPU_TASK_QUEUE });
+
+/** Marks histories whose run id hashes the resolved backend and model (older ones hashed the request). */
+const RESOLVED_ASR_BACKEND_PATCH = 'asr-run-id-resolved-backend';
 
 /**
  * After ingest: transcribe the VOD's audio on the GPU queue (skipped when this audio was already
@@ -55,10 +59,16 @@ export async function processVod(input: ProcessVodInput): Promise<ProcessVodResu
     runId = staged.run_id;
     if (staged.transcript_key !== null) words = (await commitRun(runId, staged.transcript_key, 0)).words;
   } else {
-    const existing = await quick.lookupAsrRun(request);
+    // The GPU worker says what `auto` means there (a CPU run must not stand in for a later GPU run),
+    // and the job is then told exactly that backend and model, so its words match the run id.
+    const resolved = patched(RESOLVED_ASR_BACKEND_PATCH)
+      ? await gpuQuick.resolveAsrBackend({ backend: settings.backend, model: settings.model })
+      : undefined;
+    const existing = await quick.lookupAsrRun(resolved ? { ...request, resolved } : request);
     runId = existing.run_id;
     if (!existing.exists) {
-      const transcript = await gpu.transcribeAudio(request);
+      const job = resolved ? { ...request, backend: resolved.backend, model: resolved.backend === 'faster-whisper' ? resolved.model : undefined } : request;
+      const transcript = await gpu.transcribeAudio(job);
       words = (await commitRun(runId, transcript.transcript_key, transcript.runtime_ms)).words;
     }
   }

@@ -4,6 +4,13 @@ import { LAKE, sqlString } from '../../catalog/lake.ts';
 import { asrRuns, qualifiedName } from '../../catalog/tables.ts';
 import type { LakeDeps } from '../deps.ts';
 
+/** The recogniser a transcription really uses: `auto` resolved, and the model that backend loads. */
+export const ResolvedAsrBackend = z.object({
+  backend: z.enum(['faster-whisper', 'pocketsphinx']),
+  model: z.string().min(1),
+});
+export type ResolvedAsrBackend = z.infer<typeof ResolvedAsrBackend>;
+
 /** What decides a transcription's result: the same audio under the same settings is the same run. */
 export const AsrRequest = z.object({
   vod_id: z.string().min(1),
@@ -14,11 +21,39 @@ export const AsrRequest = z.object({
   compute_type: z.string().min(1).optional(),
   chunk_s: z.number().positive().optional(),
   overlap_s: z.number().nonnegative().optional(),
+  /**
+   * The backend and model the GPU worker resolved the request to (`resolveAsrBackend`). Workflows
+   * started before it existed look runs up without it, under the id of the requested settings.
+   */
+  resolved: ResolvedAsrBackend.optional(),
 });
 export type AsrRequest = z.input<typeof AsrRequest>;
 
-/** A stable id for (audio, settings), so a re-run finds the run it already made. */
-export function asrRunId(request: z.output<typeof AsrRequest>): string {
+/**
+ * A stable id for (audio, backend really used, model really used, settings that shape its words), so a
+ * re-run finds the run it already made, and a run on another backend (a GPU where a CPU ran before)
+ * gets an id of its own.
+ *
+ * @example
+ * asrRunId({ vod_id: 'v1', audio_sha256: sha, ... }, { backend: 'pocketsphinx', model: 'pocketsphinx-5.1.1/en-us' })
+ */
+export function asrRunId(request: z.output<typeof AsrRequest>, resolved: ResolvedAsrBackend): string {
+  const { vod_id, audio_sha256, compute_type, chunk_s, overlap_s } = request;
+  const whisper = resolved.backend === 'faster-whisper';
+  const key = JSON.stringify({
+    vod_id,
+    audio_sha256,
+    backend: resolved.backend,
+    model: resolved.model,
+    compute_type: whisper ? (compute_type ?? null) : null,
+    chunk_s: chunk_s ?? null,
+    overlap_s: overlap_s ?? null,
+  });
+  return `asr-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
+}
+
+/** The id runs had before backends were resolved: the requested settings, `auto` included. */
+function requestedSettingsRunId(request: z.output<typeof AsrRequest>): string {
   const { vod_id, audio_sha256, backend, model, compute_type, chunk_s, overlap_s } = request;
   const key = JSON.stringify({ vod_id, audio_sha256, backend, model: model ?? null, compute_type: compute_type ?? null, chunk_s: chunk_s ?? null, overlap_s: overlap_s ?? null });
   return `asr-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
@@ -28,12 +63,12 @@ export const LookupAsrRunOutput = z.object({ run_id: z.string(), exists: z.boole
 export type LookupAsrRunOutput = z.infer<typeof LookupAsrRunOutput>;
 
 /**
- * Whether this audio was already transcribed with these settings: the pipeline then skips the
- * GPU job entirely.
+ * Whether this audio was already transcribed with these settings on the backend and model they
+ * resolve to: the pipeline then skips the GPU job entirely.
  */
 export async function lookupAsrRun(raw: AsrRequest, deps: LakeDeps): Promise<LookupAsrRunOutput> {
   const request = AsrRequest.parse(raw);
-  const run_id = asrRunId(request);
+  const run_id = request.resolved ? asrRunId(request, request.resolved) : requestedSettingsRunId(request);
   const lake = await deps.openLake();
   try {
     const rows = await lake.all(`SELECT 1 FROM ${LAKE}.${qualifiedName(asrRuns)} WHERE run_id = ${sqlString(run_id)} LIMIT 1`);

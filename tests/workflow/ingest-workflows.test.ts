@@ -107,20 +107,29 @@ describe('processVod', () => {
     };
   }
 
-  /** A worker for the GPU queue too, whose only activity is the transcription stub. */
-  async function withGpuWorker<T>(transcribe: () => Promise<unknown>, body: () => Promise<T>): Promise<T> {
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'dougpt-gpu', activities: { transcribeAudio: transcribe } });
+  /** A worker for the GPU queue too: the transcription stub, and `auto` resolving to faster-whisper there. */
+  async function withGpuWorker<T>(transcribe: (input: unknown) => Promise<unknown>, body: () => Promise<T>): Promise<T> {
+    const resolveAsrBackend = async () => ({ backend: 'faster-whisper', model: 'large-v3' });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'dougpt-gpu', activities: { transcribeAudio: transcribe, resolveAsrBackend } });
     return worker.runUntil(body());
   }
 
   it('transcribes on the GPU queue, commits the transcript under the run id, then aligns', async () => {
     const commits: unknown[] = [];
+    const lookups: unknown[] = [];
+    const jobs: unknown[] = [];
     const result = await withGpuWorker(
-      async () => ({ transcript_key: 'silver/transcripts/v3/t.json', words: 10, segments: 2, backend: 'pocketsphinx', model: 'm', duration_ms: 1000, chunks: 1, resumed_chunks: 0, runtime_ms: 42 }),
+      async (job) => {
+        jobs.push(job);
+        return { transcript_key: 'silver/transcripts/v3/t.json', words: 10, segments: 2, backend: 'faster-whisper', model: 'large-v3', duration_ms: 1000, chunks: 1, resumed_chunks: 0, runtime_ms: 42 };
+      },
       () =>
         withWorker(
           {
-            lookupAsrRun: async () => ({ run_id: 'asr-1', exists: false }),
+            lookupAsrRun: async (request) => {
+              lookups.push(request);
+              return { run_id: 'asr-1', exists: false };
+            },
             commitTranscript: async (args) => {
               commits.push(args);
               return { run_id: 'asr-1', words: 10, segments: 2, rows_written: { asr_runs: 1, transcript_words: 10, transcript_segments: 2 } };
@@ -131,6 +140,9 @@ describe('processVod', () => {
         ),
     );
     expect(commits).toEqual([{ run_id: 'asr-1', vod_id: 'v3', audio_key: input.audio_key, audio_sha256: input.audio_sha256, transcript_key: 'silver/transcripts/v3/t.json', runtime_ms: 42 }]);
+    // The run is looked up, and the job run, under the backend the GPU worker resolved `auto` to.
+    expect(lookups).toMatchObject([{ resolved: { backend: 'faster-whisper', model: 'large-v3' } }]);
+    expect(jobs).toMatchObject([{ backend: 'faster-whisper', model: 'large-v3' }]);
     expect(result).toMatchObject({ asr_run_id: 'asr-1', transcribed: true, words: 10, align_id: 'al', pairs: 5 });
   });
 
