@@ -21,6 +21,9 @@ export async function fetchServingAdapter(config: StackConfig, runId: string): P
   return dir;
 }
 
+/** How a registry-backed source names itself (the server flushes its log to the lake only with one). */
+export const registrySourceDescription = (config: StackConfig) => `the adapters workflow at ${config.temporalAddress}`;
+
 /**
  * The adapter the `adapters` workflow has promoted (its `current` query), polled every `pollMs`; the
  * adapter's GGUF LoRA comes from the lake. A promote or rollback reaches the server without a restart.
@@ -42,7 +45,7 @@ export function registryAdapterSource(config: StackConfig, options: { pollMs?: n
     }
   };
   return {
-    describe: `the adapters workflow at ${config.temporalAddress}`,
+    describe: registrySourceDescription(config),
     current: read,
     watch(onChange) {
       let last = known?.run_id ?? null;
@@ -61,4 +64,20 @@ export function registryAdapterSource(config: StackConfig, options: { pollMs?: n
       return () => clearInterval(timer);
     },
   };
+}
+
+/**
+ * The registry's adapter source when the local stack answers (its `current` query within a few
+ * seconds), else null: callers then fall back to `promoted.json` (file mode, no server).
+ */
+export async function registrySourceIfRunning(config: StackConfig): Promise<AdapterSource | null> {
+  try {
+    await Promise.race([
+      queryPromotedAdapter(config),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 3_000).unref()),
+    ]);
+  } catch {
+    return null;
+  }
+  return registryAdapterSource(config);
 }

@@ -45,10 +45,18 @@ export async function openStackFromFlags(flags: ModelFlags, extra: Partial<Reply
   for (const name of disable) {
     if (!(OPTIONAL_GUARDRAILS as readonly string[]).includes(name)) throw new UserError(`--disable: ${name} is not one of ${OPTIONAL_GUARDRAILS.join(', ')}`, 2);
   }
+  // With the local stack up, the adapter is the one the `adapters` workflow promoted (fetched from the
+  // lake); without it, the promoted.json of file mode.
+  let adapterSource = extra.adapterSource;
+  if (!flags.adapter && !adapterSource && process.env.DOUGPT_REGISTRY !== 'off') {
+    const [{ loadConfig }, { registrySourceIfRunning }] = await Promise.all([import('../../infra/config.ts'), import('../../infra/registry-adapter-source.ts')]);
+    adapterSource = (await registrySourceIfRunning(loadConfig())) ?? undefined;
+  }
   try {
     return await openReplyStack({
       home: stateDir(),
       adapter: flags.adapter,
+      ...(adapterSource ? { adapterSource } : {}),
       banned: flags.banned,
       viewers: flags.viewers,
       disable: disable as OptionalGuardrail[],

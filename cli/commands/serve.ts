@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { loadConfig as loadStackConfig } from '../../infra/config.ts';
+import { registrySourceDescription } from '../../infra/registry-adapter-source.ts';
 import { DEFAULT_PORT, DEFAULT_RATE_LIMIT, isLoopback, ServeError, startReplyServer } from '../../web/serve/serve-server.ts';
 import { UserError } from '../errors.ts';
 import { printJson } from '../output.ts';
@@ -25,6 +27,30 @@ function untilSignal(): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+async function startLogFlusher(log: (line: string) => void): Promise<{ stop(): Promise<void> }> {
+  const [{ join }, { loadConfig }, { lakeDeps }, { flushInferenceLog }] = await Promise.all([
+    import('node:path'),
+    import('../../infra/config.ts'),
+    import('../../infra/worker.ts'),
+    import('../../functions/inference/flush-inference-log.ts'),
+  ]);
+  const config = loadConfig();
+  const flush = () =>
+    flushInferenceLog(join(config.paths.home, 'inference-log'), lakeDeps(config)).catch((error: unknown) => {
+      log(`inference log kept locally (lake unreachable: ${(error as Error).message.split('\n')[0]})`);
+    });
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => (running = running.then(flush)), 30_000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await flush();
+    },
+  };
 }
 
 /** `dougpt serve`: the OpenAI-compatible local reply server. */
@@ -62,7 +88,12 @@ export function registerServeCommand(program: Command): void {
       if (flags.json) printJson({ url: server.url, adapter, prompt_spec: { version: stack.service.spec.spec.version, sha256: stack.service.spec.sha256 } });
       else process.stdout.write(`${server.url}\n`);
       log(`serving ${adapter.run_id ? `adapter ${adapter.run_id}` : `the base model ${adapter.base.name}`} on ${server.url}${token ? ' (bearer token required)' : ''}; adapter source ${stack.adapterSource.describe}; Ctrl-C to stop`);
+      // With the stack up, the buffered inference log moves into gold.inference_log every 30 s (and at exit);
+      // a failed flush keeps the buffer for the next one.
+      const flusher = stack.adapterSource.describe === registrySourceDescription(loadStackConfig()) ? await startLogFlusher(log) : null;
       await untilSignal();
+      await stack.log.flush();
+      await flusher?.stop();
       await server.close();
       await stack.close();
     });
