@@ -83,7 +83,7 @@ describe('model layer on the real stack: train → evaluate → promote → roll
     expect(keys).toEqual(expect.arrayContaining([`gold/adapters/${runId}/adapter.gguf`, `gold/adapters/${runId}/run.json`, `gold/adapters/${runId}/adapter/adapter_model.safetensors`]));
     expect(trained.eval).not.toBeNull();
     expect(keys).toContain(trained.eval?.report_key);
-  });
+  }, 1_800_000);
 
   it('records the evaluation; promote obeys the gates (force overrides them), `current` follows, rollback returns', async () => {
     const results = await sqlRows(`select model, gates_passed, metrics from gold.eval_results where run_id = '${runId}' order by model`);
@@ -119,7 +119,7 @@ describe('model layer on the real stack: train → evaluate → promote → roll
     for (const id of ids) {
       const record: InferenceLogRecord = {
         id, at: new Date().toISOString(), endpoint: 'reply', client: null, context_sha256: 'c', prompt_spec: { version: 'dougpt-chat/1', sha256: 's' },
-        prompt_hash: 'p', adapter: { run_id: runId, gguf: null }, base: { name: 'smollm2-135m' },
+        prompt_hash: 'p', adapter: { run_id: runId ?? null, gguf: null }, base: { name: 'smollm2-135m' },
         params: { n: 1, seed: 1, seeded: true, temperature: 0.8, top_p: 0.95, max_tokens: 24 }, replies: ['LUL'], guardrail_actions: [],
         completion_tokens: 2, latency_ms: 80, status: 'ok',
       };
@@ -128,6 +128,7 @@ describe('model layer on the real stack: train → evaluate → promote → roll
     await sink.close();
     const first = await flushInferenceLog(dir, lakeDeps(config));
     const second = await flushInferenceLog(dir, lakeDeps(config));
+    expect(first).toMatchObject({ records: 3, invalid: 0 });
     expect(first.rows_written).toBe(3);
     expect(second.rows_written).toBe(0);
     const [count] = await sqlRows(`select count(*) n from gold.inference_log where request_id in (${ids.map((i) => `'${i}'`).join(', ')})`);
