@@ -9,6 +9,7 @@ import { registerTranscribeCommand } from './transcribe.ts';
 import { registerChatCommand } from './chat.ts';
 import { registerAlignCommand } from './align.ts';
 import { registerQaCommand } from './qa.ts';
+import { registerJudgeCommand } from './judge.ts';
 import { registerReplyCommand } from './reply.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerMcpCommand } from './mcp.ts';
@@ -30,6 +31,7 @@ export function registerCommands(program: Command): void {
   registerChatCommand(program);
   registerAlignCommand(program);
   registerQaCommand(program);
+  registerJudgeCommand(program);
   registerReplyCommand(program);
   registerServeCommand(program);
   registerMcpCommand(program);
