@@ -179,7 +179,7 @@ async function loadLakeSource(lake: { run(sql: string): Promise<void> }, alignId
     SELECT ${SOURCE_COLUMNS.map(([name, type]) => `CAST(${sourceExpr(name)} AS ${type}) AS "${name}"`).join(',\n      ')}
     FROM chosen p
     LEFT JOIN reviews rv ON rv.pair_id = p.pair_id
-    LEFT JOIN ${LAKE}.${qualifiedName(chatMessages)} m ON m.vod_id = p.vod_id AND m.message_id = p.message_id
+    LEFT JOIN ${LAKE}.${qualifiedName(chatMessages)} m ON m.vod_id = p.vod_id AND m.chat_sha256 = p.chat_sha256 AND m.message_id = p.message_id
     LEFT JOIN versions v ON v.vod_id = p.vod_id AND v.chat_sha256 = p.chat_sha256`);
 }
 
