@@ -104,7 +104,9 @@ describe('dataset build from the lake', () => {
   it('fails with one line for a VOD without alignment', async () => {
     const r = await dougpt(['dataset', 'build', '--vod', 'no-such-vod'], { reject: false });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('no-such-vod');
+    // Progress lines may come first; the failure is one line, the last.
+    const errors = r.stderr.trim().split('\n').filter((l) => l.startsWith('dougpt:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('no-such-vod');
   });
 });
