@@ -49,9 +49,10 @@ async function load() {
 function renderHeader() {
   const { data } = state;
   const judged = state.items.filter((i) => i.judgment).length;
+  const saving = state.items.filter((i) => i.pending).length;
   $('eval').textContent = `${data.eval_id}${data.run_id ? ` · run ${data.run_id}` : ''} · reviewer ${data.reviewer}`;
   const at = state.index < state.items.length ? `item ${state.index + 1} of ${state.items.length}` : `${state.items.length} items`;
-  $('progress').textContent = `${at} · ${judged} judged (sample of ${data.total})`;
+  $('progress').textContent = `${at} · ${judged} judged${saving ? ` (${saving} saving)` : ''} (sample of ${data.total})`;
   const s = data.summary;
   $('score').textContent = s.judged
     ? `correct picks ${Math.round(s.correct_share * s.judged)} of ${s.judged} (${Math.round(s.correct_share * 100)} %) · mean rating ${s.mean_rating.toFixed(1)}`
@@ -89,10 +90,10 @@ function render() {
     const right = pick.picked === pick.real_index;
     parts.push(el('p', { class: `verdict ${right ? 'right' : 'wrong'}`, id: 'verdict' },
       right ? `Right: reply ${pick.real_index + 1} was real.` : `Wrong: reply ${pick.real_index + 1} was real; you picked the generated one.`));
-    const rated = item.judgment?.rating;
+    const rated = item.judgment?.rating ?? item.pending;
     parts.push(el('div', { class: 'rating', id: 'rating' },
       el('span', { class: 'muted' }, `Rate the generated reply (${2 - pick.real_index}):`),
-      ...RATINGS.map((label, i) => el('button', { class: `rate${rated === i + 1 ? ' chosen' : ''}`, dataset: { rating: String(i + 1) }, disabled: Boolean(item.judgment), onclick: () => rate(i + 1) },
+      ...RATINGS.map((label, i) => el('button', { class: `rate${rated === i + 1 ? ' chosen' : ''}`, dataset: { rating: String(i + 1) }, disabled: Boolean(item.judgment || item.pending), onclick: () => rate(i + 1) },
         el('span', { class: 'key' }, String(i + 1)), ` ${label}`))));
   }
   main.replaceChildren(...parts);
@@ -114,23 +115,29 @@ async function choose(k) {
   render();
 }
 
+// Saving may take a lake commit (a second or two with --lake), so the page moves on at once and
+// updates the score when the server confirms; the pick is already recorded, so nothing is lost.
 async function rate(rating) {
   const item = state.items[state.index];
-  if (!item || !item.pick || item.judgment || state.busy) return;
-  state.busy = true;
+  if (!item || !item.pick || item.judgment || item.pending || state.busy) return;
+  item.pending = rating;
+  const next = state.items.findIndex((it, i) => i > state.index && !it.judgment && !it.pending);
+  state.index = next >= 0 ? next : state.items.findIndex((it) => !it.judgment && !it.pending);
+  if (state.index < 0) state.index = state.items.length;
+  render();
   try {
     const saved = await post('/api/judgments', { pair_id: item.pair_id, rating });
     item.judgment = { picked_real: saved.judgment.picked_real, rating: saved.judgment.rating, judged_at: saved.judgment.judged_at };
     state.data.summary = saved.summary;
     setStatus(saved.lake_error ? `saved to judgments.jsonl, not to the lake: ${saved.lake_error}` : `saved: ${item.pair_id}`, Boolean(saved.lake_error));
-    const next = state.items.findIndex((it, i) => i > state.index && !it.judgment);
-    state.index = next >= 0 ? next : firstOpen();
   } catch (error) {
-    setStatus(`could not save: ${error.message || error}`, true);
+    setStatus(`could not save the rating of ${item.pair_id} (← to go back): ${error.message || error}`, true);
   } finally {
-    state.busy = false;
+    item.pending = null;
   }
-  render();
+  // Redraw only what changed under the reviewer: the header, or the item if it is on screen.
+  if (state.items[state.index] === item || state.index >= state.items.length) render();
+  else renderHeader();
 }
 
 function move(step) {
@@ -151,7 +158,7 @@ document.addEventListener('keydown', (event) => {
   event.preventDefault();
   if (!item.pick) {
     if (n <= 2) choose(n - 1);
-  } else if (!item.judgment) rate(n);
+  } else if (!item.judgment && !item.pending) rate(n);
 });
 
 load();
