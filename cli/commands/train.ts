@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { PRESETS, type RunTrainJob } from '../../functions/train/train-adapter.ts';
@@ -11,7 +12,7 @@ import { UserError } from '../errors.ts';
 interface TrainFlags {
   dataset: string;
   preset: (typeof PRESETS)[number];
-  out: string;
+  out?: string;
   base?: string;
   maxSteps?: string;
   lr?: string;
@@ -54,14 +55,72 @@ function summary(result: TrainRunResult): Record<string, unknown> {
   return rest;
 }
 
+/**
+ * `dougpt train --dataset ds-… [--promote if-gates-pass]`: the `trainAdapter` workflow (train on the GPU
+ * queue, evaluate, gate), exactly as `temporal workflow start --type trainAdapter` would run it.
+ */
+async function trainInLake(flags: TrainFlags & { promote?: string }): Promise<void> {
+  if (flags.resumeFrom) throw new UserError('--resume-from is for folders; the workflow resumes from its lake checkpoints by itself', 2);
+  if (flags.promote !== undefined && flags.promote !== 'never' && flags.promote !== 'if-gates-pass') throw new UserError(`--promote: never or if-gates-pass, got ${flags.promote}`, 2);
+  const optim: Record<string, number> = {};
+  const maxSteps = numberFlag('--max-steps', flags.maxSteps, true, 1);
+  const lr = numberFlag('--lr', flags.lr, false, Number.MIN_VALUE);
+  if (maxSteps !== undefined) optim.max_steps = maxSteps;
+  if (lr !== undefined) optim.learning_rate = lr;
+  const loraR = numberFlag('--lora-r', flags.loraR, true, 1);
+  const batchSize = numberFlag('--batch-size', flags.batchSize, true, 1);
+  const maxLength = numberFlag('--max-length', flags.maxLength, true, 16);
+  const batch: Record<string, number> = {};
+  if (batchSize !== undefined) batch.batch_size = batchSize;
+  if (maxLength !== undefined) batch.max_length = maxLength;
+  const overrides: Record<string, unknown> = {
+    ...(Object.keys(optim).length ? { optim } : {}),
+    ...(Object.keys(batch).length ? { batch } : {}),
+    ...(loraR !== undefined ? { lora: { r: loraR, alpha: loraR * 2 } } : {}),
+    ...(flags.device ? { device: flags.device } : {}),
+  };
+  const [{ loadConfig }, { runTrainAdapter }, { fetchServingAdapter }] = await Promise.all([
+    import('../../infra/config.ts'),
+    import('../run-train-adapter.ts'),
+    import('../../infra/registry-adapter-source.ts'),
+  ]);
+  const config = loadConfig();
+  const { workflow_id, result } = await runTrainAdapter(
+    config,
+    {
+      dataset_id: flags.dataset,
+      preset: flags.preset as (typeof PRESETS)[number],
+      seed: numberFlag('--seed', flags.seed, true, 0) ?? 0,
+      overrides,
+      force: flags.force ?? false,
+      promote: (flags.promote as 'never' | 'if-gates-pass' | undefined) ?? 'never',
+      ...(flags.base ? { base_model: flags.base } : {}),
+    },
+    { onProgress: (line) => !flags.json && process.stderr.write(`train: ${line}\n`) },
+  );
+  let out: string | null = null;
+  if (flags.out) {
+    const { cp } = await import('node:fs/promises');
+    out = flags.out;
+    await cp(await fetchServingAdapter(config, result.run_id), out, { recursive: true });
+  }
+  if (flags.json) return printJson({ workflow_id, ...result, out });
+  process.stderr.write(
+    `run ${result.run_id}: ${result.steps} steps, loss ${result.loss_first?.toFixed(3) ?? '-'} → ${result.loss_last?.toFixed(3) ?? '-'}` +
+      `${result.eval ? `; gates ${result.eval.passed ? 'passed' : `failed (${result.eval.failures.join('; ')})`}` : ''}` +
+      `${result.promotion_requested ? '; promotion requested' : ''}\nadapter gold/adapters/${result.run_id}/${out ? ` (copied to ${out})` : ''}\n`,
+  );
+}
+
 /** `dougpt train --dataset DIR --preset P --out DIR`: a LoRA adapter from a dataset folder, no server. */
 export function registerTrainCommand(program: Command): void {
   program
     .command('train')
     .description('fine-tune a LoRA adapter on a dataset folder (PEFT folder + GGUF LoRA + run.json in --out)')
-    .requiredOption('--dataset <dir>', 'dataset folder (OUT of dougpt dataset build)')
+    .requiredOption('--dataset <dir|dataset_id>', 'dataset folder (OUT of dougpt dataset build), or a dataset id in the lake (trains through the trainAdapter workflow)')
     .addOption(new Option('--preset <name>', 'training preset').choices(PRESETS).default('cpu-smoke'))
-    .requiredOption('--out <dir>', 'run folder to write (adapter/, adapter.gguf, run.json, checkpoints/)')
+    .option('--out <dir>', 'run folder to write (adapter/, adapter.gguf, run.json, checkpoints/); with a dataset id, where to copy the adapter')
+    .option('--promote <when>', 'with a dataset id: never (default) or if-gates-pass')
     .option('--base <name|dir>', 'base model: smollm2-135m or a local Hugging Face folder (gpu presets need one)')
     .option('--max-steps <n>', 'optimizer steps (default: the preset\'s)')
     .option('--lr <x>', 'peak learning rate (default: the preset\'s)')
@@ -74,7 +133,9 @@ export function registerTrainCommand(program: Command): void {
     .option('--force', 'train again even when --out already holds this run (same dataset, base, config, seed)')
     .option('--json', 'print the run summary as JSON on stdout')
     .addHelpText('after', `\nPresets:\n  ${PRESET_HELP.join('\n  ')}\n`)
-    .action(async (flags: TrainFlags) => {
+    .action(async (flags: TrainFlags & { promote?: string }) => {
+      if (/^ds-[0-9a-f]+$/.test(flags.dataset) && !existsSync(flags.dataset)) return trainInLake(flags);
+      if (!flags.out) throw new UserError('--out <dir> is required with a dataset folder', 2);
       const showProgress = process.stderr.isTTY && !flags.json;
       const bar = new cliProgress.SingleBar(
         { stream: process.stderr, format: 'train [{bar}] {percentage}% | step {value}/{total} | loss {loss} | {tps} tok/s | eta {eta}s' },
