@@ -27,7 +27,7 @@ interface TrainFlags {
 }
 
 const PRESET_HELP = [
-  'cpu-smoke  embedded SmolLM2-135M, 30 steps: ~1 min on 2 cores (tests, demo)',
+  'cpu-smoke  embedded SmolLM2-135M, 24 steps: ~1-2 min on 2 cores (tests, demo)',
   'cpu        embedded SmolLM2-135M, 600 steps, LoRA on all linear layers: ~1 h on 2 cores',
   'gpu-8gb    NF4 QLoRA of a 1.5B-class model (--base FOLDER): ~5-6 GB VRAM',
   'gpu-24gb   NF4 QLoRA of a 7-8B model (--base FOLDER): ~16-19 GB VRAM',

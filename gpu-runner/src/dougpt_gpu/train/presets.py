@@ -5,7 +5,7 @@ peak of the training process, time the whole run.
 
 | preset    | base                    | method                | memory        | time                              |
 | --------- | ----------------------- | --------------------- | ------------- | --------------------------------- |
-| cpu-smoke | smollm2-135m (embedded) | fp32 LoRA r16 q/k/v/o | ~1.5 GB RAM   | ~1 min on 2 cores (30 steps)      |
+| cpu-smoke | smollm2-135m (embedded) | fp32 LoRA r16 q/k/v/o | ~1.5 GB RAM   | ~1-2 min on 2 cores (24 steps)    |
 | cpu       | smollm2-135m (embedded) | fp32 LoRA r16 all     | ~2 GB RAM     | ~1 h on 2 cores, ~15 min on 8     |
 | gpu-8gb   | 1.5B-class local folder | NF4 QLoRA r16 all     | ~5-6 GB VRAM  | ~20-30 min on an RTX 3060/4060    |
 | gpu-24gb  | 7-8B local folder       | NF4 QLoRA r32 all     | ~16-19 GB VRAM| ~1.5-2.5 h on an RTX 3090/4090    |
@@ -33,15 +33,15 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "cpu-smoke": Preset(
-        "embedded SmolLM2-135M, LoRA r16 on attention, 30 steps: ~1 min on 2 cores, ~1.5 GB RAM (tests, demo)",
+        "embedded SmolLM2-135M, LoRA r16 on attention, 24 steps: ~1-2 min on 2 cores, ~1.5 GB RAM (tests, demo)",
         {
             "base_model": "smollm2-135m",
             "device": "cpu",
             "precision": "fp32",
             "lora": {"r": 16, "alpha": 32, "dropout": 0.0},
-            "optim": {"learning_rate": 1e-3, "max_steps": 30, "warmup_steps": 3, "scheduler": "cosine"},
+            "optim": {"learning_rate": 1e-3, "max_steps": 24, "warmup_steps": 3, "scheduler": "cosine"},
             "batch": {"batch_size": 8, "grad_accum": 1, "max_length": 256},
-            "checkpoint": {"every_steps": 10, "keep_last": 2},
+            "checkpoint": {"every_steps": 8, "keep_last": 2},
         },
     ),
     "cpu": Preset(
