@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { EvalJobResult, EvalProgressEvent } from '../../functions/eval/eval-events.ts';
+import { TrainJobEvent, TrainRunResult } from '../../functions/train/train-events.ts';
 
 /** Progress line: `finished_chunks` chunks are saved, `chunk` is being decoded; times on the audio timeline. */
 export const ProgressEvent = z.object({
@@ -33,17 +35,24 @@ export const ErrorEvent = z.object({
 });
 export type ErrorEvent = z.infer<typeof ErrorEvent>;
 
-/** Each job's result line; a new job adds its entry here and in `python -m dougpt_gpu`. */
+/** Each job's result line; a new job adds its entry here, in JOB_PROGRESS and in `python -m dougpt_gpu`. */
 export const JOB_RESULTS = {
   transcribe: TranscribeResult,
+  eval: EvalJobResult,
+  train: TrainRunResult,
+} as const;
+/** Each job's other lines (progress, checkpoints …): everything but `result` and `error`. */
+export const JOB_PROGRESS = {
+  transcribe: ProgressEvent,
+  eval: EvalProgressEvent,
+  train: TrainJobEvent,
 } as const;
 export type JobName = keyof typeof JOB_RESULTS;
 export type JobResult<J extends JobName> = z.infer<(typeof JOB_RESULTS)[J]>;
+export type JobProgress<J extends JobName> = z.infer<(typeof JOB_PROGRESS)[J]>;
 
 /** Any line a job may print, validated before use. */
-export function parseJobLine<J extends JobName>(
-  job: J,
-  value: unknown,
-): ProgressEvent | ErrorEvent | JobResult<J> {
-  return z.union([ProgressEvent, ErrorEvent, JOB_RESULTS[job]]).parse(value);
+export function parseJobLine<J extends JobName>(job: J, value: unknown): JobProgress<J> | ErrorEvent | JobResult<J> {
+  const line = z.union([JOB_PROGRESS[job], ErrorEvent, JOB_RESULTS[job]]).parse(value);
+  return line as JobProgress<J> | ErrorEvent | JobResult<J>;
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { buildContainerCommand, type ContainerOptions } from './container-command.ts';
-import { parseJobLine, type JobName, type JobResult, type ProgressEvent } from './job-events.ts';
+import { parseJobLine, type JobName, type JobProgress, type JobResult } from './job-events.ts';
 import { RunnerError } from './runner-error.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,7 +23,8 @@ export interface RunGpuJobOptions<J extends JobName> {
   /** The job JSON (for transcribe: a TranscribeJob, see gpu-runner/src/dougpt_gpu/transcribe/job.py). */
   input: Record<string, unknown>;
   signal?: AbortSignal;
-  onProgress?: (event: ProgressEvent) => void;
+  /** Every line that is neither the result nor an error: progress, checkpoints, … */
+  onProgress?: (event: JobProgress<J>) => void;
   mode: 'process' | 'container';
   /** process mode: argv that runs the package (default `[defaultPython(), '-m', 'dougpt_gpu']`). */
   command?: string[];
@@ -66,7 +67,7 @@ async function runChild<J extends JobName>(
   argv: string[],
   killGraceMs: number,
   signal: AbortSignal | undefined,
-  onProgress: ((event: ProgressEvent) => void) | undefined,
+  onProgress: ((event: JobProgress<J>) => void) | undefined,
 ): Promise<JobResult<J>> {
   const [file, ...args] = argv;
   const child = execa(file!, args, {
@@ -90,9 +91,9 @@ async function runChild<J extends JobName>(
       if (line.trim() === '' || protocolError) continue;
       try {
         const event = parseJobLine(job, JSON.parse(line));
-        if (event.event === 'progress') onProgress?.(event);
-        else if (event.event === 'error') errorMessage = event.message;
-        else result = event;
+        if (event.event === 'result') result = event as JobResult<J>;
+        else if (event.event === 'error') errorMessage = (event as { message: string }).message;
+        else onProgress?.(event as JobProgress<J>);
       } catch (cause) {
         // Keep draining stdout so the child never blocks on a full pipe; report after it exits.
         protocolError = new RunnerError('protocol', `${job}: unexpected output line: ${line.slice(0, 200)}`, { cause });

@@ -29,7 +29,7 @@ describe('transcribeAudio activity', () => {
     const calls: Array<Record<string, unknown>> = [];
     const runJob = (async (options) => {
       calls.push(options.input);
-      options.onProgress?.({ event: 'progress', done_ms: 600_000, total_ms: 1_200_000, chunk: 3, chunks: 4, finished_chunks: 4 });
+      options.onProgress?.({ event: 'progress', done_ms: 600_000, total_ms: 1_200_000, chunk: 3, chunks: 4, finished_chunks: 4 } as never);
       const out = String(options.input.out);
       writeFileSync(out, JSON.stringify({ words: [{ word: 'Twenty-One', start_ms: 0, end_ms: 10, confidence: 0.5 }], segments: [], backend: 'pocketsphinx', model: 'm', config: {} }));
       return { event: 'result', out, backend: 'pocketsphinx', model: 'm', words: 1, segments: 0, duration_ms: 1_200_000, chunks: 4, resumed_chunks: 3, elapsed_s: 1, rtf: 0.1 };
