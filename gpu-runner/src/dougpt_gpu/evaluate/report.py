@@ -120,6 +120,7 @@ def render_report(result: Mapping[str, Any], samples: Sequence[Mapping[str, Any]
         f"<p>Dataset <code>{_esc(result.get('dataset_id'))}</code>, split <b>{_esc(result['split'])}</b>, "
         f"{result['n_examples']} examples. Candidate <code>{_esc(result.get('adapter_path'))}</code>; promoted "
         f"<code>{_esc(result.get('promoted_path') or 'none')}</code>; base <code>{_esc(result.get('base_model'))}</code>.</p>",
+        _judgments_line(result.get("human_judgments")),
         f"<h2 class='{'pass' if gates['passed'] else 'fail'}'>Gates: {verdict}</h2>",
         "<table><tr><th>gate</th><th>result</th><th>detail</th></tr>",
     ]
@@ -151,3 +152,13 @@ def render_report(result: Mapping[str, Any], samples: Sequence[Mapping[str, Any]
         out.append(f"<tr><td class='ctx'>{_esc(sample['context'][-300:])}</td>{cells}</tr>")
     out.append("</table></body></html>")
     return "\n".join(out)
+
+
+def _judgments_line(human: Mapping[str, Any] | None) -> str:
+    """The blind human spot checks (dougpt judge) of this adapter, when there are any."""
+    if not human:
+        return "<p>Blind human judgments: none yet (<code>dougpt judge &lt;eval dir&gt;</code>).</p>"
+    rating = "n/a" if human.get("mean_rating") is None else f"{human['mean_rating']:.2f}"
+    return (f"<p>Blind human judgments: {human['judged']} judged; the real reply was picked in "
+            f"<b>{100 * human['correct_share']:.0f}%</b> (50% means chat cannot be told from the model); "
+            f"mean rating of the generated reply {rating} / 5.</p>")

@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from .judgments import summarize_judgments
 from ..errors import BadInput
 from ..events import emit
 from .classifier import classifier_accuracy
@@ -229,6 +230,8 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
         "promoted": metrics.get(PROMOTED),
         "real": real_side,
         "gates": gate_verdict,
+        # Blind spot checks of this adapter's earlier evaluations (dougpt judge): 0.5 correct = indistinguishable.
+        "human_judgments": summarize_judgments(out_dir.parent),
         "n_examples": n,
         "split": job.split,
         "report": str(report_path),
