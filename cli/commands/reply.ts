@@ -84,14 +84,28 @@ export function registerReplyCommand(program: Command): void {
     program
       .command('reply')
       .description("chat replies to what the streamer said, from the promoted adapter (or --adapter, else the base model), through the guardrails")
-      .argument('<context>', "the streamer's words the chat reacts to")
+      .argument('[context]', "the streamer's words the chat reacts to (or --audio)")
+      .option('--audio <clip>', 'a clip of the streamer instead: transcribed on the CPU path (pocketsphinx), its last 30 s of words are the context')
       .option('--n <n>', 'replies to sample', '5')
       .option('--seed <n>', 'fixes the replies: the same seed and context give the same replies')
       .option('--temperature <t>', 'sampling temperature (0: greedy)')
       .option('--max-tokens <n>', "tokens per reply (default: the prompt spec's reply.max_tokens)"),
   )
     .option('--json', 'print {replies, guardrail_actions, adapter, prompt_spec, latency_ms}')
-    .action(async (context: string, flags: ReplyFlags) => {
+    .action(async (given: string | undefined, flags: ReplyFlags & { audio?: string }) => {
+      if ((given === undefined) === (flags.audio === undefined)) throw new UserError('give the streamer\'s words or --audio <clip>, one of the two', 2);
+      let context = given ?? '';
+      if (flags.audio) {
+        const { contextFromAudio } = await import('../../functions/reply/context-from-audio.ts');
+        const { RunnerError } = await import('../../gpu-runner/worker/runner-error.ts');
+        try {
+          context = await contextFromAudio(flags.audio);
+        } catch (error) {
+          if (error instanceof RunnerError && error.kind === 'bad-input') throw new UserError(`--audio ${error.message.replace(/^transcribe: /, '')}`, 2);
+          throw error;
+        }
+        if (!flags.json) process.stderr.write(`reply: heard “${context}”\n`);
+      }
       if (context.length > MAX_CONTEXT_CHARS) throw new UserError(`<context>: over ${MAX_CONTEXT_CHARS} characters`, 2);
       const n = intFlag('--n', flags.n, 1, MAX_N);
       const seed = flags.seed === undefined ? undefined : intFlag('--seed', flags.seed, 0, 2 ** 32 - 1);
