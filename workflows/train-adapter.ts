@@ -1,26 +1,16 @@
 import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
 import type { IngestActivities } from '../functions/activities.ts';
 import type { GpuActivities } from '../infra/gpu-activities.ts';
-import type { TrainAdapterInput } from '../functions/train/train-adapter.ts';
+import type { TrainAdapterInput, TrainAdapterOutput } from '../functions/train/train-adapter.ts';
 import { promoteSignal } from './adapter-registry.ts';
 import { ADAPTER_REGISTRY_ID, GPU_TASK_QUEUE } from './names.ts';
 import { gpuTraining, lakeCommit } from './profiles.ts';
 
-export interface TrainAdapterResult {
-  run_id: string;
-  dataset_id: string;
-  adapter_key: string;
-  preset: string;
-  steps: number;
-  loss_first: number | null;
-  loss_last: number | null;
-  tokens_per_s: number | null;
-  reused: boolean;
-  resumed_from_step: number | null;
+export type TrainAdapterResult = TrainAdapterOutput & {
   eval: { eval_id: string; passed: boolean; failures: string[]; report_key: string; eval_key: string } | null;
   /** Whether this workflow asked the registry to promote the run (`promote: "if-gates-pass"` and gates passed). */
   promotion_requested: boolean;
-}
+};
 
 const gpu = proxyActivities<GpuActivities>({ ...gpuTraining, taskQueue: GPU_TASK_QUEUE });
 const lake = proxyActivities<IngestActivities>(lakeCommit);
