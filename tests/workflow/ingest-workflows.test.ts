@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { startWorkflowTestEnv, withStubWorker, type WorkflowTestEnv } from './test-env.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestActivities } from '../../functions/activities.ts';
 import type { StagedChat } from '../../functions/ingest/stage-chat.ts';
 import type { StagedMedia } from '../../functions/ingest/stage-media.ts';
-import { REPO_ROOT } from '../../infra/paths.ts';
-import { findTool } from '../../infra/tools.ts';
 import type { IngestBatchResult } from '../../workflows/ingest-batch.ts';
 
 const media = (vod_id: string): StagedMedia => ({
@@ -24,26 +22,19 @@ const chat = (vod_id: string): StagedChat => ({
 });
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let testEnv: WorkflowTestEnv;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const temporal = findTool('temporal');
-  if (!temporal) throw new Error('temporal CLI missing: run `make setup`');
-  env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporal } } });
-  bundle = await bundleWorkflowCode({ workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts') });
+  testEnv = await startWorkflowTestEnv();
+  ({ env } = testEnv);
 }, 120_000);
 
 afterAll(async () => {
   await env?.teardown();
 });
 
-/** Runs `body` with a worker whose activities are the given stubs; records every call. */
-async function withWorker<T>(stubs: Partial<IngestActivities>, body: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `test-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: stubs });
-  return worker.runUntil(body(taskQueue));
-}
+/** Runs `body` with a worker whose activities are the given stubs. */
+const withWorker = <T>(stubs: Partial<IngestActivities>, body: (taskQueue: string) => Promise<T>): Promise<T> => withStubWorker(testEnv, stubs, body);
 
 describe('ingestVod', () => {
   it('stages media and chat, then commits them together', async () => {

@@ -1,37 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { startWorkflowTestEnv, withStubWorker, type WorkflowTestEnv } from './test-env.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestActivities } from '../../functions/activities.ts';
 import type { GpuActivities } from '../../infra/gpu-activities.ts';
-import { REPO_ROOT } from '../../infra/paths.ts';
-import { findTool } from '../../infra/tools.ts';
 import type { AdapterRegistryState, PromotedAdapter } from '../../workflows/adapter-registry.ts';
 import type { TrainAdapterResult } from '../../workflows/train-adapter.ts';
 
+type Stubs = Partial<IngestActivities> & Partial<GpuActivities>;
+
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
+let testEnv: WorkflowTestEnv;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const temporal = findTool('temporal');
-  if (!temporal) throw new Error('temporal CLI missing: run `make setup`');
-  env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporal } } });
-  bundle = await bundleWorkflowCode({ workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts') });
+  testEnv = await startWorkflowTestEnv();
+  ({ env, bundle } = testEnv);
 }, 120_000);
 
 afterAll(async () => {
   await env?.teardown();
 });
 
-type Stubs = Partial<IngestActivities> & Partial<GpuActivities>;
-
-async function withWorker<T>(stubs: Stubs, body: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `test-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: stubs });
-  return worker.runUntil(body(taskQueue));
-}
+/** Runs `body` with a worker whose activities are the given stubs. */
+const withWorker = <T>(stubs: Stubs, body: (taskQueue: string) => Promise<T>): Promise<T> => withStubWorker(testEnv, stubs, body);
 
 /** Lake stubs of the registry's activities: runs a and b passed their gates, c failed, d was never evaluated. */
 function registryStubs(recorded: Array<Record<string, unknown>>): Stubs {
