@@ -72,7 +72,7 @@ async function asActivity<T>(work: (ctx: RunContext) => Promise<T>): Promise<T> 
  */
 export function createActivities(deps: LakeDeps) {
   return {
-    identifyVod: async (input: IdentifyVodInput): Promise<string> => asActivity(async () => identifyVod(input)),
+    identifyVod: (input: IdentifyVodInput): Promise<string> => asActivity((ctx) => identifyVod(input, ctx)),
     stageMedia: (input: StageMediaInput) => asActivity((ctx) => stageMedia(input, deps, ctx)),
     stageChat: (input: StageChatInput) => asActivity((ctx) => stageChat(input, deps, ctx)),
     commitVod: (input: CommitVodInput) => asActivity(() => commitVod(input, deps)),

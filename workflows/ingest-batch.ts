@@ -11,7 +11,7 @@ import type { IngestActivities } from '../functions/activities.ts';
 import { ingestVod, type IngestVodResult } from './ingest-vod.ts';
 import { ingestVodWorkflowId } from './names.ts';
 import type { TranscribeSettings } from './process-vod.ts';
-import { ioShort } from './profiles.ts';
+import { ioLong } from './profiles.ts';
 
 export interface IngestBatchEntry {
   video: string;
@@ -50,7 +50,8 @@ export const progressQuery = defineQuery<IngestBatchProgress>('progress');
 /** Entries handled per run before the batch continues as new, keeping each history bounded. */
 export const ENTRIES_PER_RUN = 50;
 
-const { identifyVod } = proxyActivities<IngestActivities>(ioShort);
+// Long: without a vod_id the id is read from the recording (a URL without Range support is read whole).
+const { identifyVod } = proxyActivities<IngestActivities>(ioLong);
 
 /**
  * Ingests a batch of VODs, one child workflow per VOD (`ingest/<vod_id>`), a few at a time. A VOD

@@ -25,7 +25,7 @@ export function registerIngestCommand(program: Command): void {
     .description('ingest a VOD and its chat into the lake (starts the ingestBatch workflow)')
     .requiredOption('--vod <path|url|twitch:id>', 'the recording: a path, file:// or http(s) URL, or twitch:<id>')
     .requiredOption('--chat <path|url>', 'the chat log (TwitchDownloader JSON, IRC, …)')
-    .option('--vod-id <id>', 'id for the VOD (default: from the file name or Twitch id)')
+    .option('--vod-id <id>', 'id for the VOD (default: the Twitch id, else vod-<fingerprint of the recording\'s content>)')
     .option('--vod-start <iso>', 'when the VOD started (for wall-clock chat formats)')
     .option('--captions <path|url>', 'use these captions (WebVTT, SRT, json3, Whisper JSON) instead of speech recognition')
     .option('--wait', 'wait for the workflow and print its result')

@@ -1,13 +1,23 @@
 import { constants, createWriteStream } from 'node:fs';
-import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { z } from 'zod';
+import { contentRangeStart, contentRangeTotal, openHttpSource } from './http-source.ts';
 import { IngestInputError } from './ingest-error.ts';
+import { SourceUnavailableError } from './source-unavailable-error.ts';
 import { parseSource, sourceName, type Source } from './source.ts';
 import { which } from '../../infra/tools.ts';
+
+export interface FetchOptions {
+  signal?: AbortSignal;
+  onBytes?: (done: number) => void;
+  /** For URLs: how long without a byte before the request counts as timed out (and is retried). */
+  idleTimeoutMs?: number;
+}
 
 export interface FetchedSource {
   source: Source;
@@ -17,8 +27,11 @@ export interface FetchedSource {
 }
 
 /**
- * Makes a source readable as a local file: checks local paths, downloads URLs (resumable by name in
- * `workDir`), and fetches Twitch VODs with yt-dlp when it is installed.
+ * Makes a source readable as a local file: checks local paths, downloads URLs, and fetches Twitch VODs
+ * with yt-dlp when it is installed. A URL download retries transient failures (network errors,
+ * timeouts, HTTP 5xx/408/429) a few times, resuming with Range requests from `<workDir>/download-<name>.part`,
+ * then throws a retryable `SourceUnavailableError`; a later call (the activity's retry) resumes the same
+ * file. 4xx answers are bad input.
  *
  * @example
  * const { path } = await fetchSource('https://example.org/v.mp4', '/tmp/work', { signal });
@@ -26,7 +39,7 @@ export interface FetchedSource {
 export async function fetchSource(
   value: string,
   workDir: string,
-  options: { signal?: AbortSignal; onBytes?: (done: number) => void } = {},
+  options: FetchOptions = {},
 ): Promise<FetchedSource> {
   const source = parseSource(value);
   const name = sourceName(source);
@@ -48,43 +61,97 @@ export async function fetchSource(
   }
 }
 
-async function download(
-  url: string,
-  value: string,
-  workDir: string,
-  name: string,
-  options: { signal?: AbortSignal; onBytes?: (done: number) => void },
-): Promise<string> {
+/** Attempts of one download inside one activity run; Temporal retries the activity after that. */
+export const DOWNLOAD_ATTEMPTS = 4;
+const RETRY_DELAY_MS = 500;
+
+/** What a partial download was fetched from, so a later attempt asks only for the rest of the same version. */
+interface PartialMeta {
+  url: string;
+  validator: string;
+}
+
+async function download(url: string, value: string, workDir: string, name: string, options: FetchOptions): Promise<string> {
   await mkdir(workDir, { recursive: true });
   const target = join(workDir, `download-${name}`);
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: options.signal, redirect: 'follow' });
-  } catch (error) {
-    if (options.signal?.aborted) throw error;
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new IngestInputError('unreachable', value, `unreachable (${cause})`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await downloadOnce(url, value, target, options);
+      return target;
+    } catch (error) {
+      if (!(error instanceof SourceUnavailableError) || attempt >= DOWNLOAD_ATTEMPTS || options.signal?.aborted) throw error;
+      await sleep(RETRY_DELAY_MS * 2 ** (attempt - 1), undefined, { signal: options.signal });
+    }
   }
-  if (!response.ok || !response.body) {
-    await response.body?.cancel();
-    throw new IngestInputError(response.status === 404 ? 'missing' : 'unreachable', value, `HTTP ${response.status}`);
-  }
-  const partial = `${target}.part`;
-  let done = 0;
-  const body = Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
-  body.on('data', (chunk: Buffer) => {
-    done += chunk.length;
-    options.onBytes?.(done);
-  });
-  try {
-    await pipeline(body, createWriteStream(partial), { signal: options.signal });
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
-  }
-  await rename(partial, target);
-  return target;
 }
+
+/**
+ * One request: resumes `<target>.part` with `Range` + `If-Range` when an earlier attempt left one with a
+ * validator (a strong ETag, else Last-Modified); starts over when the server answers with the whole file.
+ * A transient failure keeps the partial file for the next attempt; anything else removes it.
+ */
+async function downloadOnce(url: string, value: string, target: string, options: FetchOptions): Promise<void> {
+  const partial = `${target}.part`;
+  const metaPath = `${partial}.json`;
+  const meta = await readPartialMeta(metaPath, url);
+  let offset = meta ? await stat(partial).then((s) => s.size, () => 0) : 0;
+  const headers: Record<string, string> = meta && offset > 0 ? { Range: `bytes=${offset}-`, 'If-Range': meta.validator } : {};
+  const source = await openHttpSource(url, value, { signal: options.signal, headers, idleTimeoutMs: options.idleTimeoutMs });
+  try {
+    const { response } = source;
+    if (response.status === 416) {
+      // Asked for bytes past the end: the partial file may already be whole.
+      if (offset > 0 && contentRangeTotal(response.headers.get('content-range')) === offset) return await finish(partial, metaPath, target);
+      await rm(partial, { force: true });
+      await rm(metaPath, { force: true });
+      throw new SourceUnavailableError('server', value, 416, 'HTTP 416 on a resumed download (starting over)');
+    }
+    const resumed = response.status === 206 && contentRangeStart(response.headers.get('content-range')) === offset;
+    if (!resumed) offset = 0;
+    const length = Number(response.headers.get('content-length') ?? Number.NaN);
+    const expected = Number.isFinite(length) ? offset + length : null;
+    const validator = strongEtag(response.headers.get('etag')) ?? response.headers.get('last-modified');
+    if (validator) await writeFile(metaPath, JSON.stringify({ url, validator } satisfies PartialMeta));
+    else await rm(metaPath, { force: true });
+    let done = offset;
+    options.onBytes?.(done);
+    const counted = async function* (chunks: AsyncIterable<Uint8Array>) {
+      for await (const chunk of chunks) {
+        done += chunk.length;
+        options.onBytes?.(done);
+        yield chunk;
+      }
+    };
+    try {
+      await pipeline(Readable.from(counted(source.chunks())), createWriteStream(partial, { flags: resumed ? 'a' : 'w' }), { signal: options.signal });
+    } catch (error) {
+      if (error instanceof SourceUnavailableError) throw error;
+      await rm(partial, { force: true });
+      await rm(metaPath, { force: true });
+      throw error;
+    }
+    if (expected !== null && done !== expected) {
+      throw new SourceUnavailableError('network', value, null, `connection closed after ${done} of ${expected} bytes`);
+    }
+    await finish(partial, metaPath, target);
+  } finally {
+    await source.close();
+  }
+}
+
+async function finish(partial: string, metaPath: string, target: string): Promise<void> {
+  await rename(partial, target);
+  await rm(metaPath, { force: true });
+}
+
+async function readPartialMeta(path: string, url: string): Promise<PartialMeta | null> {
+  const parsed = PartialMeta.safeParse(await readFile(path, 'utf8').then(JSON.parse, () => null));
+  return parsed.success && parsed.data.url === url ? parsed.data : null;
+}
+const PartialMeta = z.object({ url: z.string(), validator: z.string().min(1) });
+
+/** If-Range accepts only strong ETags. */
+const strongEtag = (etag: string | null): string | null => (etag && !etag.startsWith('W/') ? etag : null);
 
 async function downloadTwitch(id: string, value: string, workDir: string, signal?: AbortSignal): Promise<string> {
   const ytDlp = which('yt-dlp');

@@ -7,7 +7,8 @@ export type IngestInputErrorKind =
   | 'not-media'
   | 'truncated'
   | 'no-audio'
-  | 'bad-chat';
+  | 'bad-chat'
+  | 'bad-id';
 
 /**
  * A bad input: its message is one line naming the input and the reason. Activities turn it into a

@@ -35,8 +35,8 @@ describe('dataset build from the lake', () => {
 
   beforeAll(async () => {
     const [a, b] = await Promise.all([sample(41, 90_000), sample(42, 90_000)]);
-    vodA = identifyVod({ video: a.files.video });
-    vodB = identifyVod({ video: b.files.video });
+    vodA = await identifyVod({ video: a.files.video });
+    vodB = await identifyVod({ video: b.files.video });
     const { result } = await runIngestBatch(config, { vods: [{ video: a.files.video, chat: a.files.chat, vod_id: vodA }] });
     expect(result.failed).toEqual([]);
     void b;

@@ -38,7 +38,7 @@ describe('durability', () => {
       expect(result.failed).toEqual([]);
       expect(result.succeeded).toHaveLength(3);
       for (const vod of vods) {
-        const vodId = identifyVod({ video: vod.files.video });
+        const vodId = await identifyVod({ video: vod.files.video });
         const done = result.succeeded.find((s) => s.vod_id === vodId);
         const [row] = await sqlRows(
           `select (select count(*) from bronze.vod_manifest where vod_id = '${vodId}') m,

@@ -1,4 +1,6 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -52,7 +54,7 @@ describe('ingestBatch', () => {
 
   beforeAll(async () => {
     [a, b] = await Promise.all([sample(11), sample(12)]);
-    idA = identifyVod({ video: a.files.video });
+    idA = await identifyVod({ video: a.files.video });
     idB = b.vod_id;
     first = await startBatch(`it-ingest-first-${Date.now()}`, input());
   });
@@ -148,7 +150,10 @@ print(json.dumps(out))`;
     const notChat = join(scratchDir, 'captions.chat.json');
     copyFileSync(join(REPO_ROOT, '..', 'shared', 'formats', 'whisperx_reference_transcription.json'), notChat);
     const missing = join(scratchDir, 'does-not-exist.mp4');
-    const unreachable = 'http://127.0.0.1:9/vod.mp4';
+    // A URL that answers 404 (a refused connection or a 5xx is retried, not bad input).
+    const gone = createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    const unreachable = `http://127.0.0.1:${(gone.address() as AddressInfo).port}/vod.mp4`;
     const bad = [
       { video: missing, chat: a.files.chat, vod_id: 'bad-missing' },
       { video: notMedia, chat: a.files.chat, vod_id: 'bad-not-media' },
@@ -157,7 +162,8 @@ print(json.dumps(out))`;
       { video: unreachable, chat: a.files.chat, vod_id: 'bad-url' },
     ];
     const result = await startBatch(`it-ingest-bad-${Date.now()}`, { vods: [{ video: good.files.video, chat: good.files.chat }, ...bad], concurrency: 3 });
-    expect(result.succeeded.map((s) => s.vod_id)).toEqual([identifyVod({ video: good.files.video })]);
+    gone.close();
+    expect(result.succeeded.map((s) => s.vod_id)).toEqual([await identifyVod({ video: good.files.video })]);
     const reasons = Object.fromEntries(result.failed.map((f) => [f.vod_id, f.error]));
     expect(Object.keys(reasons).sort()).toEqual(bad.map((b) => b.vod_id).sort());
     for (const reason of Object.values(reasons)) expect(String(reason).split('\n')).toHaveLength(1);

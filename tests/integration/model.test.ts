@@ -38,7 +38,7 @@ describe('model layer on the real stack: train → evaluate → promote → roll
 
   beforeAll(async () => {
     const vod = await sample(51, 90_000);
-    const vodId = identifyVod({ video: vod.files.video });
+    const vodId = await identifyVod({ video: vod.files.video });
     const { result } = await runIngestBatch(config, { vods: [{ video: vod.files.video, chat: vod.files.chat, vod_id: vodId }] });
     expect(result.failed).toEqual([]);
     // A 90-second VOD: cycles of three 30-second blocks give it a train, a validation and a test block.

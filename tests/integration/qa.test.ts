@@ -34,7 +34,7 @@ describe.skipIf(!hasChromium)('dougpt qa review page', () => {
     const vod = await sample(31);
     const { result } = await runIngestBatch(config, { vods: [{ video: vod.files.video, chat: vod.files.chat }] });
     expect(result.failed).toEqual([]);
-    vodId = identifyVod({ video: vod.files.video });
+    vodId = await identifyVod({ video: vod.files.video });
     const t0 = performance.now();
     qa = await startQaServer(config, { vod_id: vodId, reviewer, port: 0, sample: 50 });
     timings.load_ms = performance.now() - t0;

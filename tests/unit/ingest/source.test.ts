@@ -22,10 +22,9 @@ describe('parseSource', () => {
 });
 
 describe('identifyVod', () => {
-  it('prefers the given id, then the Twitch id, then the file name stem', () => {
-    expect(identifyVod({ video: '/x/a.mp4', vod_id: 'My VOD #1' })).toBe('my-vod-1');
-    expect(identifyVod({ video: 'twitch:123' })).toBe('123');
-    expect(identifyVod({ video: '/data/DougDoug Sample.mp4' })).toBe('dougdoug-sample');
+  it('prefers the given id, then the Twitch id (content ids: identify-vod.test.ts)', async () => {
+    expect(await identifyVod({ video: '/x/a.mp4', vod_id: 'My VOD #1' })).toBe('my-vod-1');
+    expect(await identifyVod({ video: 'twitch:123' })).toBe('123');
   });
 
   it('rejects ids with nothing usable', () => {
