@@ -57,6 +57,12 @@ function quoted(what: string, text: string): string {
   return `"${text}"`;
 }
 
+/** A file path as Modelfiles write them: bare, so it must hold no space, quote or backslash. */
+function path(what: string, text: string): string {
+  if (!/^[\w./+-]+$/.test(text)) throw new ModelfileError(`${what}: ${JSON.stringify(text)} is not a plain relative path`);
+  return text;
+}
+
 export interface ModelfileInput {
   spec: PromptSpec;
   /** Path of the model GGUF, relative to the Modelfile's folder (`./…`). */
@@ -79,8 +85,8 @@ export function renderModelfile(input: ModelfileInput): string {
   const { spec } = input;
   const lines = [
     `# DougPT chat model: prompt spec ${spec.version}. Build with: ollama create <name> -f Modelfile`,
-    `FROM ${quoted('FROM', input.from)}`,
-    ...(input.adapter === null ? [] : [`ADAPTER ${quoted('ADAPTER', input.adapter)}`]),
+    `FROM ${path('FROM', input.from)}`,
+    ...(input.adapter === null ? [] : [`ADAPTER ${path('ADAPTER', input.adapter)}`]),
     `TEMPLATE ${tripleQuoted('the chat template', ollamaTemplate(spec))}`,
     `SYSTEM ${tripleQuoted('the prompt spec\'s system text', spec.system)}`,
     `PARAMETER stop ${quoted('stop', input.stop)}`,

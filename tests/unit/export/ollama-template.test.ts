@@ -1,10 +1,6 @@
-import { execa } from 'execa';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { renderModelfile, ModelfileError } from '../../../functions/export/ollama-modelfile.ts';
+import { hasGo, renderWithGo } from './render-with-go.ts';
 import { loadPromptSpec, renderChatml, renderContext, renderPrompt, type ChatMessageTurn, type PromptSpec } from '../../../functions/prompt/prompt-spec.ts';
 
 /**
@@ -13,8 +9,6 @@ import { loadPromptSpec, renderChatml, renderContext, renderPrompt, type ChatMes
  * renderPrompt gives training and the reply server.
  */
 
-const GO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'ollama-template');
-const hasGo = (await execa('go', ['version'], { reject: false }).catch(() => null))?.exitCode === 0;
 if (!hasGo) process.stderr.write('ollama template parity: skipped: `go` is not on PATH (Go ≥ 1.24 runs the template renderer)\n');
 
 const CONTEXTS = [
@@ -43,16 +37,6 @@ const CONTEXTS = [
   '{context} in the context itself',
   'tab\tseparated\tvalues',
 ];
-
-/** Renders each conversation through the Modelfile's TEMPLATE with Go. */
-async function renderWithGo(modelfile: string, conversations: ChatMessageTurn[][]): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'dougpt-modelfile-'));
-  const path = join(dir, 'Modelfile');
-  writeFileSync(path, modelfile);
-  // GOFLAGS, GOCACHE and the rest come from the environment as they are.
-  const { stdout } = await execa('go', ['run', 'main.go', path], { cwd: GO_DIR, input: JSON.stringify(conversations) });
-  return JSON.parse(stdout) as string[];
-}
 
 const userTurn = (spec: PromptSpec, context: string): ChatMessageTurn[] => [{ role: 'user', content: renderContext(spec, context) }];
 const sampling = { temperature: 0.8, top_p: 0.95 };
@@ -90,8 +74,8 @@ describe('renderModelfile', () => {
     const { spec } = loadPromptSpec();
     const text = renderModelfile({ spec, from: './SmolLM2.gguf', adapter: './run.lora.gguf', stop: '<|im_end|>', sampling });
     const lines = text.split('\n');
-    expect(lines).toContain('FROM "./SmolLM2.gguf"');
-    expect(lines).toContain('ADAPTER "./run.lora.gguf"');
+    expect(lines).toContain('FROM ./SmolLM2.gguf');
+    expect(lines).toContain('ADAPTER ./run.lora.gguf');
     expect(lines).toContain('PARAMETER stop "<|im_end|>"');
     expect(lines).toContain(`PARAMETER num_predict ${spec.reply.max_tokens}`);
     expect(lines).toContain('PARAMETER temperature 0.8');
