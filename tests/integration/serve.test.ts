@@ -1,12 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promptHash, renderPrompt } from '../../functions/prompt/prompt-spec.ts';
-import { projectPython, resolveBaseModel } from '../../functions/reply/base-model.ts';
+import { resolveBaseModel } from '../../functions/reply/base-model.ts';
 import { createBannedPhrases } from '../../functions/reply/guardrails/banned-phrases.ts';
 import { InferenceLogRecord } from '../../functions/reply/inference-log.ts';
 import { openReplyStack, type ReplyStack } from '../../functions/reply/open-reply-stack.ts';
@@ -16,6 +15,7 @@ import { createReplyService } from '../../functions/reply/reply-service.ts';
 import { RecentReplies } from '../../functions/reply/guardrails/recent-replies.ts';
 import { CHAT_REPLY_TOOL, createMcpServer } from '../../web/serve/mcp-server.ts';
 import { startReplyServer, type ReplyServer } from '../../web/serve/serve-server.ts';
+import { makeLoraRun } from './lora-run.ts';
 
 /**
  * The reply server on the real embedded model (SmolLM2-135M GGUF through node-llama-cpp): every
@@ -28,41 +28,6 @@ const home = mkdtempSync(join(tmpdir(), 'dougpt-serve-'));
 const base = await resolveBaseModel();
 if (!base) process.stderr.write('serve test: skipped: no base model GGUF (run `make setup`)\n');
 
-// A LoRA in the exact format training exports (PEFT → llama.cpp's convert_lora_to_gguf.py), with
-// random non-zero B matrices so that it visibly changes the replies.
-const MAKE_LORA = `
-import json, os, subprocess, sys
-import torch
-from transformers import AutoModelForCausalLM
-from peft import LoraConfig, get_peft_model
-hf_dir, out_dir, convert_dir, run_id = sys.argv[1:5]
-torch.manual_seed(0)
-model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)
-peft = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], lora_dropout=0.0))
-with torch.no_grad():
-    for name, p in peft.named_parameters():
-        if "lora_B" in name:
-            p.normal_(0.0, 0.5)
-peft.save_pretrained(os.path.join(out_dir, "adapter"))
-env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(convert_dir, "gguf-py"), convert_dir]))
-subprocess.run([sys.executable, os.path.join(convert_dir, "convert_lora_to_gguf.py"), "--base", hf_dir, "--outfile", os.path.join(out_dir, "adapter.gguf"), os.path.join(out_dir, "adapter")], check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-json.dump({"run_id": run_id, "base": {"name": "smollm2-135m"}}, open(os.path.join(out_dir, "run.json"), "w"))
-`;
-
-/** Makes the LoRA run folder, or says why it cannot. */
-async function makeLora(runId: string): Promise<{ dir: string } | { skip: string }> {
-  const cache = process.env.DOUGPT_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'dougpt');
-  const convert = join(cache, 'llama-cpp-convert', '0.3.36');
-  if (!existsSync(join(convert, 'convert_lora_to_gguf.py'))) return { skip: `no llama.cpp converter in ${convert} (run \`make setup\`)` };
-  const listed = await execa(projectPython(), ['-m', 'dougpt_gpu', 'models', '--json', '--prepare'], { reject: false, env: { PYTHONPATH: 'gpu-runner/src' } });
-  const hfDir = listed.exitCode === 0 ? (JSON.parse(listed.stdout) as { name: string; hf_dir: string }[]).find((m) => m.name === 'smollm2-135m')?.hf_dir : undefined;
-  if (!hfDir || !existsSync(join(hfDir, 'config.json'))) return { skip: `no safetensors folder of the base (models --prepare: ${listed.stderr.split('\n').at(-2) ?? listed.exitCode})` };
-  const dir = join(home, 'runs', runId);
-  const made = await execa(projectPython(), ['-c', MAKE_LORA, hfDir, dir, convert, runId], { reject: false });
-  if (made.exitCode !== 0) return { skip: `could not make a LoRA GGUF: ${made.stderr.trim().split('\n').at(-1)}` };
-  return { dir };
-}
-
 describe.skipIf(!base)('dougpt serve on the embedded model', () => {
   let stack: ReplyStack;
   let server: ReplyServer;
@@ -72,7 +37,7 @@ describe.skipIf(!base)('dougpt serve on the embedded model', () => {
   const banned = join(home, 'banned.txt');
 
   beforeAll(async () => {
-    lora = makeLora('it-lora-1'); // in the background while the rest runs
+    lora = makeLoraRun(join(home, 'runs', 'it-lora-1'), 'it-lora-1'); // in the background while the rest runs
     writeFileSync(banned, '# test list\nthe\n');
     stack = await openReplyStack({ home, base: base!, watchPromoted: true, paritySample: 1, parallel: 2, notice: (l) => process.stderr.write(`serve test: ${l}\n`) });
     server = await startReplyServer(stack, { port: 0, rateLimit: 1000 });
