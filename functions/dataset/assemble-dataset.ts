@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { emoteNameSet } from '../chat/chat-flags.ts';
 import type { LoadedPromptSpec } from '../prompt/prompt-spec.ts';
 import { SPLIT_RULE_VERSION, stableHash, type DatasetConfig } from './dataset-config.ts';
 import { renderDatasetCard, type DatasetSummary } from './dataset-card.ts';
 import { exportExamples, withFreshDir, writeJson } from './export-dataset.ts';
-import { createNameScrubber } from './scrub-names.ts';
+import { nameRules } from './scrub-names.ts';
 import { selectExamples } from './select-examples.ts';
+import type { SqlSession } from './sql-session.ts';
 
 export interface AssembleInput {
   config: DatasetConfig;
@@ -47,11 +47,7 @@ export function datasetIdOf(input: Pick<AssembleInput, 'config' | 'spec' | 'optO
  * selection in DuckDB, then the streamed export, viewers' salted hashes, the prompt spec's copy,
  * `dataset.json` and the card. Returns the summary (small, JSON-safe).
  */
-export async function assembleDataset(
-  connection: DuckDBConnection,
-  session: { run(sql: string): Promise<void>; all(sql: string): Promise<Record<string, unknown>[]> },
-  input: AssembleInput,
-): Promise<DatasetSummary> {
+export async function assembleDataset(session: SqlSession, input: AssembleInput): Promise<DatasetSummary> {
   const datasetId = datasetIdOf(input);
   const salt = createHash('sha256').update(`dougpt-viewers|${datasetId}`).digest('hex').slice(0, 16);
   input.onStage?.('select');
@@ -63,7 +59,7 @@ export async function assembleDataset(
   }
   const logins = (await session.all(`SELECT DISTINCT lower(author_login) AS login FROM src WHERE author_login IS NOT NULL`)).map((r) => String(r.login));
   const vodIds = (await session.all(`SELECT DISTINCT vod_id FROM examples ORDER BY 1`)).map((r) => String(r.vod_id));
-  const scrubber = createNameScrubber(logins, {
+  const names = nameRules(logins, {
     placeholder: input.spec.spec.viewer_placeholder,
     streamerNames: input.spec.spec.streamer_names,
     emoteNames: emoteNameSet(),
@@ -88,7 +84,7 @@ export async function assembleDataset(
     built_from: input.builtFrom,
   };
   await withFreshDir(input.out, async (dir) => {
-    await exportExamples(connection, { dir, datasetId, spec: input.spec, scrubber });
+    await exportExamples(session, { dir, datasetId, spec: input.spec, names });
     await writeFile(join(dir, 'prompt_spec.json'), input.spec.text);
     const hashes = logins.map((l) => createHash('sha256').update(salt + l).digest('hex')).sort();
     await writeJson(join(dir, 'viewers.json'), { salt, sha256: hashes });

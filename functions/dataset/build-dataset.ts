@@ -73,7 +73,7 @@ export async function buildDatasetFromFiles(raw: BuildDatasetInput, hooks: { onS
     const sources: DatasetSummary['sources'] = files.map((file, i) => ({ kind: 'file', id: file.sha256, vod_id: vodIds[i] as string, path: file.path }));
     const dupes = sources.map((s) => s.vod_id).filter((v, i, all) => all.indexOf(v) !== i);
     if (dupes.length) throw new DatasetInputError(`two alignment files for one VOD (${[...new Set(dupes)].join(', ')}): pass one per VOD`);
-    const summary = await assembleDataset(connection, session, { config, spec, optOut, sources, builtFrom: 'files', out: resolve(input.out), onStage: hooks.onStage });
+    const summary = await assembleDataset(session, { config, spec, optOut, sources, builtFrom: 'files', out: resolve(input.out), onStage: hooks.onStage });
     return { ...summary, out: resolve(input.out) };
   } finally {
     connection.closeSync();

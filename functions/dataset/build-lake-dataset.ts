@@ -80,7 +80,7 @@ export async function buildLakeDataset(raw: BuildLakeDatasetInput, deps: LakeDep
     const [reviews] = await lake.all(`SELECT count(*) AS n, md5(coalesce(string_agg(pair_id || ':' || review, ',' ORDER BY pair_id), '')) AS h FROM src WHERE review IS NOT NULL`);
     const sources: DatasetSummary['sources'] = chosen.map((c) => ({ kind: 'lake', id: c.align_id, vod_id: c.vod_id }));
     const dir = join(work, 'export');
-    const summary = await assembleDataset(lake.connection, lake, {
+    const summary = await assembleDataset(lake, {
       config,
       spec,
       optOut,

@@ -1,11 +1,12 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { renderContext, renderMessages, type LoadedPromptSpec } from '../prompt/prompt-spec.ts';
+import { sqlString } from '../../catalog/lake.ts';
+import type { LoadedPromptSpec } from '../prompt/prompt-spec.ts';
 import { SPLITS, type Split } from './dataset-config.ts';
-import type { NameScrubber } from './scrub-names.ts';
+import { defineJsonMacros } from './json-sql.ts';
+import type { NameRules } from './scrub-names.ts';
+import { scrubNamesSql } from './scrub-names-sql.ts';
+import { profiledWhenAsked, type SqlSession } from './sql-session.ts';
 
 /** Provenance columns every exported row carries (DESIGN.md: every row names what it came from). */
 export const PROVENANCE_COLUMNS = [
@@ -17,7 +18,8 @@ export interface ExportTarget {
   dir: string;
   datasetId: string;
   spec: LoadedPromptSpec;
-  scrubber: NameScrubber;
+  /** Whose names are scrubbed from prompts and replies (scrub-names.ts). */
+  names: NameRules;
 }
 
 /** Lines written per split, for each config. */
@@ -26,79 +28,111 @@ export interface ExportCounts {
   dpo: Record<Split, number>;
 }
 
-class SplitWriters {
-  private readonly streams = new Map<Split, WriteStream>();
-  readonly counts: Record<Split, number> = { train: 0, validation: 0, test: 0 };
-  constructor(private readonly dir: string) {}
-  async open(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    for (const split of SPLITS) this.streams.set(split, createWriteStream(join(this.dir, `${split}.jsonl`)));
-  }
-  async write(split: Split, row: unknown): Promise<void> {
-    const stream = this.streams.get(split);
-    if (!stream) throw new Error(`dataset export: unknown split ${split}`);
-    this.counts[split]++;
-    if (!stream.write(`${JSON.stringify(row)}\n`)) await once(stream, 'drain');
-  }
-  async close(): Promise<void> {
-    await Promise.all([...this.streams.values()].map((s) => new Promise<void>((resolve, reject) => s.end((e?: Error | null) => (e ? reject(e) : resolve())))));
-  }
-}
-
-/** One pass: every example, with its DPO partner when it has one (a prompt is rendered once for both). */
-const EXPORT_SQL = `SELECT ${PROVENANCE_COLUMNS.map((c) => `e.${c}`).join(', ')}, e.reply_text, e.context_text, e.split,
-    d.rejected_pair_id, d.rejected_vod_id, d.rejected_offset_ms, d.rejected_text
-  FROM examples e LEFT JOIN dpo d ON d.pair_id = e.pair_id
-  ORDER BY e.split, e.vod_id, e.offset_ms, e.message_id`;
+/**
+ * JavaScript's `\s` (what `renderContext` splits on): RE2's `\s` lacks \v and the Unicode spaces.
+ * Exported for the parity test.
+ */
+export const JS_WHITESPACE_CLASS = '[\\t\\n\\x0B\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]';
 
 /**
- * Streams the `examples` and `dpo` tables into `<dir>/sft/<split>.jsonl` and `<dir>/dpo/<split>.jsonl`
- * (TRL's conversational prompt-completion and preference layouts), rendering each prompt with the
- * prompt spec and scrubbing viewer names. Chunks of rows, never the whole table, are in memory.
+ * Defines `dg_render_context(text)`: `renderContext` of prompt-spec.ts in SQL (whitespace runs
+ * collapsed, the last `max_words` words, the spec's `empty` text when nothing was said).
  */
-export async function exportExamples(connection: DuckDBConnection, target: ExportTarget): Promise<ExportCounts> {
+export async function defineRenderContext(session: SqlSession, spec: LoadedPromptSpec['spec']): Promise<void> {
+  const max = spec.context.max_words;
+  await session.run(`CREATE OR REPLACE TEMP MACRO dg_collapse_ws(t) AS trim(regexp_replace(t, '${JS_WHITESPACE_CLASS}+', ' ', 'g'), ' ')`);
+  await session.run(`CREATE OR REPLACE TEMP MACRO dg_last_words(w) AS
+    CASE
+      WHEN w = '' THEN ${sqlString(spec.context.empty)}
+      WHEN strlen(w) - strlen(replace(w, ' ', '')) < ${max} THEN w
+      ELSE array_to_string(string_split(w, ' ')[-${max}:], ' ')
+    END`);
+  await session.run(`CREATE OR REPLACE TEMP MACRO dg_render_context(t) AS dg_last_words(dg_collapse_ws(t))`);
+}
+
+/**
+ * Writes the `examples` and `dpo` tables as `<dir>/sft/<split>.jsonl` and `<dir>/dpo/<split>.jsonl`
+ * (TRL's conversational prompt-completion and preference layouts), each prompt rendered as
+ * `renderMessages` renders it and viewer names scrubbed as `createNameScrubber` scrubs them.
+ *
+ * All of it runs in DuckDB: the names are scrubbed once per text (a DPO row's rejected reply is
+ * another example's reply), each line is assembled as the JSON text `JSON.stringify` would write
+ * (json-sql.ts), and `COPY` writes the lines in (vod, offset, message) order. Nothing row by row passes
+ * through JavaScript, and DuckDB spills to disk rather than holding the export in memory.
+ */
+export async function exportExamples(connection: SqlSession, target: ExportTarget): Promise<ExportCounts> {
+  const db = profiledWhenAsked(connection);
   const { spec } = target.spec;
-  const sft = new SplitWriters(join(target.dir, 'sft'));
-  const dpo = new SplitWriters(join(target.dir, 'dpo'));
-  await sft.open();
-  await dpo.open();
+  await defineJsonMacros(db);
+  await defineRenderContext(db, spec);
+  // The texts to scrub: each example's context (k = 2·rid) and reply (k = 2·rid + 1).
+  await db.run(`CREATE OR REPLACE TEMP TABLE dg_texts AS
+    SELECT e.rid * 2 AS k, coalesce(s.context_text, '') AS t FROM examples e JOIN src s ON s.rowid = e.rid
+    UNION ALL
+    SELECT e.rid * 2 + 1 AS k, coalesce(s.reply_text, 'null') AS t FROM examples e JOIN src s ON s.rowid = e.rid`);
+  await scrubNamesSql(db, target.names, { input: 'dg_texts', output: 'dg_scrubbed' });
+  await db.run('DROP TABLE dg_texts');
+
+  // renderMessages: the system turn, then the user template with its first `{context}` replaced.
+  const at = spec.user_template.indexOf('{context}');
+  const body = (text: string) => sqlString(JSON.stringify(text).slice(1, -1));
+  const prompt = `${sqlString(`[{"role":"system","content":${JSON.stringify(spec.system)}},{"role":"user","content":"`)} || ${body(spec.user_template.slice(0, at))} || context || ${body(spec.user_template.slice(at + '{context}'.length))} || '"}]'`;
+  const provenance = PROVENANCE_COLUMNS.map((c, i) => `'${i === 0 ? '' : ','}"${c}":' || ${jsonOf(c, `e.${c}`)}`).join(' || ');
+  // One row per example: the JSON texts its lines are made of (the spec's fixed text is added when writing).
+  await db.run(`CREATE OR REPLACE TEMP TABLE dg_lines AS
+    SELECT e.split, e.vod_id, e.offset_ms, e.message_id,
+      dg_json_body(c.t) AS context,
+      '[{"role":"assistant","content":' || dg_json_str(r.t) || '}]' AS chosen,
+      ${provenance} AS provenance,
+      CASE WHEN d.rid IS NOT NULL THEN '[{"role":"assistant","content":' || dg_json_str(x.t) || '}]' END AS rejected,
+      CASE WHEN d.rid IS NOT NULL THEN
+        '"rejected_pair_id":' || dg_json_str(d.rejected_pair_id) || ',"rejected_vod_id":' || dg_json_str(d.rejected_vod_id) ||
+        ',"rejected_offset_ms":' || dg_json_int(d.rejected_offset_ms)
+      END AS rejected_ids
+    FROM examples e
+    JOIN (SELECT k, dg_render_context(t) AS t FROM dg_scrubbed WHERE k % 2 = 0) c ON c.k = e.rid * 2
+    JOIN dg_scrubbed r ON r.k = e.rid * 2 + 1
+    LEFT JOIN dpo d ON d.rid = e.rid
+    LEFT JOIN dg_scrubbed x ON x.k = d.rejected_rid * 2 + 1`);
+  await db.run('DROP TABLE dg_scrubbed');
+
+  const sft = { train: 0, validation: 0, test: 0 };
+  const dpo = { train: 0, validation: 0, test: 0 };
+  for (const row of await db.all(`SELECT split, count(*) AS sft, count(rejected) AS dpo FROM dg_lines GROUP BY 1`)) {
+    sft[row.split as Split] = Number(row.sft);
+    dpo[row.split as Split] = Number(row.dpo);
+  }
+  await mkdir(join(target.dir, 'sft'), { recursive: true });
+  await mkdir(join(target.dir, 'dpo'), { recursive: true });
+  const tail = `',"dataset_id":' || ${sqlString(JSON.stringify(target.datasetId))} || ',"split":' || dg_json_str(split) || '}'`;
+  const lines = {
+    sft: `'{"prompt":' || ${prompt} || ',"completion":' || chosen || ',"context":"' || context || '",' || provenance || ${tail}`,
+    dpo: `'{"prompt":' || ${prompt} || ',"chosen":' || chosen || ',"rejected":' || rejected || ',' || provenance || ',' || rejected_ids || ${tail}`,
+  };
+  // COPY writes the lines as they are: no header, no quoting (a JSON line holds no raw newline).
+  const [order] = await db.all(`SELECT current_setting('preserve_insertion_order') AS keep`);
+  await db.run('SET preserve_insertion_order = true');
   try {
-    const result = await connection.stream(EXPORT_SQL);
-    for await (const rows of result.yieldRowObjectJson()) {
-      for (const row of rows) {
-        const context = target.scrubber.scrub(String(row.context_text ?? ''));
-        const prompt = renderMessages(spec, context);
-        const provenance: Record<string, unknown> = {};
-        for (const column of PROVENANCE_COLUMNS) provenance[column] = numeric(column, row[column]);
-        const split = row.split as Split;
-        const chosen = [{ role: 'assistant', content: target.scrubber.scrub(String(row.reply_text)) }];
-        await sft.write(split, { prompt, completion: chosen, context: renderContext(spec, context), ...provenance, dataset_id: target.datasetId, split });
-        if (row.rejected_pair_id === null || row.rejected_pair_id === undefined) continue;
-        await dpo.write(split, {
-          prompt,
-          chosen,
-          rejected: [{ role: 'assistant', content: target.scrubber.scrub(String(row.rejected_text)) }],
-          ...provenance,
-          rejected_pair_id: row.rejected_pair_id,
-          rejected_vod_id: row.rejected_vod_id,
-          rejected_offset_ms: numeric('offset_ms', row.rejected_offset_ms),
-          dataset_id: target.datasetId,
-          split,
-        });
+    for (const config of ['sft', 'dpo'] as const) {
+      for (const split of SPLITS) {
+        await db.run(`COPY (
+            SELECT ${lines[config]} FROM dg_lines WHERE split = ${sqlString(split)}${config === 'dpo' ? ' AND rejected IS NOT NULL' : ''}
+            ORDER BY vod_id, offset_ms, message_id
+          ) TO ${sqlString(join(target.dir, config, `${split}.jsonl`))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`);
       }
     }
   } finally {
-    await sft.close();
-    await dpo.close();
+    await db.run(`SET preserve_insertion_order = ${order?.keep === false ? 'false' : 'true'}`);
+    await db.run('DROP TABLE IF EXISTS dg_lines');
   }
-  return { sft: sft.counts, dpo: dpo.counts };
+  return { sft, dpo };
 }
 
-/** DuckDB's JSON rows give BIGINTs as strings; the export keeps numbers numbers. */
-function numeric(column: string, value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  if (/_ms$|^tier$|^manifest_version$|^score$/.test(column)) return Number(value);
-  return value;
+/** A provenance value's JSON text: numbers as `Number(value)` gives them, the rest as strings. */
+function jsonOf(column: string, sql: string): string {
+  if (column === 'score') return `dg_json_num(${sql})`;
+  if (/_ms$|^tier$|^manifest_version$/.test(column)) return `dg_json_int(${sql})`;
+  return `dg_json_str(${sql})`;
 }
 
 /**

@@ -16,15 +16,26 @@ export function isDistinctiveLogin(login: string, emoteNames: ReadonlySet<string
   return /[0-9_]/.test(login) ? login.length >= 3 : login.length >= 6;
 }
 
+export interface NameScrubberOptions {
+  placeholder: string;
+  streamerNames: readonly string[];
+  emoteNames?: ReadonlySet<string>;
+}
+
+/** What scrubbing decides with, lower case: the streamer's names (kept) and the logins replaced as bare words. */
+export interface NameRules {
+  streamer: Set<string>;
+  bare: Set<string>;
+  placeholder: string;
+}
+
 /**
+ * The rules a scrubber applies; the dataset export runs the same rules in DuckDB (scrub-names-sql.ts).
+ *
  * @example
- * const s = createNameScrubber(['kleeble', 'quack_001'], { placeholder: '@viewer', streamerNames: ['dougdoug'] });
- * s.scrub('@Kleeble lol quack_001 said hi to @DougDoug'); // '@viewer lol @viewer said hi to @DougDoug'
+ * nameRules(['Kleeble', 'bob'], { placeholder: '@viewer', streamerNames: ['dougdoug'] }).bare; // Set { 'kleeble' }
  */
-export function createNameScrubber(
-  logins: Iterable<string>,
-  options: { placeholder: string; streamerNames: readonly string[]; emoteNames?: ReadonlySet<string> },
-): NameScrubber {
+export function nameRules(logins: Iterable<string>, options: NameScrubberOptions): NameRules {
   const streamer = new Set(options.streamerNames.map((n) => n.toLowerCase()));
   const emotes = new Set([...(options.emoteNames ?? new Set<string>())].map((n) => n.toLowerCase()));
   const bare = new Set<string>();
@@ -32,7 +43,16 @@ export function createNameScrubber(
     const login = raw.toLowerCase();
     if (!streamer.has(login) && isDistinctiveLogin(login, emotes)) bare.add(login);
   }
-  const placeholder = options.placeholder;
+  return { streamer, bare, placeholder: options.placeholder };
+}
+
+/**
+ * @example
+ * const s = createNameScrubber(['kleeble', 'quack_001'], { placeholder: '@viewer', streamerNames: ['dougdoug'] });
+ * s.scrub('@Kleeble lol quack_001 said hi to @DougDoug'); // '@viewer lol @viewer said hi to @DougDoug'
+ */
+export function createNameScrubber(logins: Iterable<string>, options: NameScrubberOptions): NameScrubber {
+  const { streamer, bare, placeholder } = nameRules(logins, options);
   // One pass over word-like runs: `@name` is always a mention; a bare run is a name when it is a known login.
   // Twitch logins are ASCII ([a-z0-9_]), so ASCII runs find every one of them, and much faster than
   // Unicode classes; a mention of a non-ASCII display name is caught by the Unicode pass for `@` runs.

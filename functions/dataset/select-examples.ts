@@ -1,6 +1,7 @@
 import { DEFAULT_EMOTE_NAMES } from '../chat/chat-flags.ts';
 import { sqlString } from '../../catalog/lake.ts';
 import { SPLIT_RULE_VERSION, type DatasetConfig } from './dataset-config.ts';
+import { profiledWhenAsked, type SqlSession } from './sql-session.ts';
 
 /**
  * The dataset's selection, in SQL over a DuckDB session, so a million pairs stream through DuckDB
@@ -51,11 +52,6 @@ export interface SelectionCounts {
   vods: number;
 }
 
-interface Session {
-  run(sql: string): Promise<void>;
-  all(sql: string): Promise<Record<string, unknown>[]>;
-}
-
 /** Texts at least this long (normalised) are copypasta candidates; shorter repeats are chat's own style. */
 const COPYPASTA_MIN_CHARS = 20;
 /** One short text ("LUL", "W", "lol") may fill at most this share of the dataset. */
@@ -63,12 +59,23 @@ const MAX_SHORT_TEXT_SHARE = 0.02;
 /** DPO: how many later rows (in a fixed pseudo-random order) are tried as the rejected reply. */
 const DPO_TRIES = 8;
 
+/** The provenance columns `examples` carries (what the export and `gold.dataset_examples` read). */
+const EXAMPLE_COLUMNS = [
+  'vod_id', 'message_id', 'pair_id', 'offset_ms', 'context_start_ms', 'context_end_ms', 'lag_ms', 'score', 'tier',
+  'label', 'align_id', 'asr_run_id', 'chat_sha256', 'manifest_version',
+] as const;
+
 /**
  * Runs every filter, the split rule, every cap and the DPO pairing. Deterministic: each ordering is by
  * md5 of stable ids, so the same `src` and config always give the same tables.
+ *
+ * The rules run on narrow rows (`rid` = the row's `src.rowid`, and only the columns a rule reads): the
+ * texts stay in `src` until the export, so each cap's pass moves a few bytes per row, not the row.
+ * Output: `examples` (`rid`, `split`, `norm_text` and the provenance columns) and `dpo` (`rid`,
+ * `split`, `rejected_rid` and the rejected reply's ids).
  */
-export async function selectExamples(session: Session, config: DatasetConfig, options: { maxReplyChars: number; optOut: readonly string[]; salt: string }): Promise<SelectionCounts> {
-  const db = process.env.DOUGPT_PROFILE_SQL === '1' ? profiled(session) : session;
+export async function selectExamples(session: SqlSession, config: DatasetConfig, options: { maxReplyChars: number; optOut: readonly string[]; salt: string }): Promise<SelectionCounts> {
+  const db = profiledWhenAsked(session);
   const rule = sqlString(SPLIT_RULE_VERSION);
   // Emote-only where the chat record does not say: every token a known emote name (one RE2 pattern).
   const emoteAlternation = DEFAULT_EMOTE_NAMES.map((n) => n.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')).join('|');
@@ -76,26 +83,32 @@ export async function selectExamples(session: Session, config: DatasetConfig, op
   const optOut = options.optOut.length ? `[${options.optOut.map((l) => sqlString(l.toLowerCase())).join(', ')}]` : `[]::VARCHAR[]`;
   const blockMs = config.block_s * 1000;
 
+  // Every source row once: its drop reason, and for the rows kept what the caps read.
+  const kept = (expr: string) => `CASE WHEN drop_reason IS NULL THEN ${expr} END`;
   await db.run(`CREATE OR REPLACE TEMP TABLE cand AS
-    SELECT s.*,
-      lower(trim(regexp_replace(s.reply_text, '\\s+', ' ', 'g'))) AS norm_text,
-      md5(${sqlString(options.salt)} || coalesce(lower(s.author_login), '')) AS author_key,
-      md5_number(s.pair_id) AS ord,
-      coalesce(s.is_emote_only, regexp_full_match(trim(s.reply_text), ${emotes})) AS emote_only,
-      CASE
-        WHEN s.author_login IS NOT NULL AND list_contains(${optOut}, lower(s.author_login)) THEN 'opt-out'
-        WHEN s.reject_reason IS NOT NULL THEN 'align:' || s.reject_reason
-        WHEN s.review = 'reject' THEN 'review-reject'
-        WHEN coalesce(s.is_deleted, false) THEN 'deleted'
-        WHEN coalesce(s.is_bot, false) THEN 'bot'
-        WHEN coalesce(s.is_command, false) THEN 'command'
-        WHEN coalesce(s.kind, 'message') <> 'message' THEN 'notice'
-        WHEN length(trim(coalesce(s.reply_text, ''))) = 0 THEN 'empty'
-        WHEN length(s.reply_text) > ${options.maxReplyChars} THEN 'too-long'
-        WHEN s.label = 'reaction' AND s.tier < ${config.min_tier} AND s.review IS DISTINCT FROM 'accept' THEN 'below-min-tier'
-        ELSE NULL
-      END AS drop_reason
-    FROM src s`);
+    SELECT rid, vod_id, context_start_ms, context_end_ms, drop_reason,
+      ${kept(`lower(trim(regexp_replace(reply_text, '\\s+', ' ', 'g')))`)} AS norm_text,
+      ${kept(`md5(${sqlString(options.salt)} || coalesce(lower(author_login), ''))`)} AS author_key,
+      author_login IS NOT NULL AS has_author,
+      ${kept('md5_number(pair_id)')} AS ord,
+      ${kept(`coalesce(is_emote_only, regexp_full_match(trim(reply_text), ${emotes}))`)} AS emote_only,
+      label, wave_id, length(reply_text) AS reply_chars
+    FROM (
+      SELECT s.rowid AS rid, s.*,
+        CASE
+          WHEN s.author_login IS NOT NULL AND list_contains(${optOut}, lower(s.author_login)) THEN 'opt-out'
+          WHEN s.reject_reason IS NOT NULL THEN 'align:' || s.reject_reason
+          WHEN s.review = 'reject' THEN 'review-reject'
+          WHEN coalesce(s.is_deleted, false) THEN 'deleted'
+          WHEN coalesce(s.is_bot, false) THEN 'bot'
+          WHEN coalesce(s.is_command, false) THEN 'command'
+          WHEN coalesce(s.kind, 'message') <> 'message' THEN 'notice'
+          WHEN length(trim(coalesce(s.reply_text, ''))) = 0 THEN 'empty'
+          WHEN length(s.reply_text) > ${options.maxReplyChars} THEN 'too-long'
+          WHEN s.label = 'reaction' AND s.tier < ${config.min_tier} AND s.review IS DISTINCT FROM 'accept' THEN 'below-min-tier'
+          ELSE NULL
+        END AS drop_reason
+      FROM src s)`);
 
   const cycle = config.cycle_blocks;
   const pos = (kind: string) => `(md5_number(${rule} || '|' || v || '|' || (b // ${cycle})::VARCHAR || '|${kind}') % ${cycle})::BIGINT`;
@@ -118,7 +131,7 @@ export async function selectExamples(session: Session, config: DatasetConfig, op
       SELECT DISTINCT vod_id, ${unitOf('context_end_ms')} AS blk FROM cand WHERE drop_reason IS NULL
       UNION SELECT DISTINCT vod_id, ${unitOf('greatest(context_start_ms, 0)')} FROM cand WHERE drop_reason IS NULL)`);
   await db.run(`CREATE OR REPLACE TEMP TABLE staged AS
-    SELECT c.*, e.split AS split, s.split AS split_at_start
+    SELECT c.* EXCLUDE (drop_reason, context_start_ms, context_end_ms), e.split AS split, s.split AS split_at_start
     FROM cand c
     JOIN units e ON e.vod_id = c.vod_id AND e.blk = ${unitOf('c.context_end_ms')}
     JOIN units s ON s.vod_id = c.vod_id AND s.blk = ${unitOf('greatest(c.context_start_ms, 0)')}
@@ -127,24 +140,29 @@ export async function selectExamples(session: Session, config: DatasetConfig, op
 
   const filtered: Record<string, number> = {};
   for (const row of await db.all(`SELECT drop_reason AS k, count(*) AS n FROM cand WHERE drop_reason IS NOT NULL GROUP BY 1`)) filtered[String(row.k)] = Number(row.n);
+  await db.run('DROP TABLE cand');
   const boundary = Number((await db.all(`SELECT count(*) AS n FROM staged WHERE split <> split_at_start`))[0]?.n ?? 0);
   if (boundary > 0) filtered['split-boundary'] = boundary;
+  await db.run(`CREATE OR REPLACE TEMP TABLE capped_0 AS SELECT * EXCLUDE (split_at_start) FROM staged WHERE split = split_at_start`);
+  await db.run('DROP TABLE staged');
 
-  // Caps, one after another; each keeps the rows that come first in a fixed md5 order.
+  // Caps, one after another; each keeps the rows that come first in a fixed md5 order. A row is removed
+  // only where its rule says false (a NULL, e.g. of a NULL label, keeps it).
   const capped: Record<string, number> = {};
-  let current = 'staged';
-  let step = 0;
+  let current = 'capped_0';
+  let rows = await countRows(db, current);
+  let step = 1;
   const cap = async (name: string, rankSql: string, keepSql: string) => {
     const next = `capped_${step++}`;
     await db.run(`CREATE OR REPLACE TEMP TABLE ${next} AS
-      WITH ranked AS (SELECT *, ${rankSql} AS cap_rank, count(*) OVER () AS cap_total FROM ${current}
-                      WHERE ${current === 'staged' ? 'split = split_at_start' : 'true'})
-      SELECT * EXCLUDE (cap_rank, cap_total), (${keepSql}) AS cap_keep FROM ranked`);
-    const removed = Number((await db.all(`SELECT count(*) AS n FROM ${next} WHERE NOT cap_keep`))[0]?.n ?? 0);
-    if (removed > 0) capped[name] = removed;
-    await db.run(`DELETE FROM ${next} WHERE NOT cap_keep`);
-    await db.run(`ALTER TABLE ${next} DROP COLUMN cap_keep`);
+      SELECT * EXCLUDE (cap_rank, cap_total, cap_keep) FROM (
+        SELECT *, (${keepSql}) AS cap_keep FROM (SELECT *, ${rankSql} AS cap_rank, count(*) OVER () AS cap_total FROM ${current}))
+      WHERE cap_keep IS NOT FALSE`);
+    const left = await countRows(db, next);
+    if (rows - left > 0) capped[name] = rows - left;
+    await db.run(`DROP TABLE ${current}`);
     current = next;
+    rows = left;
   };
   // Every cap keeps rows in one stable pseudo-random order: `ord`, the md5 of the pair id.
   await cap(
@@ -165,7 +183,7 @@ export async function selectExamples(session: Session, config: DatasetConfig, op
   await cap(
     'chatter-share',
     `row_number() OVER (PARTITION BY author_key ORDER BY ord)`,
-    `author_login IS NULL OR cap_rank <= greatest(${config.min_chatter_cap}, floor(${config.max_chatter_share} * cap_total))`,
+    `NOT has_author OR cap_rank <= greatest(${config.min_chatter_cap}, floor(${config.max_chatter_share} * cap_total))`,
   );
   const vodCount = Number((await db.all(`SELECT count(DISTINCT vod_id) AS n FROM ${current}`))[0]?.n ?? 0);
   if (config.max_vod_share > 0 && vodCount * config.max_vod_share >= 1) {
@@ -176,12 +194,14 @@ export async function selectExamples(session: Session, config: DatasetConfig, op
   await cap('background-share', `row_number() OVER (PARTITION BY label = 'background' ORDER BY ord)`, shareCap(`(label = 'background')`, config.max_background_share));
   await cap('emote-only-share', `row_number() OVER (PARTITION BY emote_only ORDER BY ord)`, shareCap('emote_only', config.max_emote_only_share));
   if (config.max_length_bucket_share !== null) {
-    const bucket = `CASE WHEN length(reply_text) <= 5 THEN 0 WHEN length(reply_text) <= 15 THEN 1 WHEN length(reply_text) <= 40 THEN 2 ELSE 3 END`;
+    const bucket = `CASE WHEN reply_chars <= 5 THEN 0 WHEN reply_chars <= 15 THEN 1 WHEN reply_chars <= 40 THEN 2 ELSE 3 END`;
     await cap('length-bucket-share', `row_number() OVER (PARTITION BY ${bucket} ORDER BY ord)`, `cap_rank <= ceil(${config.max_length_bucket_share} * cap_total)`);
   }
-  await db.run(`CREATE OR REPLACE TEMP TABLE examples AS SELECT * EXCLUDE (split_at_start, ord) FROM ${current}`);
-  for (let i = 0; i < step; i++) await db.run(`DROP TABLE IF EXISTS capped_${i}`);
-  await db.run('DROP TABLE IF EXISTS staged');
+  // The kept rows with their provenance, read once from `src`.
+  await db.run(`CREATE OR REPLACE TEMP TABLE examples AS
+    SELECT c.rid, c.split, c.norm_text, ${EXAMPLE_COLUMNS.map((col) => `s.${col}`).join(', ')}
+    FROM ${current} c JOIN src s ON s.rowid = c.rid`);
+  await db.run(`DROP TABLE ${current}`);
 
   await pairPreferences(db, config);
 
@@ -193,16 +213,20 @@ export async function selectExamples(session: Session, config: DatasetConfig, op
   return { filtered, capped, splits, dpo, vods };
 }
 
+async function countRows(db: SqlSession, table: string): Promise<number> {
+  return Number((await db.all(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
+}
+
 /**
  * DPO pairs within each split: `rejected` is a real reply that reacts to something else — another VOD,
  * or at least `dpo_min_distance_ms` away — and is no near-duplicate of the chosen one (different
  * normalised text, character Jaccard < 0.5). Tried in a fixed pseudo-random order; rows with no
  * suitable partner among the first tries get no DPO row.
  */
-async function pairPreferences(db: Session, config: DatasetConfig): Promise<void> {
+async function pairPreferences(db: SqlSession, config: DatasetConfig): Promise<void> {
   await db.run(`CREATE OR REPLACE TEMP TABLE dpo AS
     WITH ordered AS (
-      SELECT pair_id, vod_id, offset_ms, norm_text, reply_text, split,
+      SELECT rid, pair_id, vod_id, offset_ms, norm_text, split,
              row_number() OVER (PARTITION BY split ORDER BY md5(pair_id || '|dpo')) - 1 AS rn,
              count(*) OVER (PARTITION BY split) AS n
       FROM examples
@@ -210,23 +234,10 @@ async function pairPreferences(db: Session, config: DatasetConfig): Promise<void
       SELECT a.*, k, (a.rn + k) % a.n AS target FROM ordered a, range(1, ${DPO_TRIES + 1}) r(k) WHERE a.n > 1
     ), tries AS (
       -- An equi-join on (split, target row): a hash join, not a scan per row.
-      SELECT a.pair_id, b.pair_id AS rejected_pair_id, b.vod_id AS rejected_vod_id, b.offset_ms AS rejected_offset_ms,
-             b.reply_text AS rejected_text, a.k
+      SELECT a.rid, a.split, b.rid AS rejected_rid, b.pair_id AS rejected_pair_id, b.vod_id AS rejected_vod_id, b.offset_ms AS rejected_offset_ms, a.k
       FROM wanted a JOIN ordered b ON b.split = a.split AND b.rn = a.target
       WHERE (b.vod_id <> a.vod_id OR abs(b.offset_ms - a.offset_ms) >= ${config.dpo_min_distance_ms})
         AND b.norm_text <> a.norm_text AND jaccard(a.norm_text || ' ', b.norm_text || ' ') < 0.5
     )
-    SELECT e.*, t.rejected_pair_id, t.rejected_vod_id, t.rejected_offset_ms, t.rejected_text
-    FROM examples e JOIN (SELECT * FROM tries QUALIFY row_number() OVER (PARTITION BY pair_id ORDER BY k) = 1) t USING (pair_id)`);
-}
-
-/** DOUGPT_PROFILE_SQL=1: each statement's time on stderr. */
-function profiled(session: Session): Session {
-  const time = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
-    const t = performance.now();
-    const result = await run();
-    process.stderr.write(`[sql ${(performance.now() - t).toFixed(0)} ms] ${sql.replace(/\s+/g, ' ').slice(0, 90)}\n`);
-    return result;
-  };
-  return { run: (sql) => time(sql, () => session.run(sql)), all: (sql) => time(sql, () => session.all(sql)) };
+    SELECT * EXCLUDE (k) FROM tries QUALIFY row_number() OVER (PARTITION BY rid ORDER BY k) = 1`);
 }
