@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { cacheDir, stateDir, statePaths, type StatePaths } from './paths.ts';
 
-const Port = z.coerce.number().int().min(1).max(65_535);
+const Port = z.coerce.number({ error: 'expected a port number' }).int('expected a whole port number').min(1, 'expected a port from 1 to 65535').max(65_535, 'expected a port from 1 to 65535');
 
 /** Ports of the local stack; each can be set by an environment variable or in `<home>/config.json`. */
 export const PortsConfig = z.object({
@@ -17,26 +18,44 @@ export type PortsConfig = z.infer<typeof PortsConfig>;
 
 export const FileConfig = z.object({ ports: PortsConfig.partial().default({}) }).partial();
 
-export const Credentials = z.object({
-  accessKeyId: z.string().min(3),
-  secretAccessKey: z.string().min(8),
-});
+// MinIO's own limits on access keys and secrets.
+const AccessKeyId = z.string().min(3, 'expected at least 3 characters');
+const SecretAccessKey = z.string().min(8, 'expected at least 8 characters');
+
+export const Credentials = z.object({ accessKeyId: AccessKeyId, secretAccessKey: SecretAccessKey });
 export type Credentials = z.infer<typeof Credentials>;
 
-/** Everything a process needs to reach the local stack. Plain data: safe to pass around and print. */
+/** Everything a process needs to reach the stack. Plain data: safe to pass around (not to print: it holds secrets). */
 export interface StackConfig {
   paths: StatePaths;
   cache: string;
   ports: PortsConfig;
+  /** Address the local services listen on and are reached at. */
   host: string;
   bucket: string;
   region: string;
+  /** Root (read-write) credentials of the object store. */
   credentials: Credentials;
+  /** Credentials of the read-only lake user `dougpt sql` queries with (GetObject, ListBucket on the bucket). */
+  readerCredentials: Credentials;
   temporalAddress: string;
   temporalNamespace: string;
   s3Endpoint: string;
   catalogUri: string;
   warehouse: string;
+  /** Which services `dougpt up` starts here; false where an environment variable points at another host's. */
+  managed: { minio: boolean; catalog: boolean; temporal: boolean };
+}
+
+/** A bad configuration value: one line naming the variable (or file field) and what it must be. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`${variable}: ${reason}`);
+    this.name = 'ConfigError';
+  }
 }
 
 const PORT_ENV: Record<keyof PortsConfig, string> = {
@@ -47,49 +66,115 @@ const PORT_ENV: Record<keyof PortsConfig, string> = {
   catalog: 'DOUGPT_CATALOG_PORT',
 };
 
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).transform((url) => url.replace(/\/+$/, ''));
+
+/** Every other environment variable `loadConfig` reads, with what it must look like. */
+export const ENV_SCHEMAS = {
+  DOUGPT_HOST: z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'expected a host name or IP address'),
+  DOUGPT_S3_ENDPOINT: HttpUrl,
+  DOUGPT_CATALOG_URI: HttpUrl,
+  DOUGPT_TEMPORAL_ADDRESS: z.string().regex(/^(\[[0-9A-Fa-f:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port'),
+  DOUGPT_TEMPORAL_NAMESPACE: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/, 'expected a Temporal namespace name (letters, digits, . _ -)'),
+  DOUGPT_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 of a-z 0-9 . -)'),
+  DOUGPT_S3_REGION: z.string().regex(/^[a-z0-9-]{2,32}$/, 'expected a region name such as us-east-1'),
+  DOUGPT_S3_ACCESS_KEY_ID: AccessKeyId,
+  DOUGPT_S3_SECRET_ACCESS_KEY: SecretAccessKey,
+  DOUGPT_S3_READER_ACCESS_KEY_ID: AccessKeyId,
+  DOUGPT_S3_READER_SECRET_ACCESS_KEY: SecretAccessKey,
+} as const;
+type EnvName = keyof typeof ENV_SCHEMAS;
+
+/** The value of one variable, validated; undefined when unset or empty. */
+function envValue<N extends EnvName>(env: NodeJS.ProcessEnv, name: N): z.output<(typeof ENV_SCHEMAS)[N]> | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const result = ENV_SCHEMAS[name].safeParse(raw);
+  if (!result.success) throw new ConfigError(name, `${result.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`);
+  return result.data as z.output<(typeof ENV_SCHEMAS)[N]>;
+}
+
 function readJson(path: string): unknown {
-  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(path, `not valid JSON (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+function parseFile<T extends z.ZodType>(path: string, schema: T): z.output<T> {
+  const result = schema.safeParse(readJson(path));
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new ConfigError(`${path}${issue?.path.length ? ` ${issue.path.join('.')}` : ''}`, issue?.message ?? 'invalid');
 }
 
 /** Local credentials are made once per state directory, never hard-coded. */
-function loadOrCreateCredentials(path: string): Credentials {
-  if (existsSync(path)) return Credentials.parse(readJson(path));
+function loadOrCreateCredentials(path: string, prefix: string): Credentials {
+  if (existsSync(path)) return parseFile(path, Credentials);
   const credentials = {
-    accessKeyId: `dougpt-${randomBytes(6).toString('hex')}`,
+    accessKeyId: `${prefix}-${randomBytes(6).toString('hex')}`,
     secretAccessKey: randomBytes(24).toString('base64url'),
   };
   writeFileSync(path, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   return credentials;
 }
 
+/** A key pair from two variables, both or neither. */
+function envCredentials(env: NodeJS.ProcessEnv, id: EnvName, secret: EnvName): Credentials | undefined {
+  const accessKeyId = envValue(env, id);
+  const secretAccessKey = envValue(env, secret);
+  if (accessKeyId === undefined && secretAccessKey === undefined) return undefined;
+  if (accessKeyId === undefined) throw new ConfigError(id, `must be set together with ${secret}`);
+  if (secretAccessKey === undefined) throw new ConfigError(secret, `must be set together with ${id}`);
+  return { accessKeyId, secretAccessKey };
+}
+
 /**
- * Loads the stack configuration: `<home>/config.json`, overridden by environment variables.
+ * Loads the stack configuration: defaults for one machine, `<home>/config.json` (ports), and
+ * environment variables over both (the README's table lists them). A bad value throws a
+ * `ConfigError` naming the variable. Setting `DOUGPT_S3_ENDPOINT`, `DOUGPT_CATALOG_URI` or
+ * `DOUGPT_TEMPORAL_ADDRESS` points this process at another host's service, which `dougpt up`
+ * then checks instead of starting.
  *
  * @example
  * const config = loadConfig(); // config.s3Endpoint === 'http://127.0.0.1:9000'
+ * loadConfig({ DOUGPT_MINIO_PORT: 'x' }); // throws ConfigError('DOUGPT_MINIO_PORT: expected a port number (got "x")')
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
   const paths = statePaths(stateDir(env));
   mkdirSync(paths.home, { recursive: true });
-  const file = FileConfig.parse(readJson(paths.config));
-  const fromEnv = Object.fromEntries(
-    Object.entries(PORT_ENV).flatMap(([key, name]) => (env[name] ? [[key, env[name]]] : [])),
-  );
-  const ports = PortsConfig.parse({ ...file.ports, ...fromEnv });
-  const host = '127.0.0.1';
-  const bucket = env.DOUGPT_BUCKET ?? 'dougpt-lake';
+  const file = parseFile(paths.config, FileConfig);
+  const ports = { ...PortsConfig.parse(file.ports ?? {}) };
+  for (const [key, name] of Object.entries(PORT_ENV) as [keyof PortsConfig, string][]) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const result = Port.safeParse(raw);
+    if (!result.success) throw new ConfigError(name, `${result.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`);
+    ports[key] = result.data;
+  }
+  const host = envValue(env, 'DOUGPT_HOST') ?? '127.0.0.1';
+  const bucket = envValue(env, 'DOUGPT_BUCKET') ?? 'dougpt-lake';
+  const s3Endpoint = envValue(env, 'DOUGPT_S3_ENDPOINT');
+  const catalogUri = envValue(env, 'DOUGPT_CATALOG_URI');
+  const temporalAddress = envValue(env, 'DOUGPT_TEMPORAL_ADDRESS');
   return {
     paths,
     cache: cacheDir(env),
     ports,
     host,
     bucket,
-    region: 'us-east-1',
-    credentials: loadOrCreateCredentials(paths.credentials),
-    temporalAddress: `${host}:${ports.temporal}`,
-    temporalNamespace: env.DOUGPT_TEMPORAL_NAMESPACE ?? 'default',
-    s3Endpoint: `http://${host}:${ports.minio}`,
-    catalogUri: `http://${host}:${ports.catalog}`,
+    region: envValue(env, 'DOUGPT_S3_REGION') ?? 'us-east-1',
+    credentials:
+      envCredentials(env, 'DOUGPT_S3_ACCESS_KEY_ID', 'DOUGPT_S3_SECRET_ACCESS_KEY') ?? loadOrCreateCredentials(paths.credentials, 'dougpt'),
+    readerCredentials:
+      envCredentials(env, 'DOUGPT_S3_READER_ACCESS_KEY_ID', 'DOUGPT_S3_READER_SECRET_ACCESS_KEY') ??
+      loadOrCreateCredentials(join(paths.home, 'reader-credentials.json'), 'dougpt-reader'),
+    temporalAddress: temporalAddress ?? `${host}:${ports.temporal}`,
+    temporalNamespace: envValue(env, 'DOUGPT_TEMPORAL_NAMESPACE') ?? 'default',
+    s3Endpoint: s3Endpoint ?? `http://${host}:${ports.minio}`,
+    catalogUri: catalogUri ?? `http://${host}:${ports.catalog}`,
     warehouse: `s3://${bucket}/warehouse`,
+    managed: { minio: s3Endpoint === undefined, catalog: catalogUri === undefined, temporal: temporalAddress === undefined },
   };
 }
