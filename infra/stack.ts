@@ -5,8 +5,9 @@ import { openLake } from '../catalog/lake.ts';
 import { acquireLakeLock } from '../catalog/write-lake.ts';
 import { createObjectStore, ObjectStoreError } from '../catalog/object-store.ts';
 import type { StackConfig } from './config.ts';
-import { catalogSpec, minioSpec, temporalSpec, workerSpec } from './services/specs.ts';
-import { logFileOf, ServiceStartError, startService, stopService, type ServiceDirs } from './supervisor.ts';
+import { ensureLakeReader } from './services/lake-reader.ts';
+import { catalogHealthy, catalogSpec, minioHealthy, minioSpec, temporalAnswers, temporalSpec, workerSpec } from './services/specs.ts';
+import { httpAnswers, logFileOf, ServiceStartError, startService, stopService, type ServiceDirs, type ServiceSpec } from './supervisor.ts';
 import { findTool } from './tools.ts';
 import { readyWorkerPid, WORKER_QUEUES, workerServiceName } from './worker-ready.ts';
 
@@ -17,6 +18,8 @@ export interface ServiceStatus {
   ui_url?: string;
   queue?: string;
   pid?: number | null;
+  /** True for a service of another host (an environment variable points at it): `up` checks it, never starts it. */
+  external?: boolean;
   log: string;
 }
 
@@ -34,9 +37,33 @@ export interface UpOptions {
   onEvent?: (service: string, state: 'started' | 'reused' | 'ready') => void;
 }
 
+type ServiceName = keyof StackConfig['managed'];
+
+/** The variable that points this process at another host's service. */
+const EXTERNAL_VARIABLE: Record<ServiceName, string> = {
+  minio: 'DOUGPT_S3_ENDPOINT',
+  catalog: 'DOUGPT_CATALOG_URI',
+  temporal: 'DOUGPT_TEMPORAL_ADDRESS',
+};
+
+/** Starts a service of this host, or checks that another host's answers. */
+async function startOrCheck(
+  config: StackConfig,
+  name: ServiceName,
+  spec: () => ServiceSpec,
+  answers: () => Promise<boolean>,
+): Promise<'started' | 'reused'> {
+  const dirs = dirsOf(config);
+  if (config.managed[name]) return startService(spec(), dirs);
+  if (await answers()) return 'reused';
+  throw new ServiceStartError(name, logFileOf(dirs, name), `nothing answers at the address ${EXTERNAL_VARIABLE[name]} gives, and \`dougpt up\` starts only this host's services`);
+}
+
 /**
  * Starts the local stack (MinIO, Iceberg REST catalog, Temporal dev server, workers), reusing what
- * already answers, then creates the bucket and brings the lake's tables to the newest schema.
+ * already answers, then creates the bucket, the read-only lake user `dougpt sql` uses, and brings
+ * the lake's tables to the newest schema. Services that environment variables place on another
+ * host are checked, not started.
  *
  * @example
  * await up(loadConfig()); // then `dougpt status --json`
@@ -47,16 +74,18 @@ export async function up(config: StackConfig, options: UpOptions = {}): Promise<
   mkdirSync(config.paths.minioData, { recursive: true });
   mkdirSync(config.paths.work, { recursive: true });
 
-  onEvent('minio', await startService(minioSpec(config), dirs));
+  onEvent('minio', await startOrCheck(config, 'minio', () => minioSpec(config), () => minioHealthy(config)));
   try {
     await createObjectStore(config).ensureBucket();
+    // Another host's object store gets its read-only user from its operator (DOUGPT_S3_READER_*).
+    if (config.managed.minio) await ensureLakeReader(config);
   } catch (error) {
     if (error instanceof ObjectStoreError && error.kind === 'denied') {
       throw new ServiceStartError('minio', logFileOf(dirs, 'minio'), `the MinIO answering at ${config.s3Endpoint} rejects this state directory's credentials (another DOUGPT_HOME's stack on that port?)`);
     }
     throw error;
   }
-  onEvent('catalog', await startService(catalogSpec(config), dirs));
+  onEvent('catalog', await startOrCheck(config, 'catalog', () => catalogSpec(config), () => catalogHealthy(config)));
   const release = await acquireLakeLock(config);
   try {
     const lake = await openLake(config);
@@ -69,7 +98,7 @@ export async function up(config: StackConfig, options: UpOptions = {}): Promise<
     await release();
   }
   onEvent('lake', 'ready');
-  onEvent('temporal', await startService(temporalSpec(config), dirs));
+  onEvent('temporal', await startOrCheck(config, 'temporal', () => temporalSpec(config), () => temporalAnswers(config)));
   if (options.workers !== false) {
     for (const queue of WORKER_QUEUES) {
       const name = workerServiceName(queue);
@@ -95,24 +124,18 @@ export async function down(config: StackConfig): Promise<string[]> {
 export async function status(config: StackConfig): Promise<StackStatus> {
   const dirs = dirsOf(config);
   const { host, ports } = config;
-  const check = async (spec: { healthy: () => Promise<boolean> } | null) => (spec ? spec.healthy() : false);
-  const safe = <T>(make: () => T): T | null => {
-    try {
-      return make();
-    } catch {
-      return null;
-    }
-  };
+  const uiUrl = `http://${host}:${ports.temporalUi}`;
+  const external = (name: ServiceName) => (config.managed[name] ? {} : { external: true });
   const services: ServiceStatus[] = [
     {
       name: 'temporal',
-      healthy: await check(safe(() => temporalSpec(config))),
+      healthy: (await temporalAnswers(config)) && (!config.managed.temporal || (await httpAnswers(`${uiUrl}/`))),
       url: config.temporalAddress,
-      ui_url: `http://${host}:${ports.temporalUi}`,
+      ...(config.managed.temporal ? { ui_url: uiUrl } : { external: true }),
       log: logFileOf(dirs, 'temporal'),
     },
-    { name: 'minio', healthy: await check(safe(() => minioSpec(config))), url: config.s3Endpoint, log: logFileOf(dirs, 'minio') },
-    { name: 'catalog', healthy: await check(safe(() => catalogSpec(config))), url: config.catalogUri, log: logFileOf(dirs, 'catalog') },
+    { name: 'minio', healthy: await minioHealthy(config), url: config.s3Endpoint, ...external('minio'), log: logFileOf(dirs, 'minio') },
+    { name: 'catalog', healthy: await catalogHealthy(config), url: config.catalogUri, ...external('catalog'), log: logFileOf(dirs, 'catalog') },
     ...WORKER_QUEUES.map((queue) => {
       const pid = readyWorkerPid(config.paths.run, queue);
       const name = workerServiceName(queue);

@@ -26,6 +26,18 @@ function tcpAnswers(host: string, port: number, timeoutMs = 1_000): Promise<bool
   });
 }
 
+/** Whether the object store answers at `config.s3Endpoint`, local or not. */
+export const minioHealthy = (config: StackConfig): Promise<boolean> => httpAnswers(`${config.s3Endpoint}/minio/health/live`);
+
+/** Whether the Iceberg REST catalog answers at `config.catalogUri`. */
+export const catalogHealthy = (config: StackConfig): Promise<boolean> => httpAnswers(`${config.catalogUri}/v1/config`);
+
+/** Whether Temporal's frontend accepts connections at `config.temporalAddress`. */
+export function temporalAnswers(config: StackConfig): Promise<boolean> {
+  const cut = config.temporalAddress.lastIndexOf(':');
+  return tcpAnswers(config.temporalAddress.slice(0, cut).replace(/^\[|\]$/g, ''), Number(config.temporalAddress.slice(cut + 1)));
+}
+
 export function minioSpec(config: StackConfig): ServiceSpec {
   const bin = findTool('minio');
   if (!bin) throw new MissingToolError('minio');
@@ -39,7 +51,7 @@ export function minioSpec(config: StackConfig): ServiceSpec {
       MINIO_ROOT_PASSWORD: config.credentials.secretAccessKey,
       MINIO_BROWSER: 'on',
     },
-    healthy: () => httpAnswers(`${config.s3Endpoint}/minio/health/live`),
+    healthy: () => minioHealthy(config),
     startTimeoutMs: 60_000,
   };
 }
@@ -60,8 +72,7 @@ export function temporalSpec(config: StackConfig): ServiceSpec {
       '--namespace', config.temporalNamespace,
       '--log-level', 'warn',
     ],
-    healthy: async () =>
-      (await tcpAnswers(host, ports.temporal)) && (await httpAnswers(`http://${host}:${ports.temporalUi}/`)),
+    healthy: async () => (await temporalAnswers(config)) && (await httpAnswers(`http://${host}:${ports.temporalUi}/`)),
     startTimeoutMs: 90_000,
   };
 }
@@ -89,7 +100,7 @@ export function catalogSpec(config: StackConfig): ServiceSpec {
       CATALOG_CLIENT_REGION: config.region,
       CATALOG_REST_PORT: String(config.ports.catalog),
     },
-    healthy: () => httpAnswers(`${config.catalogUri}/v1/config`),
+    healthy: () => catalogHealthy(config),
     startTimeoutMs: 90_000,
   };
 }
