@@ -13,18 +13,24 @@
  * limit off (every client is 127.0.0.1). Latency is measured by the client, end to end. Contexts
  * are streamer-shaped lines (recogniser-like: lower case, no punctuation, run-on). Prints the
  * figures, then one JSON line.
+ *
+ * It first measures what bounds a reply on this machine, on the engine itself (no server): CPU
+ * milliseconds per prompt token (batched prompt evaluation) and per generated token, and the
+ * single-core memory bandwidth; generating a token reads every weight once, so the GGUF's size over
+ * that bandwidth is the floor of a generated token on one thread.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { renderPrompt } from '../../functions/prompt/prompt-spec.ts';
+import { loadPromptSpec, renderPrompt } from '../../functions/prompt/prompt-spec.ts';
 import { readPromoted, resolveAdapter } from '../../functions/reply/adapter-source.ts';
 import { projectPython, resolveBaseModel } from '../../functions/reply/base-model.ts';
 import { memoryLogSink } from '../../functions/reply/inference-log.ts';
 import { openReplyStack } from '../../functions/reply/open-reply-stack.ts';
+import type { BaseModelRef } from '../../functions/reply/llama-engine.ts';
 import { startReplyServer } from '../../web/serve/serve-server.ts';
 import { stateDir } from '../../infra/paths.ts';
 
@@ -106,6 +112,58 @@ async function baseline(hfDir: string, peftDir: string | null, prompts: string[]
   }
 }
 
+/** Single-core read bandwidth: memcmp of two equal 256 MiB buffers, best of five in CPU time (GB/s). */
+function memoryBandwidth(): number {
+  const size = 256 * 1024 * 1024;
+  const a = Buffer.alloc(size, 7);
+  const b = Buffer.alloc(size, 7);
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const since = process.cpuUsage();
+    if (a.compare(b) !== 0) throw new Error('buffers differ');
+    const used = process.cpuUsage(since);
+    best = Math.min(best, (used.user + used.system) / 1000);
+  }
+  return (2 * size) / (best / 1000) / 1e9;
+}
+
+/**
+ * CPU milliseconds per prompt token and per generated token on one sequence of the engine's
+ * context (process CPU time, so other load on the machine does not count), medians of 5 rounds.
+ */
+async function engineCosts(base: BaseModelRef, prompt: string) {
+  const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+  const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, maxThreads: threads, progressLogs: false });
+  const model = await llama.loadModel({ modelPath: base.gguf });
+  const context = await model.createContext({ contextSize: 512, sequences: 1, threads });
+  const sequence = context.getSequence();
+  const tokens = model.tokenize(prompt, true);
+  const cpuMs = (since: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / 1000;
+  };
+  const prompts: number[] = [];
+  const decodes: number[] = [];
+  const DECODE = 32;
+  for (let round = 0; round < 6; round++) {
+    await sequence.clearHistory();
+    let since = process.cpuUsage();
+    await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(0, -1));
+    const promptCpu = cpuMs(since);
+    since = process.cpuUsage();
+    let n = 0;
+    for await (const _ of sequence.evaluate(tokens.slice(-1), { temperature: 0 })) if (++n >= DECODE) break;
+    if (round > 0) {
+      prompts.push(promptCpu / (tokens.length - 1));
+      decodes.push(cpuMs(since) / n);
+    }
+  }
+  await context.dispose();
+  await model.dispose();
+  await llama.dispose();
+  return { prompt_ms_per_token: quantile(prompts, 0.5), decode_ms_per_token: quantile(decodes, 0.5), prompt_tokens: tokens.length };
+}
+
 async function main() {
   const base = await resolveBaseModel();
   if (!base) throw new Error('no base model GGUF: run `make setup`');
@@ -117,6 +175,14 @@ async function main() {
 
   const load = loadavg()[0]!.toFixed(2);
   process.stderr.write(`reply bench: ${base.name}, ${threads} thread(s), ${requests} requests, load ${load}\n`);
+  const bandwidth = memoryBandwidth();
+  const ggufMb = statSync(base.gguf).size / 1e6;
+  const costs = await engineCosts(base, renderPrompt(loadPromptSpec().spec, CONTEXTS[0]!));
+  const floor = { memory_gb_s: bandwidth, gguf_mb: ggufMb, decode_floor_ms_per_token: ggufMb / bandwidth, ...costs };
+  process.stdout.write(
+    `engine (CPU time, ${threads} thread(s)): prompt ${costs.prompt_ms_per_token.toFixed(1)} ms/token, generation ${costs.decode_ms_per_token.toFixed(1)} ms/token; ` +
+      `floor of a generated token: ${ggufMb.toFixed(0)} MB of weights at ${bandwidth.toFixed(1)} GB/s (one core) = ${floor.decode_floor_ms_per_token.toFixed(1)} ms\n`,
+  );
   const results: Record<string, unknown>[] = [];
   for (const config of configs) {
     const home = mkdtempSync(join(tmpdir(), 'reply-bench-home-'));
@@ -180,7 +246,7 @@ async function main() {
     );
   }
   const goals = results.map((r) => ({ config: r.config, p50_le_150ms: (r.server_p50_ms as number) <= 150, speedup_ge_5x: r.speedup_p50 === null ? null : (r.speedup_p50 as number) >= 5, soak_zero_errors: (r.soak as { errors: number }).errors === 0 }));
-  process.stdout.write(`${JSON.stringify({ bench: 'reply', threads, load_avg_1m: Number(load), results, goals })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'reply', threads, load_avg_1m: Number(load), floor, results, goals })}\n`);
 }
 
 await main();
