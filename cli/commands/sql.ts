@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { CatalogError } from '../../catalog/catalog-error.ts';
 import { queryLake } from '../../catalog/query-lake.ts';
-import { loadConfig } from '../../infra/config.ts';
+import { auditLake, type TableAudit } from '../../infra/audit-lake.ts';
+import { loadConfig, type StackConfig } from '../../infra/config.ts';
+import { catalogHealthy, minioHealthy } from '../../infra/services/specs.ts';
+import { CommitVerificationError } from '../../infra/verify-commit.ts';
 import { UserError } from '../errors.ts';
 import { printJson } from '../output.ts';
 
@@ -18,22 +21,53 @@ function printTable(rows: Record<string, unknown>[]): void {
   for (const row of rows) process.stdout.write(`${line(columns.map((c) => cell(row[c])))}\n`);
 }
 
-/** `dougpt sql "<query>" [--json]`: DuckDB over the lake, read-only. */
+/** The lake as the read-only user sees it: DuckDB's read-only attach, and MinIO refusing any write. */
+const readerConfig = (config: StackConfig): StackConfig => ({ ...config, credentials: config.readerCredentials });
+
+async function explain(error: unknown, config: StackConfig): Promise<never> {
+  if (error instanceof CatalogError && (error.kind === 'read-only' || error.kind === 'bad-query')) throw new UserError(error.message, 2);
+  if (error instanceof CatalogError && error.kind === 'unreachable') {
+    // DuckDB reports a refused request (403) and a dead server alike; the services' health tells them apart.
+    if ((await minioHealthy(config)) && (await catalogHealthy(config))) {
+      throw new UserError(`${error.message} (the stack is up: \`dougpt sql\` reads the lake as a read-only user, so writes are refused)`, 2);
+    }
+    throw new UserError(`${error.message} (is the stack up? run \`dougpt up\`)`);
+  }
+  if (error instanceof CommitVerificationError) throw new UserError(error.message);
+  throw error;
+}
+
+function printAudit(audits: TableAudit[]): void {
+  printTable(audits.map((a) => ({ ...a, agree: a.agree ? 'yes' : 'NO' })));
+  const bad = audits.filter((a) => !a.agree).length;
+  process.stdout.write(bad ? `${bad} of ${audits.length} tables disagree\n` : `all ${audits.length} tables agree\n`);
+}
+
+/** `dougpt sql "<query>" [--json]`: DuckDB over the lake, read-only; `--audit` cross-checks catalog and DuckDB. */
 export function registerSqlCommand(program: Command): void {
   program
     .command('sql')
     .description('run a read-only DuckDB query over the lake (tables: bronze.vod_manifest, silver.chat_messages, …)')
-    .argument('<query>', 'SQL query')
+    .argument('[query]', 'SQL query')
     .option('--json', 'print an array of row objects')
-    .action(async (query: string, options: { json?: boolean }) => {
+    .option('--audit', "instead of a query: check every table's current snapshot and row count in the Iceberg REST catalog (read by iceberg-js) against DuckDB; exits 1 on a disagreement")
+    .action(async (query: string | undefined, options: { json?: boolean; audit?: boolean }) => {
+      if (options.audit && query !== undefined) throw new UserError('give either a query or --audit, not both', 2);
+      if (!options.audit && query === undefined) throw new UserError('missing query (or --audit): dougpt sql "select count(*) from silver.chat_messages"', 2);
+      const config = loadConfig();
       try {
-        const rows = await queryLake(loadConfig(), query);
+        if (options.audit) {
+          const audits = await auditLake(readerConfig(config));
+          if (options.json) printJson(audits);
+          else printAudit(audits);
+          if (audits.some((a) => !a.agree)) process.exitCode = 1;
+          return;
+        }
+        const rows = await queryLake(readerConfig(config), query ?? '');
         if (options.json) printJson(rows);
         else printTable(rows);
       } catch (error) {
-        if (error instanceof CatalogError && (error.kind === 'read-only' || error.kind === 'bad-query')) throw new UserError(error.message, 2);
-        if (error instanceof CatalogError && error.kind === 'unreachable') throw new UserError(`${error.message} (is the stack up? run \`dougpt up\`)`);
-        throw error;
+        await explain(error, config);
       }
     });
 }

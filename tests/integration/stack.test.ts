@@ -1,5 +1,10 @@
-import { isAbsolute } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createObjectStore, ObjectStoreError } from '../../catalog/object-store.ts';
+import { openLake } from '../../catalog/lake.ts';
+import { catalogClient, catalogLineage, CommitVerificationError, verifyCommit } from '../../infra/verify-commit.ts';
 import { config, dougpt, sqlRows } from './stack.ts';
 
 describe('local stack', () => {
@@ -57,5 +62,66 @@ describe('local stack', () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/read-only/);
+  });
+
+  it('sql queries as the read-only lake user: reads work, MinIO denies every write it tries', async () => {
+    const key = `it-sql-denied-${Date.now()}.csv`;
+    const copy = await dougpt(['sql', `copy (select 1 as x) to 's3://${config.bucket}/${key}'`], { reject: false });
+    expect(copy.exitCode).not.toBe(0);
+    expect(copy.stderr.trim().split('\n')).toHaveLength(1);
+    expect(copy.stderr).toMatch(/403|access denied/i);
+    // A second, writable attach of the same catalog gets past DuckDB's read-only attach: MinIO still refuses the data file.
+    const insert = await dougpt(
+      ['sql', `attach 'warehouse' as rw (type iceberg, endpoint '${config.catalogUri}', authorization_type 'none'); insert into rw.meta.schema_migrations select * from rw.meta.schema_migrations limit 1`],
+      { reject: false },
+    );
+    expect(insert.exitCode).not.toBe(0);
+    expect(insert.stderr).toMatch(/403|access denied/i);
+    const [after] = await sqlRows('select count(*) n from meta.schema_migrations');
+    expect(Number(after?.n)).toBe(3);
+
+    const root = createObjectStore(config);
+    const reader = createObjectStore({ ...config, credentials: config.readerCredentials });
+    expect(await root.exists(key)).toBe(false);
+    const file = join(mkdtempSync(join(tmpdir(), 'dougpt-it-')), 'x.txt');
+    writeFileSync(file, 'x');
+    const lakeKeys = await reader.listKeys('warehouse/');
+    expect(lakeKeys.length).toBeGreaterThan(0);
+    for (const attempt of [() => reader.putFileOnce(`${key}.direct`, file), () => reader.remove(lakeKeys[0] ?? '')]) {
+      const denied = await attempt().then(() => null, (e: unknown) => e);
+      expect(denied).toBeInstanceOf(ObjectStoreError);
+      expect((denied as ObjectStoreError).kind).toBe('denied');
+    }
+    expect(await root.exists(lakeKeys[0] ?? '')).toBe(true);
+    expect(config.readerCredentials.accessKeyId).not.toBe(config.credentials.accessKeyId);
+  });
+
+  it('verifyCommit sees a commit through the REST catalog (iceberg-js), and sql --audit finds catalog and DuckDB agreeing', async () => {
+    const table = `it_verify.rows_${Date.now()}`;
+    const lake = await openLake(config);
+    try {
+      await lake.run('create schema if not exists lake.it_verify');
+      await lake.run(`create table lake.${table} (n integer)`);
+      const catalog = catalogClient(config);
+      expect(await catalogLineage(catalog, table)).toEqual([]);
+      await lake.run(`insert into lake.${table} select range from range(5)`);
+      const [first] = await verifyCommit(lake, config, { table, after: null, addedRecords: 5 });
+      expect(first?.manifest_list).toMatch(/^s3:\/\//);
+      await lake.run(`insert into lake.${table} select range from range(3)`);
+      const fresh = await verifyCommit(lake, config, { table, after: first?.sequence_number ?? null, addedRecords: 3 });
+      expect(fresh).toHaveLength(1);
+      const failures = await Promise.all([
+        verifyCommit(lake, config, { table, after: fresh[0]?.sequence_number ?? null }),
+        verifyCommit(lake, config, { table, after: first?.sequence_number ?? null, addedRecords: 4 }),
+        verifyCommit(lake, config, { table: 'it_verify.no_such_table', after: null }),
+      ].map((p) => p.then(() => null, (e: unknown) => e)));
+      expect(failures.map((e) => (e instanceof CommitVerificationError ? e.kind : e))).toEqual(['not-visible', 'mismatch', 'no-table']);
+    } finally {
+      lake.close();
+    }
+    const audit = JSON.parse((await dougpt(['sql', '--audit', '--json'])).stdout) as { table: string; catalog_rows: number; duckdb_rows: number; agree: boolean }[];
+    expect(audit.filter((a) => !a.agree)).toEqual([]);
+    expect(audit.find((a) => a.table === table)).toMatchObject({ catalog_rows: 8, duckdb_rows: 8 });
+    expect(audit.find((a) => a.table === 'meta.schema_migrations')).toMatchObject({ catalog_rows: 3, duckdb_rows: 3 });
   });
 });
