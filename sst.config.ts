@@ -11,7 +11,9 @@
  *   ECS service "gpu-worker"    task queue `dougpt-gpu` on a GPU    ← dougpt worker --queue dougpt-gpu
  *
  * `sst deploy --stage prod` needs AWS credentials and a Temporal Cloud namespace + API key stored
- * as SST secrets (`sst secret set TemporalApiKey …`). None of this is exercised by the test suite.
+ * as SST secrets (`sst secret set TemporalApiKey …`). None of this is exercised by the test suite, and
+ * this file is not typechecked: its types (`$config`, `sst.aws.*`) come from `sst install`, which
+ * downloads the platform and its Pulumi providers, something our machines cannot do.
  */
 export default $config({
   app(input) {
@@ -38,12 +40,16 @@ export default $config({
     const vpc = new sst.aws.Vpc('Vpc', { nat: 'ec2' });
     const cluster = new sst.aws.Cluster('Cluster', { vpc });
 
+    // The variables infra/config.ts reads (README: "Configuration"): set, they point a worker at these
+    // services instead of a local stack. The lake's key pairs (DOUGPT_S3_*_KEY*) are not wired here yet.
     const environment = {
       DOUGPT_BUCKET: lake.name,
-      ICEBERG_REST_URI: catalogUri,
+      DOUGPT_S3_REGION: 'us-east-1',
+      DOUGPT_S3_ENDPOINT: 'https://s3.us-east-1.amazonaws.com',
+      DOUGPT_CATALOG_URI: catalogUri,
       ICEBERG_WAREHOUSE: tables.arn,
-      TEMPORAL_ADDRESS: temporalAddress.value,
-      TEMPORAL_NAMESPACE: temporalNamespace.value,
+      DOUGPT_TEMPORAL_ADDRESS: temporalAddress.value,
+      DOUGPT_TEMPORAL_NAMESPACE: temporalNamespace.value,
     };
     const link = [lake, temporalApiKey];
 
