@@ -18,6 +18,8 @@ import {
   commitEvalResults, commitTrainingRun, currentPromotedRun, latestEvalVerdict, recordPromotion, trainingRunExists, type PromotionRow,
 } from './train/commit-model-rows.ts';
 import { TrainInputError } from './train/train-adapter.ts';
+import { stageSimulation, type SimulateChatInput } from './simulate/simulate-vod.ts';
+import { SimulateInputError } from './simulate/fit-pacing-files.ts';
 
 /** Failure types the workflows and the Web UI show for inputs that no retry can fix. */
 export const BAD_INPUT = 'BadInput';
@@ -30,6 +32,7 @@ export function toActivityFailure(error: unknown): unknown {
   if (error instanceof IngestInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: error.kind, input: error.input });
   if (error instanceof TrainInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: 'train' });
   if (error instanceof DatasetInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: 'dataset' });
+  if (error instanceof SimulateInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: 'simulate' });
   if (error instanceof ZodError) {
     const issue = error.issues[0];
     return ApplicationFailure.nonRetryable(`invalid input: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, BAD_INPUT);
@@ -45,7 +48,7 @@ const ALIVE_INTERVAL_MS = 5_000;
  * A steady heartbeat also covers steps that report no progress (a long commit), so a killed worker
  * is noticed within the heartbeat timeout instead of the start-to-close timeout.
  */
-async function asActivity<T>(work: (ctx: RunContext) => Promise<T>): Promise<T> {
+export async function asActivity<T>(work: (ctx: RunContext) => Promise<T>): Promise<T> {
   const context = Context.current();
   let last: Record<string, unknown> = {};
   const alive = setInterval(() => context.heartbeat(last), ALIVE_INTERVAL_MS);
@@ -88,6 +91,7 @@ export function createActivities(deps: LakeDeps) {
     trainingRunExists: (input: { run_id: string }) => asActivity(() => trainingRunExists(input, deps)),
     recordPromotion: (input: Omit<PromotionRow, 'registry_id'> & { registry_id?: string }) => asActivity(() => recordPromotion(input, deps)),
     currentPromotedRun: (input: Record<string, never>) => asActivity(() => currentPromotedRun(input, deps)),
+    stageSimulation: (input: SimulateChatInput) => asActivity((ctx) => stageSimulation(input, deps, ctx)),
   };
 }
 export type IngestActivities = ReturnType<typeof createActivities>;

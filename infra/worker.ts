@@ -6,6 +6,7 @@ import { createActivities } from '../functions/activities.ts';
 import type { LakeDeps } from '../functions/deps.ts';
 import { GPU_TASK_QUEUE, TASK_QUEUE } from '../workflows/names.ts';
 import { createGpuActivities } from './gpu-activities.ts';
+import { createSimulationActivities } from '../functions/simulate/simulation-activities.ts';
 import type { StackConfig } from './config.ts';
 import { REPO_ROOT } from './paths.ts';
 import { markWorkerReady } from './worker-ready.ts';
@@ -47,7 +48,10 @@ export async function runWorker(config: StackConfig, queue: string): Promise<voi
             connection,
             namespace: config.temporalNamespace,
             taskQueue: queue,
-            activities: createGpuActivities({ store: deps.store, workDir: deps.workDir, mode: process.env.DOUGPT_GPU_MODE === 'container' ? 'container' : 'process' }),
+            activities: {
+              ...createGpuActivities({ store: deps.store, workDir: deps.workDir, mode: process.env.DOUGPT_GPU_MODE === 'container' ? 'container' : 'process' }),
+              ...createSimulationActivities({ store: deps.store, workDir: deps.workDir }),
+            },
             maxConcurrentActivityTaskExecutions: 1,
             // Heartbeat details name the newest checkpoint in the lake: send them within seconds, not
             // at the SDK's default of 80% of the heartbeat timeout, so a killed worker loses little.

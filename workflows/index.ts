@@ -5,3 +5,4 @@ export { processVod } from './process-vod.ts';
 export { buildDataset } from './build-dataset.ts';
 export { trainAdapter } from './train-adapter.ts';
 export { adapterRegistry } from './adapter-registry.ts';
+export { simulateChat } from './simulate-chat.ts';

@@ -18,6 +18,7 @@ import { registerDatasetCommand } from './dataset.ts';
 import { registerPromoteCommands } from './promote.ts';
 import { registerInferenceLogCommand } from './inference-log.ts';
 import { registerTrainCommand } from './train.ts';
+import { registerSimulateCommands } from './simulate.ts';
 import { registerExportCommand } from './export.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
@@ -41,5 +42,6 @@ export function registerCommands(program: Command): void {
   registerPromoteCommands(program);
   registerInferenceLogCommand(program);
   registerTrainCommand(program);
+  registerSimulateCommands(program);
   registerExportCommand(program);
 }

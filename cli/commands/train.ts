@@ -4,6 +4,7 @@ import cliProgress from 'cli-progress';
 import { PRESETS, type RunTrainJob } from '../../functions/train/train-adapter.ts';
 import type { TrainRunResult } from '../../functions/train/train-events.ts';
 import { trainFromFiles } from '../../functions/train/train-from-files.ts';
+import { saveRunPacing } from '../../functions/simulate/save-run-pacing.ts';
 import { runGpuJob } from '../../gpu-runner/worker/run-gpu-job.ts';
 import { RunnerError } from '../../gpu-runner/worker/runner-error.ts';
 import { printJson } from '../output.ts';
@@ -170,6 +171,9 @@ export function registerTrainCommand(program: Command): void {
           },
         });
         if (started) bar.stop();
+        // The pace of the chat the adapter learnt from, for `dougpt simulate --adapter RUN`.
+        const pacing = await saveRunPacing({ dataset: flags.dataset, out: result.out });
+        if (!flags.json) process.stderr.write('path' in pacing ? `pacing  ${pacing.path}\n` : `pacing  not saved: ${pacing.skipped}\n`);
         if (flags.json) printJson(summary(result));
         else {
           const losses = `loss ${result.loss_first?.toFixed(3) ?? '-'} → ${result.loss_last?.toFixed(3) ?? '-'}`;
