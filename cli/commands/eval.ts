@@ -1,12 +1,12 @@
 import { type Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { execa } from 'execa';
 import type { EvalMetrics, EvalSummary } from '../../functions/eval/eval-events.ts';
 import { evaluateAdapter, type RunEvalJob } from '../../functions/eval/evaluate-adapter.ts';
 import { runGpuJob } from '../../gpu-runner/worker/run-gpu-job.ts';
 import { RunnerError } from '../../gpu-runner/worker/runner-error.ts';
 import { printJson } from '../output.ts';
 import { UserError } from '../errors.ts';
+import { openBrowser } from '../serving.ts';
 
 interface EvalFlags {
   adapter: string;
@@ -59,17 +59,6 @@ export function formatSummary(summary: EvalSummary): string {
   lines.push(`${summary.n_examples} examples of split ${summary.split} in ${summary.elapsed_s.toFixed(0)} s`);
   lines.push(`report: ${summary.report}`);
   return `${lines.join('\n')}\n`;
-}
-
-async function openReport(path: string): Promise<void> {
-  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-  try {
-    const child = execa(opener, [path], { detached: true, stdio: 'ignore' });
-    child.unref();
-    await child;
-  } catch {
-    process.stderr.write(`eval: could not start a browser (${opener}); open ${path} yourself\n`);
-  }
 }
 
 /**
@@ -135,7 +124,7 @@ export function registerEvalCommand(program: Command): void {
         else process.stderr.write(formatSummary(summary));
         if (flags.open) {
           if (flags.json) process.stderr.write(`report: ${summary.report}\n`);
-          await openReport(summary.report);
+          await openBrowser(summary.report, 'eval');
         }
       } catch (error) {
         if (started) bar.stop();

@@ -1,7 +1,6 @@
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { execa } from 'execa';
 import { CatalogError } from '../../catalog/catalog-error.ts';
 import { openLake } from '../../catalog/lake.ts';
 import { EvalFolderError, loadEvalFolder } from '../../functions/judge/eval-folder.ts';
@@ -11,6 +10,7 @@ import { loadConfig } from '../../infra/config.ts';
 import { startJudgeServer } from '../../web/judge/judge-server.ts';
 import { UserError } from '../errors.ts';
 import { printJson } from '../output.ts';
+import { openBrowser, untilInterrupted } from '../serving.ts';
 
 interface JudgeFlags {
   port: string;
@@ -27,18 +27,6 @@ function intFlag(name: string, value: string, min: number, max: number): number 
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${name}: not a whole number in ${min}..${max}: ${value}`, 2);
   return n;
-}
-
-/** Opens the page in the desktop's browser when there is one; a headless machine just has the URL. */
-async function openBrowser(url: string): Promise<void> {
-  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-  try {
-    const child = execa(opener, [url], { detached: true, stdio: 'ignore' });
-    child.unref();
-    await child;
-  } catch {
-    process.stderr.write(`judge: could not start a browser (${opener}); open ${url} yourself\n`);
-  }
 }
 
 const share = (x: number | null, digits: number) => (x === null ? '–' : x.toFixed(digits));
@@ -85,16 +73,8 @@ export function registerJudgeCommand(program: Command): void {
           process.stdout.write(`${judge.url}\n`);
           process.stderr.write(`judge: ${judge.eval_id}, ${judge.items} items, as ${reviewer}${lake ? ` (to the lake too; ${judge.synced} earlier judgments added)` : ''}; Ctrl-C to stop\n`);
         }
-        if (flags.open) await openBrowser(judge.url);
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
-            resolve();
-          };
-          process.on('SIGINT', stop);
-          process.on('SIGTERM', stop);
-        });
+        if (flags.open) await openBrowser(judge.url, 'judge');
+        await untilInterrupted();
         await judge.close();
       } catch (error) {
         if (error instanceof EvalFolderError) throw new UserError(error.message, 2);

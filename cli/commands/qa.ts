@@ -1,12 +1,12 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { execa } from 'execa';
 import { CatalogError } from '../../catalog/catalog-error.ts';
 import { ReviewSetError } from '../../functions/review/load-review-set.ts';
 import { loadConfig } from '../../infra/config.ts';
 import { startQaServer } from '../../web/qa/qa-server.ts';
 import { UserError } from '../errors.ts';
 import { printJson } from '../output.ts';
+import { openBrowser, untilInterrupted } from '../serving.ts';
 
 interface QaFlags {
   port: string;
@@ -22,18 +22,6 @@ function intFlag(name: string, value: string, min: number, max: number): number 
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${name}: not a whole number in ${min}..${max}: ${value}`, 2);
   return n;
-}
-
-/** Opens the page in the desktop's browser when there is one; a headless machine just has the URL. */
-async function openBrowser(url: string): Promise<void> {
-  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-  try {
-    const child = execa(opener, [url], { detached: true, stdio: 'ignore' });
-    child.unref();
-    await child;
-  } catch {
-    process.stderr.write(`qa: could not start a browser (${opener}); open ${url} yourself\n`);
-  }
 }
 
 /** `dougpt qa <vod_id>`: serves the review page for a sample of the VOD's aligned pairs. */
@@ -66,16 +54,8 @@ export function registerQaCommand(program: Command): void {
       if (flags.json) printJson({ url: qa.url, vod_id: qa.vod_id, align_id: qa.align_id, items: qa.items });
       else process.stdout.write(`${qa.url}\n`);
       if (!flags.json) process.stderr.write(`qa: reviewing ${qa.align_id} (${qa.items} items) as ${reviewer}; Ctrl-C to stop\n`);
-      if (flags.open) await openBrowser(qa.url);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      if (flags.open) await openBrowser(qa.url, 'qa');
+      await untilInterrupted();
       await qa.close();
     });
 }

@@ -5,6 +5,7 @@ import { DEFAULT_PORT, DEFAULT_RATE_LIMIT, isLoopback, ServeError, startReplySer
 import { UserError } from '../errors.ts';
 import { printJson } from '../output.ts';
 import { addModelOptions, intFlag, numberFlag, openStackFromFlags, type ModelFlags } from './reply.ts';
+import { untilInterrupted } from '../serving.ts';
 
 interface ServeFlags extends ModelFlags {
   host: string;
@@ -14,19 +15,6 @@ interface ServeFlags extends ModelFlags {
   paritySample: string;
   parallel: string;
   json?: boolean;
-}
-
-/** Resolves on SIGINT or SIGTERM. */
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 async function startLogFlusher(log: (line: string) => void): Promise<{ stop(): Promise<void> }> {
@@ -91,7 +79,7 @@ export function registerServeCommand(program: Command): void {
       // With the stack up, the buffered inference log moves into gold.inference_log every 30 s (and at exit);
       // a failed flush keeps the buffer for the next one.
       const flusher = stack.adapterSource.describe === registrySourceDescription(loadStackConfig()) ? await startLogFlusher(log) : null;
-      await untilSignal();
+      await untilInterrupted();
       await stack.log.flush();
       await flusher?.stop();
       await server.close();

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -10,6 +9,7 @@ import { readJudgments, type Judgment } from '../../functions/judge/judgments.ts
 import { saveJudgment } from '../../functions/judge/save-judgment.ts';
 import { summariseJudgments } from '../../functions/judge/summarise-judgments.ts';
 import { writeEvalJudgments, type JudgmentLake } from '../../functions/judge/write-eval-judgments.ts';
+import { listenPage } from '../listen-page.ts';
 
 const PAGE_DIR = dirname(fileURLToPath(import.meta.url));
 const STATIC: Record<string, { file: string; type: string }> = {
@@ -207,25 +207,12 @@ export async function startJudgeServer(options: JudgeServerOptions): Promise<Jud
   // Judgments that missed the lake earlier (a stopped stack) get there now; keyed, so nothing doubles.
   const synced = options.lake ? await writeEvalJudgments(await readJudgments(folder.judgmentsPath), options.lake) : null;
   const handler = createJudgeHandler({ folder, items, reviewer: options.reviewer, lake: options.lake });
-  const host = options.host ?? '127.0.0.1';
-  const server = createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const page = await listenPage(handler, { host: options.host, port: options.port });
   return {
-    url: `http://${shownHost}:${port}/`,
+    url: page.url,
     eval_id: folder.info.eval_id,
     items: items.length,
     synced,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: page.close,
   };
 }

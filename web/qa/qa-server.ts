@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -14,6 +13,7 @@ import { latestReviews, loadReviewSet, type ReviewSet } from '../../functions/re
 import { ClipId, PairsQuery, ReviewRequest, validationError } from '../../functions/review/review-api.ts';
 import type { LatestReview, ReviewItem } from '../../functions/review/review-item.ts';
 import { savePairReview } from '../../functions/review/save-pair-review.ts';
+import { listenPage } from '../listen-page.ts';
 
 const PAGE_DIR = dirname(fileURLToPath(import.meta.url));
 const STATIC: Record<string, { file: string; type: string }> = {
@@ -245,25 +245,12 @@ export async function startQaServer(config: StackConfig, options: QaServerOption
     cacheDir: join(config.paths.home, 'qa-cache', safeVod),
     workDir: join(config.paths.work, 'qa', safeVod),
   });
-  const host = options.host ?? '127.0.0.1';
-  const server = createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const page = await listenPage(handler, { host: options.host, port: options.port });
   return {
-    url: `http://${shownHost}:${port}/`,
+    url: page.url,
     vod_id: set.vod_id,
     align_id: set.align_id,
     items: set.items.length,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: page.close,
   };
 }
