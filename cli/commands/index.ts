@@ -20,6 +20,7 @@ import { registerInferenceLogCommand } from './inference-log.ts';
 import { registerTrainCommand } from './train.ts';
 import { registerSimulateCommands } from './simulate.ts';
 import { registerExportCommand } from './export.ts';
+import { registerReplayCommand } from './replay.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
 export function registerCommands(program: Command): void {
@@ -44,4 +45,5 @@ export function registerCommands(program: Command): void {
   registerTrainCommand(program);
   registerSimulateCommands(program);
   registerExportCommand(program);
+  registerReplayCommand(program);
 }

@@ -145,7 +145,7 @@ export type TranscriptFormat = 'transcript' | 'words' | CaptionFormat;
  * importer reads (WhisperX / Whisper JSON, word-timed or plain WebVTT, json3, SRT). Content
  * decides, not the extension.
  */
-async function readTranscript(path: string, bytes: Buffer): Promise<{ transcript: Transcript; format: TranscriptFormat }> {
+export async function readTranscript(path: string, bytes: Buffer): Promise<{ transcript: Transcript; format: TranscriptFormat }> {
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   let json: unknown = undefined;
   try {
