@@ -102,3 +102,27 @@ describe('bad input', () => {
     await expect(fitPacingFromFiles({ pairs: [FIXTURES[0]!, FIXTURES[0]!] })).rejects.toThrow('two alignment files for one VOD (fixture-vod-a)');
   });
 });
+
+describe('pacing.json beside a training run', () => {
+  it('is fit from the align files a dataset folder was built from, and skipped with a reason otherwise', async () => {
+    const { saveRunPacing } = await import('../../../functions/simulate/save-run-pacing.ts');
+    const { mkdirSync } = await import('node:fs');
+    const { resolve } = await import('node:path');
+    // dataset.json's sources as `dougpt dataset build --pairs` records them.
+    const dataset = join(data.dir, 'ds');
+    mkdirSync(dataset, { recursive: true });
+    const sources = FIXTURES.map((path, i) => ({ kind: 'file', id: `sha-${i}`, vod_id: `fixture-vod-${'ab'[i]}`, path: resolve(path) }));
+    writeFileSync(join(dataset, 'dataset.json'), JSON.stringify({ dataset_id: 'ds-0', sources }));
+    const run = join(data.dir, 'run');
+    mkdirSync(run, { recursive: true });
+    const saved = await saveRunPacing({ dataset, out: run });
+    expect(saved).toEqual({ path: join(run, 'pacing.json') });
+    const model = await readPacingModel(join(run, 'pacing.json'));
+    expect(model.training.vods.map((v) => v.vod_id).sort()).toEqual(['fixture-vod-a', 'fixture-vod-b']);
+
+    const lakeBuilt = join(data.dir, 'ds-lake');
+    mkdirSync(lakeBuilt, { recursive: true });
+    writeFileSync(join(lakeBuilt, 'dataset.json'), JSON.stringify({ sources: [{ kind: 'lake', id: 'align-1', vod_id: 'v1' }] }));
+    expect(await saveRunPacing({ dataset: lakeBuilt, out: run })).toMatchObject({ skipped: expect.stringContaining('built from the lake') });
+  });
+});
