@@ -84,19 +84,20 @@ export function catalogSpec(config: StackConfig): ServiceSpec {
     name: 'catalog',
     command: 'java',
     args: ['-Xmx512m', '-cp', classpath, 'org.apache.iceberg.rest.RESTCatalogServer'],
-    // RESTCatalogServer reads CATALOG_* variables as catalog properties ('__' → '-', '_' → '.').
+    // RESTCatalogServer reads CATALOG_* variables as catalog properties ('__' → '-', '_' → '.') and logs
+    // them all at start, so the S3 keys are not among them: S3FileIO takes AWS_* from the environment.
     env: {
       AWS_REGION: config.region,
       AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
-      CATALOG_URI: `jdbc:sqlite:${config.paths.catalogDb}`,
+      // WAL: a read the catalog leaves open (seen after a crash and restart: SQLITE_BUSY on every commit
+      // until the server was restarted again) cannot block the next commit; busy_timeout waits out short locks.
+      CATALOG_URI: `jdbc:sqlite:${config.paths.catalogDb}?journal_mode=WAL&busy_timeout=10000`,
       CATALOG_JDBC_SCHEMA__VERSION: 'V1',
       CATALOG_WAREHOUSE: config.warehouse,
       CATALOG_IO__IMPL: 'org.apache.iceberg.aws.s3.S3FileIO',
       CATALOG_S3_ENDPOINT: config.s3Endpoint,
       CATALOG_S3_PATH__STYLE__ACCESS: 'true',
-      CATALOG_S3_ACCESS__KEY__ID: config.credentials.accessKeyId,
-      CATALOG_S3_SECRET__ACCESS__KEY: config.credentials.secretAccessKey,
       CATALOG_CLIENT_REGION: config.region,
       CATALOG_REST_PORT: String(config.ports.catalog),
     },
