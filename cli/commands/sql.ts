@@ -29,7 +29,7 @@ async function explain(error: unknown, config: StackConfig): Promise<never> {
   if (error instanceof CatalogError && error.kind === 'unreachable') {
     // DuckDB reports a refused request (403) and a dead server alike; the services' health tells them apart.
     if ((await minioHealthy(config)) && (await catalogHealthy(config))) {
-      throw new UserError(`${error.message} (the stack is up: \`dougpt sql\` reads the lake as a read-only user, so writes are refused)`, 2);
+      throw new UserError(`${error.message} (the stack is up: \`dougpt sql\` connects as the lake's read-only user, which may not write; if reads fail too, \`dougpt up\` recreates that user)`, 2);
     }
     throw new UserError(`${error.message} (is the stack up? run \`dougpt up\`)`);
   }
