@@ -11,6 +11,20 @@ export const objectKeys = {
     `staging/chat/${vodId}/${chatSha256}.${part}.parquet`,
 } as const;
 
+/**
+ * Every prefix ingest writes one VOD's objects under: what a failed ingest's compensation sweeps
+ * (keeping what a committed row refers to).
+ *
+ * @example
+ * ingestPrefixes('v1') // ['bronze/vods/v1/', 'bronze/chat/v1/', 'silver/audio/v1/', 'staging/chat/v1/']
+ */
+export const ingestPrefixes = (vodId: string): string[] => [
+  `bronze/vods/${vodId}/`,
+  `bronze/chat/${vodId}/`,
+  `silver/audio/${vodId}/`,
+  `staging/chat/${vodId}/`,
+];
+
 /** File extension for a bronze key: the source's own, lower-cased, or `bin`. */
 export function extensionOf(name: string): string {
   const base = name.split(/[?#]/)[0] ?? name;

@@ -6,6 +6,7 @@ import { commitVod, type CommitVodInput } from './ingest/commit-vod.ts';
 import { discardObjects, type DiscardObjectsInput } from './ingest/discard-objects.ts';
 import { identifyVod, type IdentifyVodInput } from './ingest/identify-vod.ts';
 import { IngestInputError } from './ingest/ingest-error.ts';
+import { InjectedFailure } from './ingest/injected-failure.ts';
 import { stageChat, type StageChatInput } from './ingest/stage-chat.ts';
 import { stageMedia, type StageMediaInput } from './ingest/stage-media.ts';
 import { alignVod, type AlignVodInput } from './align/align-vod.ts';
@@ -30,6 +31,7 @@ export const BAD_INPUT = 'BadInput';
  */
 export function toActivityFailure(error: unknown): unknown {
   if (error instanceof IngestInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: error.kind, input: error.input });
+  if (error instanceof InjectedFailure) return ApplicationFailure.nonRetryable(error.message, 'InjectedFailure', { point: error.point });
   if (error instanceof TrainInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: 'train' });
   if (error instanceof DatasetInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: 'dataset' });
   if (error instanceof SimulateInputError) return ApplicationFailure.nonRetryable(error.message, BAD_INPUT, { kind: 'simulate' });

@@ -29,13 +29,23 @@ export interface IngestBatchInput {
   /** Transcribe and align each VOD after ingest (default true). */
   process?: boolean;
   transcribe?: TranscribeSettings;
-  /** Carried across continue-as-new; callers leave it out. */
+  /** Counts of the runs before this one, carried across continue-as-new; callers leave it out. */
+  earlier?: IngestBatchCounts;
+  /** What runs before the counts were carried passed on (their whole results); read, never written. */
   previous?: IngestBatchResult;
 }
 
+export interface IngestBatchCounts {
+  succeeded: number;
+  failed: number;
+}
+
 export interface IngestBatchResult {
+  /** This run's VODs (a batch over `ENTRIES_PER_RUN` lists only its last run's; `totals` counts all). */
   succeeded: IngestVodResult[];
   failed: { vod_id: string | null; video: string; error: string }[];
+  /** Every run of the batch together, this one included. */
+  totals?: IngestBatchCounts;
 }
 
 export interface IngestBatchProgress {
@@ -55,23 +65,32 @@ const { identifyVod } = proxyActivities<IngestActivities>(ioLong);
 
 /**
  * Ingests a batch of VODs, one child workflow per VOD (`ingest/<vod_id>`), a few at a time. A VOD
- * that fails is listed with its reason; the others still complete.
+ * that fails is listed with its reason; the others still complete. Every `ENTRIES_PER_RUN` entries the
+ * batch continues as new, carrying only the counts so far (`totals`), not the results.
  *
  * Started by users as:
  *   temporal workflow start --type ingestBatch --task-queue dougpt --input '{"vods":[{"video":"…","chat":"…"}]}'
  */
 export async function ingestBatch(input: IngestBatchInput): Promise<IngestBatchResult> {
   if (!Array.isArray(input?.vods)) throw ApplicationFailure.nonRetryable('input.vods must be an array of {video, chat}', 'BadInput');
-  const result: IngestBatchResult = input.previous ?? { succeeded: [], failed: [] };
+  const earlier: IngestBatchCounts = input.earlier ?? {
+    succeeded: input.previous?.succeeded.length ?? 0,
+    failed: input.previous?.failed.length ?? 0,
+  };
+  const result: IngestBatchResult = { succeeded: [], failed: [] };
   const here = input.vods.slice(0, ENTRIES_PER_RUN);
   const rest = input.vods.slice(ENTRIES_PER_RUN);
   const running = new Set<string>();
-  const total = input.vods.length + result.succeeded.length + result.failed.length;
+  const counts = (): IngestBatchCounts => ({
+    succeeded: earlier.succeeded + result.succeeded.length,
+    failed: earlier.failed + result.failed.length,
+  });
+  const total = input.vods.length + earlier.succeeded + earlier.failed;
   setHandler(progressQuery, () => ({
     total,
-    done: result.succeeded.length + result.failed.length,
+    done: counts().succeeded + counts().failed,
     running: [...running],
-    failed: result.failed.length,
+    failed: counts().failed,
   }));
 
   const seen = new Set<string>();
@@ -105,9 +124,11 @@ export async function ingestBatch(input: IngestBatchInput): Promise<IngestBatchR
   await Promise.all(lanes);
 
   if (rest.length > 0) {
-    await continueAsNew<typeof ingestBatch>({ ...input, vods: rest, previous: result });
+    // Only counts travel: the next run's input (and history) stays small however long the batch.
+    const { previous: _dropped, ...next } = input;
+    await continueAsNew<typeof ingestBatch>({ ...next, vods: rest, earlier: counts() });
   }
-  return result;
+  return { ...result, totals: counts() };
 }
 
 /** The innermost failure message: what the user needs to read. */

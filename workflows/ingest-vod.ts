@@ -1,5 +1,9 @@
-import { ActivityFailure, ApplicationFailure, executeChild, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, executeChild, log, patched, proxyActivities } from '@temporalio/workflow';
 import type { IngestActivities } from '../functions/activities.ts';
+import type { DiscardObjectsInput } from '../functions/ingest/discard-objects.ts';
+import type { TestFailAt } from '../functions/ingest/injected-failure.ts';
+import type { StagedChat } from '../functions/ingest/stage-chat.ts';
+import type { StagedMedia } from '../functions/ingest/stage-media.ts';
 import { processVodWorkflowId } from './names.ts';
 import { processVod, type ProcessVodResult, type TranscribeSettings } from './process-vod.ts';
 import { ioLong, ioShort, lakeCommit } from './profiles.ts';
@@ -13,6 +17,8 @@ export interface IngestVodInput {
   process?: boolean;
   transcribe?: TranscribeSettings;
   captions?: string | null;
+  /** Tests only: make a stage or the commit fail on purpose, to check what compensation leaves. */
+  test_fail_at?: TestFailAt;
 }
 
 export interface IngestVodResult {
@@ -32,32 +38,58 @@ const quick = proxyActivities<IngestActivities>(ioShort);
 const commit = proxyActivities<IngestActivities>(lakeCommit);
 
 /**
+ * Marks histories whose compensation covers the whole VOD: a failed stage or commit sweeps every
+ * uncommitted object under the VOD's prefixes, and staged Parquet is removed after the commit.
+ * Older histories discarded only what the other stage wrote and kept staging objects.
+ */
+const WHOLE_VOD_COMPENSATION_PATCH = 'ingest-whole-vod-compensation';
+
+/** Every key a stage's result refers to. */
+const mediaKeys = (media: StagedMedia): string[] => [media.video_key, media.audio_key];
+const chatKeys = (chat: StagedChat): string[] => [chat.chat_key, chat.messages_key, chat.rejects_key];
+
+/**
  * One VOD: stage media and chat in parallel (objects only), then commit every row in one catalog
- * transaction. When a stage fails, what the other stage wrote is discarded before the failure is
- * rethrown, so a failed VOD leaves nothing in the lake. Then the child `process/<vod_id>`
- * transcribes and aligns it (its own retries and history; reset it alone from the Web UI).
+ * transaction, then remove the staged Parquet. A stage that fails removes its own uploads; the
+ * workflow then discards every uncommitted object of the VOD (the other stage's too) — likewise when
+ * the commit fails — before rethrowing, so a failed VOD leaves nothing in the lake. Then the child
+ * `process/<vod_id>` transcribes and aligns it (its own retries and history; reset it alone from the Web UI).
  */
 export async function ingestVod(input: IngestVodInput): Promise<IngestVodResult> {
-  const media = staging.stageMedia({ vod_id: input.vod_id, video: input.video });
-  const chat = staging.stageChat({ vod_id: input.vod_id, chat: input.chat, vod_start: input.vod_start ?? null });
+  const wholeVod = patched(WHOLE_VOD_COMPENSATION_PATCH);
+  // Spread only when set, so the activities' inputs stay those of older histories.
+  const hook = input.test_fail_at ? { test_fail_at: input.test_fail_at } : {};
+  const media = staging.stageMedia({ vod_id: input.vod_id, video: input.video, ...hook });
+  const chat = staging.stageChat({ vod_id: input.vod_id, chat: input.chat, vod_start: input.vod_start ?? null, ...hook });
   const [mediaResult, chatResult] = await Promise.allSettled([media, chat]);
   if (mediaResult.status === 'rejected' || chatResult.status === 'rejected') {
-    const written = [
-      ...(mediaResult.status === 'fulfilled' ? mediaResult.value.written_keys : []),
-      ...(chatResult.status === 'fulfilled' ? chatResult.value.written_keys : []),
-    ];
-    if (written.length > 0) {
-      try {
-        await quick.discardObjects({ keys: written });
-      } catch (undoError) {
-        log.error('could not discard staged objects', { keys: written, error: String(undoError) });
-      }
+    if (wholeVod) {
+      await discard({
+        keys: [
+          ...(mediaResult.status === 'fulfilled' ? mediaKeys(mediaResult.value) : []),
+          ...(chatResult.status === 'fulfilled' ? chatKeys(chatResult.value) : []),
+        ],
+        vod_id: input.vod_id,
+      });
+    } else {
+      const written = [
+        ...(mediaResult.status === 'fulfilled' ? mediaResult.value.written_keys : []),
+        ...(chatResult.status === 'fulfilled' ? chatResult.value.written_keys : []),
+      ];
+      if (written.length > 0) await discard({ keys: written });
     }
     const failure = mediaResult.status === 'rejected' ? mediaResult.reason : (chatResult as PromiseRejectedResult).reason;
     throw unwrapBadInput(failure);
   }
   const staged = { media: mediaResult.value, chat: chatResult.value };
-  const committed = await commit.commitVod(staged);
+  let committed;
+  try {
+    committed = await commit.commitVod({ ...staged, ...hook });
+  } catch (error) {
+    if (wholeVod) await discard({ keys: [...mediaKeys(staged.media), ...chatKeys(staged.chat)], vod_id: input.vod_id });
+    throw unwrapBadInput(error);
+  }
+  if (wholeVod) await discard({ keys: [staged.chat.messages_key, staged.chat.rejects_key] });
   const processed =
     input.process === false
       ? null
@@ -76,6 +108,18 @@ export async function ingestVod(input: IngestVodInput): Promise<IngestVodResult>
     rows_written: committed.rows_written,
     processed,
   };
+}
+
+/**
+ * Compensation never hides the failure it runs for: an undo that fails is logged, not thrown. It runs
+ * outside the workflow's cancellation, so a cancelled ingest still cleans up after itself.
+ */
+async function discard(request: DiscardObjectsInput): Promise<void> {
+  try {
+    await CancellationScope.nonCancellable(() => quick.discardObjects(request));
+  } catch (undoError) {
+    log.error('could not discard staged objects', { ...request, error: String(undoError) });
+  }
 }
 
 /** A bad input surfaces as the workflow's own non-retryable failure with the activity's one-line reason. */

@@ -52,6 +52,6 @@ export function registerIngestCommand(program: Command): void {
         }
         for (const bad of result.failed) process.stdout.write(`fail  ${bad.vod_id ?? bad.video}: ${bad.error}\n`);
       }
-      if (result.failed.length > 0) process.exitCode = 1;
+      if ((result.totals?.failed ?? result.failed.length) > 0) process.exitCode = 1;
     });
 }

@@ -4,13 +4,14 @@ import { insertNew } from '../../catalog/insert-new.ts';
 import { writeLake } from '../../catalog/write-lake.ts';
 import { audio, chatMessages, chatRejects, vodManifest } from '../../catalog/tables.ts';
 import type { LakeDeps } from '../deps.ts';
+import { failIfAsked, TestFailAt } from './injected-failure.ts';
 import { StagedChat } from './stage-chat.ts';
 import { StagedMedia } from './stage-media.ts';
 
 /** Version of the manifest row layout, stored on every row. */
 export const MANIFEST_VERSION = 1;
 
-export const CommitVodInput = z.object({ media: StagedMedia, chat: StagedChat });
+export const CommitVodInput = z.object({ media: StagedMedia, chat: StagedChat, test_fail_at: TestFailAt.optional() });
 export type CommitVodInput = z.infer<typeof CommitVodInput>;
 
 export const CommitVodOutput = z.object({
@@ -24,13 +25,14 @@ const str = (value: string | null): string => (value === null ? 'NULL' : sqlStri
 
 /**
  * Writes one VOD's rows — chat messages and rejects from the staged Parquet, its audio, and last its
- * manifest — in one catalog transaction. Keyed inserts make a re-run write nothing new.
+ * manifest — in one catalog transaction: a failure before COMMIT leaves no row in any table. Keyed
+ * inserts make a re-run write nothing new.
  *
  * @example
  * await commitVod({ media, chat }, deps); // rows_written all 0 the second time
  */
 export async function commitVod(raw: CommitVodInput, deps: LakeDeps): Promise<CommitVodOutput> {
-  const { media, chat } = CommitVodInput.parse(raw);
+  const { media, chat, test_fail_at } = CommitVodInput.parse(raw);
   const streamedAt = media.created_at;
   return writeLake(deps, async (lake) => {
     const written = {
@@ -53,6 +55,7 @@ export async function commitVod(raw: CommitVodInput, deps: LakeDeps): Promise<Co
       ),
       vod_manifest: await insertNew(lake, vodManifest, manifestRowSql(media, chat, streamedAt)),
     };
+    failIfAsked(test_fail_at, 'commit');
     return { vod_id: media.vod_id, rows_written: written };
   });
 }

@@ -1,17 +1,29 @@
 import { z } from 'zod';
+import { ingestPrefixes } from '../../catalog/keys.ts';
 import { LAKE, sqlString } from '../../catalog/lake.ts';
 import { qualifiedName, audio, vodManifest } from '../../catalog/tables.ts';
 import type { LakeDeps } from '../deps.ts';
 
-export const DiscardObjectsInput = z.object({ keys: z.array(z.string()) });
+export const DiscardObjectsInput = z.object({
+  keys: z.array(z.string()),
+  /** Also sweep every object under this VOD's ingest prefixes (a failed ingest's compensation). */
+  vod_id: z.string().min(1).optional(),
+});
 export type DiscardObjectsInput = z.infer<typeof DiscardObjectsInput>;
 
 /**
- * The undo step of a failed ingest: deletes objects a stage wrote, except those a committed row
- * already refers to (content-addressed keys can be shared with an earlier, successful ingest).
+ * The undo step of a failed ingest: deletes the given objects and, with `vod_id`, every object under
+ * the VOD's ingest prefixes (what an attempt killed mid-stage left too), except those a committed row
+ * refers to (content-addressed keys can be shared with an earlier, successful ingest). Also removes
+ * staged Parquet after a commit (no row refers to staging keys).
+ *
+ * @example
+ * await discardObjects({ keys: [], vod_id: 'v1' }, deps); // the lake holds only v1's committed objects
  */
 export async function discardObjects(raw: DiscardObjectsInput, deps: LakeDeps): Promise<{ deleted: string[] }> {
-  const { keys } = DiscardObjectsInput.parse(raw);
+  const input = DiscardObjectsInput.parse(raw);
+  const swept = input.vod_id ? await Promise.all(ingestPrefixes(input.vod_id).map((prefix) => deps.store.listKeys(prefix))) : [];
+  const keys = [...new Set([...input.keys, ...swept.flat()])];
   if (keys.length === 0) return { deleted: [] };
   const lake = await deps.openLake();
   let referenced: Set<string>;

@@ -8,12 +8,15 @@ import type { LakeDeps, RunContext } from '../deps.ts';
 import { fetchSource } from './fetch-source.ts';
 import { hashFile } from './hash-file.ts';
 import { IngestInputError } from './ingest-error.ts';
+import { failIfAsked, TestFailAt } from './injected-failure.ts';
+import { uploadFiles } from './upload-files.ts';
 
 export const StageChatInput = z.object({
   vod_id: z.string().min(1),
   chat: z.string().min(1),
   /** The VOD's start (ISO-8601), for wall-clock chat formats. */
   vod_start: z.string().nullable().optional(),
+  test_fail_at: TestFailAt.optional(),
 });
 export type StageChatInput = z.infer<typeof StageChatInput>;
 
@@ -37,7 +40,8 @@ export type StagedChat = z.infer<typeof StagedChat>;
 /**
  * Fetches a chat log, normalizes it to canonical messages (and counted rejects), and stores the raw
  * file in bronze plus both normalized parts as staged Parquet for the commit step. A file that is no
- * chat at all fails before anything is stored.
+ * chat at all fails before anything is stored; a failure or cancellation during or after the uploads
+ * removes what this call uploaded.
  *
  * @example
  * await stageChat({ vod_id: 'v1', chat: './sample/stream.chat.json' }, deps);
@@ -71,10 +75,11 @@ export async function stageChat(raw: StageChatInput, deps: LakeDeps, ctx: RunCon
     const chatKey = objectKeys.chat(input.vod_id, sha256, extensionOf(fetched.name));
     const messagesKey = objectKeys.stagedChat(input.vod_id, sha256, 'messages');
     const rejectsKey = objectKeys.stagedChat(input.vod_id, sha256, 'rejects');
-    const written: string[] = [];
-    for (const [key, path] of [[chatKey, fetched.path], [messagesKey, messagesPath], [rejectsKey, rejectsPath]] as const) {
-      if (await deps.store.putFileOnce(key, path)) written.push(key);
-    }
+    const uploads = await uploadFiles(
+      deps.store,
+      [{ key: chatKey, path: fetched.path }, { key: messagesKey, path: messagesPath }, { key: rejectsKey, path: rejectsPath }],
+      { signal: ctx.signal, after: () => failIfAsked(input.test_fail_at, 'chat-uploaded') },
+    );
     return {
       vod_id: input.vod_id,
       chat_source: input.chat,
@@ -88,7 +93,7 @@ export async function stageChat(raw: StageChatInput, deps: LakeDeps, ctx: RunCon
       reasons: summary.reasons,
       messages_key: messagesKey,
       rejects_key: rejectsKey,
-      written_keys: written,
+      written_keys: uploads.written,
     };
   } finally {
     await rm(messagesPath, { force: true });

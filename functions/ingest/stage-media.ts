@@ -6,11 +6,14 @@ import type { LakeDeps, RunContext } from '../deps.ts';
 import { demuxAudio } from './demux-audio.ts';
 import { fetchSource } from './fetch-source.ts';
 import { hashFile } from './hash-file.ts';
+import { failIfAsked, TestFailAt } from './injected-failure.ts';
 import { probeMedia } from './probe-media.ts';
+import { uploadFiles } from './upload-files.ts';
 
 export const StageMediaInput = z.object({
   vod_id: z.string().min(1),
   video: z.string().min(1),
+  test_fail_at: TestFailAt.optional(),
 });
 export type StageMediaInput = z.infer<typeof StageMediaInput>;
 
@@ -40,7 +43,8 @@ export type StagedMedia = z.infer<typeof StagedMedia>;
 /**
  * Fetches a VOD, checks it is whole media with audio, demuxes 16 kHz mono FLAC, and stores both in
  * the lake under content-addressed keys. Nothing is uploaded until both checks pass, so a bad file
- * leaves no object behind; a re-run uploads nothing new.
+ * leaves no object behind; a failure or cancellation during or after the uploads removes what this
+ * call uploaded; a re-run uploads nothing new.
  *
  * @example
  * await stageMedia({ vod_id: 'v1', video: './sample/stream.mp4' }, deps);
@@ -65,9 +69,15 @@ export async function stageMedia(raw: StageMediaInput, deps: LakeDeps, ctx: RunC
     const videoKey = objectKeys.vod(input.vod_id, video.sha256, extensionOf(fetched.name));
     const audioKey = objectKeys.audio(input.vod_id, audio.sha256);
     report('upload');
-    const written: string[] = [];
-    if (await deps.store.putFileOnce(videoKey, fetched.path)) written.push(videoKey);
-    if (await deps.store.putFileOnce(audioKey, audioPath, 'audio/flac')) written.push(audioKey);
+    const uploads = await uploadFiles(
+      deps.store,
+      [{ key: videoKey, path: fetched.path }, { key: audioKey, path: audioPath, contentType: 'audio/flac' }],
+      {
+        signal: ctx.signal,
+        onBytes: (key, done, total) => report('upload', { key, done, total }),
+        after: () => failIfAsked(input.test_fail_at, 'media-uploaded'),
+      },
+    );
     return {
       vod_id: input.vod_id,
       video_source: input.video,
@@ -86,7 +96,7 @@ export async function stageMedia(raw: StageMediaInput, deps: LakeDeps, ctx: RunC
       audio_sample_rate: audioInfo.sample_rate ?? 16_000,
       audio_channels: audioInfo.channels ?? 1,
       audio_duration_ms: audioInfo.duration_ms,
-      written_keys: written,
+      written_keys: uploads.written,
     };
   } finally {
     await rm(audioPath, { force: true });

@@ -12,6 +12,7 @@ import type { GenerateSampleOutput } from '../../functions/sample/generate-sampl
 import { config, env, sqlRows, temporal } from './stack.ts';
 import { sample, scratchDir } from './samples.ts';
 import { identifyVod } from '../../functions/ingest/identify-vod.ts';
+import { ingestPrefixes } from '../../catalog/keys.ts';
 
 const store = createObjectStore(config);
 const TABLES = [
@@ -89,6 +90,9 @@ describe('ingestBatch', () => {
     expect(words?.ordered).toBe(true);
     expect(Number(words?.last_end)).toBeLessThanOrEqual(Number(manifest?.duration_ms));
     expect(String(manifest?.video_key)).toBe(`bronze/vods/${idA}/${a.video_sha256}.mp4`);
+    // The staged Parquet went away with the commit.
+    expect(await store.listKeys(`staging/chat/${idA}/`)).toEqual([]);
+    expect(await store.listKeys(`staging/chat/${idB}/`)).toEqual([]);
   });
 
   it('a second identical run adds no row and no object', async () => {
@@ -177,5 +181,42 @@ print(json.dumps(out))`;
     expect(await counts(ids)).toEqual(Object.fromEntries(TABLES.map((t) => [t, 0])));
     expect(await objectsOf(ids)).toEqual([]);
     expect(await store.listKeys('staging/chat/bad-')).toEqual([]);
+  });
+});
+
+/** The innermost message of a failure chain (workflow → activity → application failure). */
+function innermost(error: unknown): string {
+  let current = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}
+
+describe('compensation', () => {
+  it('a failure after the media upload, after the chat upload, or inside the commit leaves no object under the VOD\'s prefixes and no row', async () => {
+    const vod = await sample(11);
+    const points = ['media-uploaded', 'chat-uploaded', 'commit'] as const;
+    const stamp = Date.now();
+    const ids = points.map((point) => `it-fail-${point}-${stamp}`);
+    const { client, connection } = await connectTemporal(config);
+    let outcomes: PromiseSettledResult<unknown>[];
+    try {
+      outcomes = await Promise.allSettled(
+        points.map((point, i) =>
+          client.workflow.execute('ingestVod', {
+            taskQueue: 'dougpt',
+            workflowId: `ingest/${ids[i]}`,
+            args: [{ vod_id: ids[i], video: vod.files.video, chat: vod.files.chat, process: false, test_fail_at: point }],
+          }),
+        ),
+      );
+    } finally {
+      await connection.close();
+    }
+    expect(outcomes.map((o) => (o.status === 'rejected' ? innermost(o.reason) : 'succeeded'))).toEqual(
+      points.map((point) => `injected failure at ${point} (test_fail_at)`),
+    );
+    expect(await counts(ids)).toEqual(Object.fromEntries(TABLES.map((t) => [t, 0])));
+    const left = (await Promise.all(ids.flatMap((id) => ingestPrefixes(id).map((prefix) => store.listKeys(prefix))))).flat();
+    expect(left).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -7,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestActivities } from '../../functions/activities.ts';
 import type { StagedChat } from '../../functions/ingest/stage-chat.ts';
 import type { StagedMedia } from '../../functions/ingest/stage-media.ts';
-import type { IngestBatchResult } from '../../workflows/ingest-batch.ts';
+import { ENTRIES_PER_RUN, type IngestBatchResult } from '../../workflows/ingest-batch.ts';
 
 const media = (vod_id: string): StagedMedia => ({
   vod_id, video_source: `/v/${vod_id}.mp4`, video_key: `bronze/vods/${vod_id}/a.mp4`, video_sha256: 'a', video_bytes: 10,
@@ -37,8 +38,9 @@ afterAll(async () => {
 const withWorker = <T>(stubs: Partial<IngestActivities>, body: (taskQueue: string) => Promise<T>): Promise<T> => withStubWorker(testEnv, stubs, body);
 
 describe('ingestVod', () => {
-  it('stages media and chat, then commits them together', async () => {
+  it('stages media and chat, commits them together, then removes the staged Parquet', async () => {
     const committed: unknown[] = [];
+    const discarded: unknown[] = [];
     const result = await withWorker(
       {
         stageMedia: async (input) => media(input.vod_id),
@@ -47,16 +49,21 @@ describe('ingestVod', () => {
           committed.push(input);
           return { vod_id: input.media.vod_id, rows_written: { vod_manifest: 1, audio: 1, chat_messages: 7, chat_rejects: 1 } };
         },
+        discardObjects: async (input) => {
+          discarded.push(input);
+          return { deleted: input.keys };
+        },
       },
       (taskQueue) =>
         env.client.workflow.execute('ingestVod', { taskQueue, workflowId: randomUUID(), args: [{ vod_id: 'v1', video: '/v.mp4', chat: '/c.json', process: false }] }),
     );
     expect(committed).toEqual([{ media: media('v1'), chat: chat('v1') }]);
+    expect(discarded).toEqual([{ keys: ['m', 'r'] }]);
     expect(result).toMatchObject({ vod_id: 'v1', chat_messages: 7, chat_rejects: 1, rows_written: { chat_messages: 7 } });
   });
 
-  it('discards what one stage wrote when the other fails on bad input, and fails with its reason', async () => {
-    const discarded: string[][] = [];
+  it('discards every uncommitted object of the VOD when a stage fails on bad input, and fails with its reason', async () => {
+    const discarded: unknown[] = [];
     let commits = 0;
     const run = withWorker(
       {
@@ -64,9 +71,9 @@ describe('ingestVod', () => {
         stageChat: async () => {
           throw ApplicationFailure.nonRetryable('/c.json: not a chat log (unknown JSON shape)', 'BadInput');
         },
-        discardObjects: async ({ keys }) => {
-          discarded.push(keys);
-          return { deleted: keys };
+        discardObjects: async (input) => {
+          discarded.push(input);
+          return { deleted: input.keys };
         },
         commitVod: async () => {
           commits++;
@@ -77,8 +84,76 @@ describe('ingestVod', () => {
         env.client.workflow.execute('ingestVod', { taskQueue, workflowId: randomUUID(), args: [{ vod_id: 'v2', video: '/v.mp4', chat: '/c.json', process: false }] }),
     );
     await expect(run).rejects.toThrow();
-    expect(discarded).toEqual([media('v2').written_keys]);
+    // The other stage's keys, and a sweep of the VOD's prefixes for what the failed stage may have left.
+    expect(discarded).toEqual([{ keys: [media('v2').video_key, media('v2').audio_key], vod_id: 'v2' }]);
     expect(commits).toBe(0);
+  });
+
+  it('discards both stages\' objects, staged Parquet included, when the commit fails', async () => {
+    const discarded: unknown[] = [];
+    const commits: unknown[] = [];
+    const run = withWorker(
+      {
+        stageMedia: async (input) => media(input.vod_id),
+        stageChat: async (input) => chat(input.vod_id),
+        commitVod: async (input) => {
+          commits.push(input);
+          throw ApplicationFailure.nonRetryable('injected failure at commit (test_fail_at)', 'InjectedFailure');
+        },
+        discardObjects: async (input) => {
+          discarded.push(input);
+          return { deleted: input.keys };
+        },
+      },
+      (taskQueue) =>
+        env.client.workflow.execute('ingestVod', {
+          taskQueue,
+          workflowId: randomUUID(),
+          args: [{ vod_id: 'v5', video: '/v.mp4', chat: '/c.json', process: false, test_fail_at: 'commit' }],
+        }),
+    );
+    await expect(run).rejects.toThrow();
+    // The test hook reaches the commit; compensation names every key and sweeps the VOD.
+    expect(commits).toMatchObject([{ test_fail_at: 'commit' }]);
+    expect(discarded).toEqual([
+      { keys: [media('v5').video_key, media('v5').audio_key, chat('v5').chat_key, 'm', 'r'], vod_id: 'v5' },
+    ]);
+  });
+
+  it('cleans up after a cancelled ingest too', async () => {
+    const discarded: unknown[] = [];
+    let chatStaged!: () => void;
+    const chatDone = new Promise<void>((resolve) => (chatStaged = resolve));
+    await withWorker(
+      {
+        // Runs until cancelled (by the workflow's cancel, or by the worker stopping after the test).
+        stageMedia: async () => {
+          const signal = Context.current().cancellationSignal;
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+          throw signal.reason;
+        },
+        stageChat: async (input) => {
+          chatStaged();
+          return chat(input.vod_id);
+        },
+        discardObjects: async (input) => {
+          discarded.push(input);
+          return { deleted: input.keys };
+        },
+      },
+      async (taskQueue) => {
+        const handle = await env.client.workflow.start('ingestVod', {
+          taskQueue,
+          workflowId: randomUUID(),
+          args: [{ vod_id: 'v6', video: '/v.mp4', chat: '/c.json', process: false }],
+        });
+        await chatDone;
+        await new Promise((r) => setTimeout(r, 500));
+        await handle.cancel();
+        await expect(handle.result()).rejects.toThrow();
+      },
+    );
+    expect(discarded).toEqual([{ keys: [chat('v6').chat_key, 'm', 'r'], vod_id: 'v6' }]);
   });
 });
 
@@ -205,6 +280,42 @@ describe('ingestBatch', () => {
     expect(result.failed).toEqual([{ vod_id: 'broken', video: '/broken.mp4', error: '/broken.mp4: not a media file' }]);
     expect(peak).toBeLessThanOrEqual(2);
     expect(peak).toBe(2);
+  });
+
+  it('continues as new past ENTRIES_PER_RUN carrying counts, not every result', async () => {
+    const ids = Array.from({ length: ENTRIES_PER_RUN + 3 }, (_, i) => `v${i}`);
+    const broken = new Set(['v3', ids.at(-1)!]);
+    const workflowId = randomUUID();
+    const { result, carried } = await withWorker(
+      {
+        identifyVod: async ({ vod_id }) => vod_id!,
+        stageMedia: async (input) => {
+          if (broken.has(input.vod_id)) throw ApplicationFailure.nonRetryable(`/${input.vod_id}.mp4: not a media file`, 'BadInput');
+          return media(input.vod_id);
+        },
+        stageChat: async (input) => chat(input.vod_id),
+        discardObjects: async ({ keys }) => ({ deleted: keys }),
+        commitVod: async (input) => ({ vod_id: input.media.vod_id, rows_written: { vod_manifest: 1, audio: 1, chat_messages: 7, chat_rejects: 1 } }),
+      },
+      async (taskQueue) => {
+        const handle = await env.client.workflow.start('ingestBatch', {
+          taskQueue,
+          workflowId,
+          args: [{ vods: ids.map((id) => ({ video: `/${id}.mp4`, chat: '/c.json', vod_id: id })), concurrency: 16, process: false }],
+        });
+        const result = (await handle.result()) as IngestBatchResult;
+        // The last run's input, as Temporal stored it.
+        const started = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events?.[0];
+        const payload = started?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+        return { result, carried: JSON.parse(Buffer.from(payload!).toString('utf8')) as Record<string, unknown> };
+      },
+    );
+    expect(carried.earlier).toEqual({ succeeded: ENTRIES_PER_RUN - 1, failed: 1 });
+    expect(carried).not.toHaveProperty('previous');
+    expect((carried.vods as unknown[]).length).toBe(3);
+    expect(result.succeeded.map((s) => s.vod_id).sort()).toEqual(ids.slice(ENTRIES_PER_RUN, -1).sort());
+    expect(result.failed.map((f) => f.vod_id)).toEqual([ids.at(-1)]);
+    expect(result.totals).toEqual({ succeeded: ids.length - 2, failed: 2 });
   });
 
   it('refuses an input without a vods array as bad input', async () => {
