@@ -10,6 +10,7 @@ import { assembleDataset, DatasetInputError } from './assemble-dataset.ts';
 import { DatasetConfig } from './dataset-config.ts';
 import type { DatasetSummary } from './dataset-card.ts';
 import { SOURCE_COLUMNS } from './select-examples.ts';
+import { profiledWhenAsked, type SqlSession } from './sql-session.ts';
 
 export const BuildDatasetInput = z.object({
   /** `dougpt align` output files, one per VOD. */
@@ -63,13 +64,13 @@ export async function buildDatasetFromFiles(raw: BuildDatasetInput, hooks: { onS
     threads: '2',
   });
   const connection = await instance.connect();
-  const session = {
+  const session: SqlSession = {
     run: async (sql: string) => void (await connection.run(sql)),
     all: async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[],
   };
   try {
     await session.run(`CREATE TEMP TABLE src (${SOURCE_COLUMNS.map(([n, t]) => `"${n}" ${t}`).join(', ')})`);
-    const vodIds = await loadAlignFiles(session, files);
+    const vodIds = await loadAlignFiles(profiledWhenAsked(session), files);
     const sources: DatasetSummary['sources'] = files.map((file, i) => ({ kind: 'file', id: file.sha256, vod_id: vodIds[i] as string, path: file.path }));
     const dupes = sources.map((s) => s.vod_id).filter((v, i, all) => all.indexOf(v) !== i);
     if (dupes.length) throw new DatasetInputError(`two alignment files for one VOD (${[...new Set(dupes)].join(', ')}): pass one per VOD`);
@@ -83,39 +84,47 @@ export async function buildDatasetFromFiles(raw: BuildDatasetInput, hooks: { onS
 }
 
 /**
- * Loads the align output files' pairs and rejects into `src` in one read of each file; returns each
- * file's VOD id. A file that is not align output is named in the error.
+ * Loads the align output files' pairs and rejects into `src` with one `read_json` over all the files
+ * (DuckDB reads them in parallel); returns each file's VOD id. A file that is not align output is
+ * named in the error.
  */
-async function loadAlignFiles(
-  session: { run(sql: string): Promise<void>; all(sql: string): Promise<Record<string, unknown>[]> },
-  files: ReadonlyArray<{ path: string; sha256: string; bytes: number }>,
-): Promise<string[]> {
+async function loadAlignFiles(session: SqlSession, files: ReadonlyArray<{ path: string; sha256: string; bytes: number }>): Promise<string[]> {
   // Each file is one JSON object: DuckDB's reader must be allowed one object of the largest file's size.
   const maxObject = Math.max(16 << 20, ...files.map((f) => f.bytes + 4096));
   const columns = `columns = {vod_id: 'VARCHAR', pairs: '${PAIR_STRUCT.replaceAll('\n', ' ')}', rejects: '${REJECT_STRUCT}'}`;
-  const read = (path: string) => `read_json(${sqlString(path)}, format = 'auto', records = true, maximum_object_size = ${maxObject}, ${columns})`;
-  const vodIds: string[] = [];
-  await session.run(`CREATE OR REPLACE TEMP TABLE align_files (file_index INTEGER, align_id VARCHAR, vod_id VARCHAR, pairs ${PAIR_STRUCT.replaceAll('\n', ' ')}, rejects ${REJECT_STRUCT})`);
-  for (const [i, file] of files.entries()) {
-    try {
-      await session.run(`INSERT INTO align_files SELECT ${i}, ${sqlString(`file-${file.sha256.slice(0, 16)}`)}, vod_id, pairs, rejects FROM ${read(file.path)}`);
-      const head = await session.all(`SELECT vod_id, pairs IS NULL AS no_pairs FROM align_files WHERE file_index = ${i}`);
-      if (head.length !== 1 || head[0]?.no_pairs || typeof head[0]?.vod_id !== 'string') throw new Error('no vod_id and pairs at the top level');
-      vodIds.push(head[0].vod_id);
-    } catch (error) {
-      throw new DatasetInputError(`${file.path}: not \`dougpt align\` output (${(error as Error).message.split('\n')[0]})`, { cause: error });
-    }
+  const read = (paths: readonly string[]) =>
+    `read_json([${paths.map(sqlString).join(', ')}], format = 'auto', records = true, maximum_object_size = ${maxObject}, filename = true, ${columns})`;
+  const notAlign = (path: string, error: unknown) =>
+    new DatasetInputError(`${path}: not \`dougpt align\` output (${(error as Error).message.split('\n')[0]})`, { cause: error });
+  const paths = [...new Set(files.map((f) => f.path))];
+  try {
+    await session.run(`CREATE OR REPLACE TEMP TABLE align_files AS SELECT filename, vod_id, pairs, rejects FROM ${read(paths)}`);
+  } catch (error) {
+    // Name the file: read each alone until one fails.
+    for (const path of paths) await session.run(`SELECT count(*) FROM ${read([path])}`).catch((e: unknown) => Promise.reject(notAlign(path, e)));
+    throw error;
   }
+  const heads = new Map<string, Record<string, unknown>>();
+  for (const row of await session.all(`SELECT filename, count(*) AS n, any_value(vod_id) AS vod_id, bool_or(pairs IS NULL) AS no_pairs FROM align_files GROUP BY 1`)) {
+    heads.set(String(row.filename), row);
+  }
+  const vodIds = files.map((file) => {
+    const head = heads.get(file.path);
+    if (!head || Number(head.n) !== 1 || head.no_pairs || typeof head.vod_id !== 'string') throw notAlign(file.path, new Error('no vod_id and pairs at the top level'));
+    return head.vod_id;
+  });
+  await session.run(`CREATE OR REPLACE TEMP TABLE align_ids AS SELECT * FROM (VALUES ${files.map((f) => `(${sqlString(f.path)}, ${sqlString(`file-${f.sha256.slice(0, 16)}`)})`).join(', ')}) t(filename, align_id)`);
   await session.run(`INSERT INTO src BY NAME
     SELECT p.pair_id, coalesce(p.vod_id, f.vod_id) AS vod_id, p.message_id, p.reply_text, p.context_start_ms, p.context_end_ms,
            p.context_text, p.lag_ms, p.score, p.tier, p.label, p.offset_ms, p.author_login, f.align_id,
            NULL AS asr_run_id, p.chat_sha256, NULL AS manifest_version, NULL AS reject_reason, NULL AS review, p.wave_id
-    FROM (SELECT vod_id, align_id, unnest(pairs) AS p FROM align_files) f`);
+    FROM (SELECT vod_id, align_id, unnest(pairs) AS p FROM align_files JOIN align_ids USING (filename)) f`);
   await session.run(`INSERT INTO src BY NAME
     SELECT f.align_id || ':' || r.message_id AS pair_id, coalesce(r.vod_id, f.vod_id) AS vod_id, r.message_id,
            r.offset_ms, f.align_id, r.reason AS reject_reason
-    FROM (SELECT vod_id, align_id, unnest(coalesce(rejects, [])) AS r FROM align_files) f`);
+    FROM (SELECT vod_id, align_id, unnest(coalesce(rejects, [])) AS r FROM align_files JOIN align_ids USING (filename)) f`);
   await session.run('DROP TABLE align_files');
+  await session.run('DROP TABLE align_ids');
   return vodIds;
 }
 

@@ -40,14 +40,14 @@ export const JS_WHITESPACE_CLASS = '[\\t\\n\\x0B\\f\\r \\x{A0}\\x{1680}\\x{2000}
  */
 export async function defineRenderContext(session: SqlSession, spec: LoadedPromptSpec['spec']): Promise<void> {
   const max = spec.context.max_words;
-  await session.run(`CREATE OR REPLACE TEMP MACRO dg_collapse_ws(t) AS trim(regexp_replace(t, '${JS_WHITESPACE_CLASS}+', ' ', 'g'), ' ')`);
-  await session.run(`CREATE OR REPLACE TEMP MACRO dg_last_words(w) AS
+  // Contexts as `dougpt align` writes them (single spaces, no more than max_words words) are their own
+  // rendering: one RE2 search finds the rest, and only those go through the rewrite.
+  const needsWork = `${JS_WHITESPACE_CLASS.replace(' ', '')}|  |^ | $|^$|(?:[^ ]* ){${max}}`;
+  await session.run(`CREATE OR REPLACE TEMP MACRO dg_render_context(t) AS
     CASE
-      WHEN w = '' THEN ${sqlString(spec.context.empty)}
-      WHEN strlen(w) - strlen(replace(w, ' ', '')) < ${max} THEN w
-      ELSE array_to_string(string_split(w, ' ')[-${max}:], ' ')
+      WHEN NOT regexp_matches(t, '${needsWork}') THEN t
+      ELSE coalesce(nullif(array_to_string(string_split(trim(regexp_replace(t, '${JS_WHITESPACE_CLASS}+', ' ', 'g'), ' '), ' ')[-${max}:], ' '), ''), ${sqlString(spec.context.empty)})
     END`);
-  await session.run(`CREATE OR REPLACE TEMP MACRO dg_render_context(t) AS dg_last_words(dg_collapse_ws(t))`);
 }
 
 /**
@@ -73,62 +73,97 @@ export async function exportExamples(connection: SqlSession, target: ExportTarge
   await scrubNamesSql(db, target.names, { input: 'dg_texts', output: 'dg_scrubbed' });
   await db.run('DROP TABLE dg_texts');
 
-  // renderMessages: the system turn, then the user template with its first `{context}` replaced.
-  const at = spec.user_template.indexOf('{context}');
-  const body = (text: string) => sqlString(JSON.stringify(text).slice(1, -1));
-  const prompt = `${sqlString(`[{"role":"system","content":${JSON.stringify(spec.system)}},{"role":"user","content":"`)} || ${body(spec.user_template.slice(0, at))} || context || ${body(spec.user_template.slice(at + '{context}'.length))} || '"}]'`;
-  const provenance = PROVENANCE_COLUMNS.map((c, i) => `'${i === 0 ? '' : ','}"${c}":' || ${jsonOf(c, `e.${c}`)}`).join(' || ');
-  // One row per example: the JSON texts its lines are made of (the spec's fixed text is added when writing).
-  await db.run(`CREATE OR REPLACE TEMP TABLE dg_lines AS
-    SELECT e.split, e.vod_id, e.offset_ms, e.message_id,
-      dg_json_body(c.t) AS context,
-      '[{"role":"assistant","content":' || dg_json_str(r.t) || '}]' AS chosen,
-      ${provenance} AS provenance,
-      CASE WHEN d.rid IS NOT NULL THEN '[{"role":"assistant","content":' || dg_json_str(x.t) || '}]' END AS rejected,
-      CASE WHEN d.rid IS NOT NULL THEN
-        '"rejected_pair_id":' || dg_json_str(d.rejected_pair_id) || ',"rejected_vod_id":' || dg_json_str(d.rejected_vod_id) ||
-        ',"rejected_offset_ms":' || dg_json_int(d.rejected_offset_ms)
-      END AS rejected_ids
-    FROM examples e
-    JOIN (SELECT k, dg_render_context(t) AS t FROM dg_scrubbed WHERE k % 2 = 0) c ON c.k = e.rid * 2
-    JOIN dg_scrubbed r ON r.k = e.rid * 2 + 1
-    LEFT JOIN dpo d ON d.rid = e.rid
-    LEFT JOIN dg_scrubbed x ON x.k = d.rejected_rid * 2 + 1`);
-  await db.run('DROP TABLE dg_scrubbed');
-
-  const sft = { train: 0, validation: 0, test: 0 };
-  const dpo = { train: 0, validation: 0, test: 0 };
-  for (const row of await db.all(`SELECT split, count(*) AS sft, count(rejected) AS dpo FROM dg_lines GROUP BY 1`)) {
-    sft[row.split as Split] = Number(row.sft);
-    dpo[row.split as Split] = Number(row.dpo);
-  }
-  await mkdir(join(target.dir, 'sft'), { recursive: true });
-  await mkdir(join(target.dir, 'dpo'), { recursive: true });
-  const tail = `',"dataset_id":' || ${sqlString(JSON.stringify(target.datasetId))} || ',"split":' || dg_json_str(split) || '}'`;
-  const lines = {
-    sft: `'{"prompt":' || ${prompt} || ',"completion":' || chosen || ',"context":"' || context || '",' || provenance || ${tail}`,
-    dpo: `'{"prompt":' || ${prompt} || ',"chosen":' || chosen || ',"rejected":' || rejected || ',' || provenance || ',' || rejected_ids || ${tail}`,
-  };
-  // COPY writes the lines as they are: no header, no quoting (a JSON line holds no raw newline).
+  // One row per example, stored in the files' order (each COPY below writes rows as they are stored,
+  // insertion order kept, so no line is ever sorted): the JSON texts its lines are made of, each
+  // written once and shared by the SFT and the DPO line. `to_json` writes a value as JSON.stringify
+  // does but for integral or huge doubles, integers beyond 2^53 and the hex case of a control
+  // character's escape; a piece holding one of those (rare) is written with the json-sql.ts macros.
   const [order] = await db.all(`SELECT current_setting('preserve_insertion_order') AS keep`);
   await db.run('SET preserve_insertion_order = true');
   try {
+    const bigints = PROVENANCE_COLUMNS.filter((c) => c.endsWith('_ms'));
+    const provenanceOdd = [
+      `contains(provenance, '\\u00')`,
+      `(score IS NOT NULL AND (isnan(score) OR isinf(score) OR score = trunc(score) OR abs(score) >= 1e21))`,
+      ...bigints.map((c) => `${c} NOT BETWEEN -9007199254740992 AND 9007199254740992`),
+    ].join(' OR ');
+    const rejectedIds = ['rejected_pair_id', 'rejected_vod_id', 'rejected_offset_ms'];
+    const fallback = (json: string, text: string) => `CASE WHEN contains(${json}, '\\u00') THEN dg_json_str(${text}) ELSE ${json} END`;
+    await db.run(`CREATE OR REPLACE TEMP TABLE dg_rows AS
+      SELECT split, vod_id, offset_ms, message_id, rejected_pair_id,
+        ${fallback('context_json', 'context')} AS context,
+        ${fallback('reply_json', 'reply')} AS reply,
+        ${fallback('rejected_json', 'rejected')} AS rejected,
+        (CASE WHEN ${provenanceOdd} THEN ${piecewise(PROVENANCE_COLUMNS.map((c) => [c, c]))} ELSE provenance END)[2:-2] AS provenance,
+        (CASE WHEN rejected_ids IS NOT NULL AND (contains(rejected_ids, '\\u00') OR rejected_offset_ms NOT BETWEEN -9007199254740992 AND 9007199254740992)
+          THEN ${piecewise(rejectedIds.map((c) => [c, c]))} ELSE rejected_ids END)[2:-2] AS rejected_ids
+      FROM (
+        SELECT *, CAST(to_json(context) AS VARCHAR) AS context_json, CAST(to_json(reply) AS VARCHAR) AS reply_json,
+          CAST(to_json(rejected) AS VARCHAR) AS rejected_json,
+          CAST(to_json(struct_pack(${PROVENANCE_COLUMNS.map((c) => `"${c}" := ${c}`).join(', ')})) AS VARCHAR) AS provenance,
+          CASE WHEN rejected_pair_id IS NOT NULL THEN CAST(to_json(struct_pack(${rejectedIds.map((c) => `"${c}" := ${c}`).join(', ')})) AS VARCHAR) END AS rejected_ids
+        FROM (
+          SELECT e.split, ${PROVENANCE_COLUMNS.map((c) => `e.${c}`).join(', ')},
+            dg_render_context(c.t) AS context, r.t AS reply,
+            d.rejected_pair_id, d.rejected_vod_id, d.rejected_offset_ms, x.t AS rejected
+          FROM examples e
+          JOIN dg_scrubbed c ON c.k = e.rid * 2
+          JOIN dg_scrubbed r ON r.k = e.rid * 2 + 1
+          LEFT JOIN dpo d ON d.rid = e.rid
+          LEFT JOIN dg_scrubbed x ON x.k = d.rejected_rid * 2 + 1))
+      ORDER BY split, vod_id, offset_ms, message_id`);
+    await db.run('DROP TABLE dg_scrubbed');
+    await mkdir(join(target.dir, 'sft'), { recursive: true });
+    await mkdir(join(target.dir, 'dpo'), { recursive: true });
     for (const config of ['sft', 'dpo'] as const) {
       for (const split of SPLITS) {
-        await db.run(`COPY (
-            SELECT ${lines[config]} FROM dg_lines WHERE split = ${sqlString(split)}${config === 'dpo' ? ' AND rejected IS NOT NULL' : ''}
-            ORDER BY vod_id, offset_ms, message_id
-          ) TO ${sqlString(join(target.dir, config, `${split}.jsonl`))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`);
+        // COPY writes the lines as they are: no header, no quoting (a JSON line holds no raw newline).
+        await db.run(`COPY (${lineSql(config, spec, target.datasetId, split)}) TO ${sqlString(join(target.dir, config, `${split}.jsonl`))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`);
       }
     }
+    const sft = { train: 0, validation: 0, test: 0 };
+    const dpo = { train: 0, validation: 0, test: 0 };
+    for (const row of await db.all(`SELECT split, count(*) AS sft, count(rejected_pair_id) AS dpo FROM dg_rows GROUP BY 1`)) {
+      sft[row.split as Split] = Number(row.sft);
+      dpo[row.split as Split] = Number(row.dpo);
+    }
+    return { sft, dpo };
   } finally {
     await db.run(`SET preserve_insertion_order = ${order?.keep === false ? 'false' : 'true'}`);
-    await db.run('DROP TABLE IF EXISTS dg_lines');
+    await db.run('DROP TABLE IF EXISTS dg_rows');
   }
-  return { sft, dpo };
 }
 
-/** A provenance value's JSON text: numbers as `Number(value)` gives them, the rest as strings. */
+/**
+ * The lines of the `dg_rows` rows `where` picks, in stored order: each the JSON text `JSON.stringify`
+ * gives for the row object the trainer reads, `{prompt, completion, context, …provenance, dataset_id,
+ * split}` (SFT) or `{prompt, chosen, rejected, …provenance, rejected_pair_id, rejected_vod_id,
+ * rejected_offset_ms, dataset_id, split}` (DPO), from the row's JSON pieces.
+ */
+function lineSql(config: 'sft' | 'dpo', spec: LoadedPromptSpec['spec'], datasetId: string, split: Split): string {
+  const at = spec.user_template.indexOf('{context}');
+  const body = (text: string) => sqlString(JSON.stringify(text).slice(1, -1));
+  // renderMessages: the system turn, then the user template with its first `{context}` replaced.
+  const prompt = `${sqlString(`{"prompt":[{"role":"system","content":${JSON.stringify(spec.system)}},{"role":"user","content":"`)} || ${body(spec.user_template.slice(0, at))} || context[2:-2] || ${body(spec.user_template.slice(at + '{context}'.length))} || '"}]'`;
+  const tail = sqlString(`,"dataset_id":${JSON.stringify(datasetId)},"split":${JSON.stringify(split)}}`);
+  const line =
+    config === 'sft'
+      ? `${prompt} || ',"completion":[{"role":"assistant","content":' || reply || '}],"context":' || context || ',' || provenance || ${tail}`
+      : `${prompt} || ',"chosen":[{"role":"assistant","content":' || reply || '}],"rejected":[{"role":"assistant","content":' || rejected || '}],' || provenance || ',' || rejected_ids || ${tail}`;
+  return `SELECT ${line} FROM dg_rows WHERE split = ${sqlString(split)}${config === 'dpo' ? ' AND rejected_pair_id IS NOT NULL' : ''}`;
+}
+
+/** The same JSON text assembled value by value with the json-sql.ts macros. */
+function piecewise(fields: Array<[string, unknown]>): string {
+  const value = (key: string, v: unknown): string => {
+    if (Array.isArray(v)) return `'[' || ${v.map((x) => value(key, x)).join(` || ',' || `)} || ']'`;
+    if (typeof v !== 'string') return piecewise(Object.entries(v as Record<string, unknown>));
+    return jsonOf(key, v);
+  };
+  return `'{' || ${fields.map(([k, v], i) => `'${i ? ',' : ''}"${k}":' || ${value(k, v)}`).join(' || ')} || '}'`;
+}
+
+/** A value's JSON text: numbers as `Number(value)` gives them, the rest as strings. */
 function jsonOf(column: string, sql: string): string {
   if (column === 'score') return `dg_json_num(${sql})`;
   if (/_ms$|^tier$|^manifest_version$/.test(column)) return `dg_json_int(${sql})`;

@@ -24,8 +24,7 @@ function controlEscapes(inner: string): string {
 /**
  * Defines, in the session, `dg_json_str(VARCHAR)`, `dg_json_num(DOUBLE)` and `dg_json_int(BIGINT)`:
  * the JSON text of a value (`null` for NULL), as `JSON.stringify` gives it for the value JavaScript
- * reads (`Number(bigint)` for BIGINT, `null` for NaN and infinities); and `dg_json_body(VARCHAR)`, a
- * string's JSON text without its quotes (escaping is per character, so bodies concatenate).
+ * reads (`Number(bigint)` for BIGINT, `null` for NaN and infinities).
  *
  * @example
  * await defineJsonMacros(session);
@@ -33,9 +32,14 @@ function controlEscapes(inner: string): string {
  */
 export async function defineJsonMacros(session: SqlSession): Promise<void> {
   const quoted = `replace(replace(s, '\\', '\\\\'), '"', '\\"')`;
-  await session.run(`CREATE OR REPLACE TEMP MACRO dg_json_body(s) AS
-    CASE WHEN regexp_matches(s, '[\\x00-\\x1F]') THEN ${controlEscapes(quoted)} ELSE ${quoted} END`);
-  await session.run(`CREATE OR REPLACE TEMP MACRO dg_json_str(s) AS coalesce('"' || dg_json_body(s) || '"', 'null')`);
+  // to_json writes what JSON.stringify writes but for the hex case of \u00xx escapes: strings whose
+  // JSON holds one (rare: a control character, or the text `\u00` itself) are escaped by hand.
+  await session.run(`CREATE OR REPLACE TEMP MACRO dg_json_str(s) AS
+    CASE
+      WHEN s IS NULL THEN 'null'
+      WHEN contains(CAST(to_json(s) AS VARCHAR), '\\u00') THEN '"' || ${controlEscapes(quoted)} || '"'
+      ELSE CAST(to_json(s) AS VARCHAR)
+    END`);
   // Integers below 2^53 print as themselves; beyond, to_json's shortest digits less its `.0`, and `e+` as JavaScript writes it.
   await session.run(`CREATE OR REPLACE TEMP MACRO dg_json_num(d) AS
     CASE

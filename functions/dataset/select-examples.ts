@@ -146,56 +146,47 @@ export async function selectExamples(session: SqlSession, config: DatasetConfig,
   await db.run(`CREATE OR REPLACE TEMP TABLE capped_0 AS SELECT * EXCLUDE (split_at_start) FROM staged WHERE split = split_at_start`);
   await db.run('DROP TABLE staged');
 
-  // Caps, one after another; each keeps the rows that come first in a fixed md5 order. A row is removed
-  // only where its rule says false (a NULL, e.g. of a NULL label, keeps it).
+  // Caps, one after another; each keeps the rows that come first in a fixed md5 order: a row goes when
+  // it is not exempt and ranks past the limit in its partition. A NULL (e.g. of a NULL label) keeps it.
+  // A GROUP BY first tells whether any partition passes the limit; only then is the ranking computed.
   const capped: Record<string, number> = {};
   let current = 'capped_0';
   let rows = await countRows(db, current);
   let step = 1;
-  const cap = async (name: string, rankSql: string, keepSql: string) => {
+  const cap = async (name: string, partition: string, exempt: string, limit: string) => {
+    const [over] = await db.all(`SELECT count(*) AS n FROM (
+      SELECT ${partition} AS part, count(*) AS c, bool_or((${exempt}) IS FALSE) AS removable FROM ${current} GROUP BY 1)
+      WHERE removable AND c > (${limit})`);
+    if (Number(over?.n ?? 0) === 0) return;
     const next = `capped_${step++}`;
     await db.run(`CREATE OR REPLACE TEMP TABLE ${next} AS
-      SELECT * EXCLUDE (cap_rank, cap_total, cap_keep) FROM (
-        SELECT *, (${keepSql}) AS cap_keep FROM (SELECT *, ${rankSql} AS cap_rank, count(*) OVER () AS cap_total FROM ${current}))
-      WHERE cap_keep IS NOT FALSE`);
+      SELECT * EXCLUDE (cap_rank) FROM (SELECT *, row_number() OVER (PARTITION BY ${partition} ORDER BY ord) AS cap_rank FROM ${current})
+      WHERE (${exempt} OR cap_rank <= (${limit})) IS NOT FALSE`);
     const left = await countRows(db, next);
     if (rows - left > 0) capped[name] = rows - left;
     await db.run(`DROP TABLE ${current}`);
     current = next;
     rows = left;
   };
+  // Limits are constants of the table a cap runs on (its row count, or its rows outside the capped flag).
+  const shareLimit = async (flag: string, share: number) => {
+    const [others] = await db.all(`SELECT sum(CASE WHEN ${flag} THEN 0 ELSE 1 END) AS n FROM ${current}`);
+    return `floor(${share} / greatest(1e-9, 1 - ${share}) * ${Number(others?.n ?? 0)})`;
+  };
   // Every cap keeps rows in one stable pseudo-random order: `ord`, the md5 of the pair id.
-  await cap(
-    'copypasta',
-    `row_number() OVER (PARTITION BY norm_text ORDER BY ord)`,
-    `length(norm_text) < ${COPYPASTA_MIN_CHARS} OR cap_rank <= ${config.max_per_text}`,
-  );
-  await cap(
-    'emote-wave',
-    `row_number() OVER (PARTITION BY wave_id ORDER BY ord)`,
-    `wave_id IS NULL OR cap_rank <= ${config.max_per_wave}`,
-  );
-  await cap(
-    'repeated-short-text',
-    `row_number() OVER (PARTITION BY norm_text ORDER BY ord)`,
-    `length(norm_text) >= ${COPYPASTA_MIN_CHARS} OR cap_rank <= greatest(${config.max_per_text}, floor(${MAX_SHORT_TEXT_SHARE} * cap_total))`,
-  );
-  await cap(
-    'chatter-share',
-    `row_number() OVER (PARTITION BY author_key ORDER BY ord)`,
-    `NOT has_author OR cap_rank <= greatest(${config.min_chatter_cap}, floor(${config.max_chatter_share} * cap_total))`,
-  );
+  await cap('copypasta', 'norm_text', `length(norm_text) < ${COPYPASTA_MIN_CHARS}`, `${config.max_per_text}`);
+  await cap('emote-wave', 'wave_id', 'wave_id IS NULL', `${config.max_per_wave}`);
+  await cap('repeated-short-text', 'norm_text', `length(norm_text) >= ${COPYPASTA_MIN_CHARS}`, `greatest(${config.max_per_text}, floor(${MAX_SHORT_TEXT_SHARE} * ${rows}))`);
+  await cap('chatter-share', 'author_key', 'NOT has_author', `greatest(${config.min_chatter_cap}, floor(${config.max_chatter_share} * ${rows}))`);
   const vodCount = Number((await db.all(`SELECT count(DISTINCT vod_id) AS n FROM ${current}`))[0]?.n ?? 0);
   if (config.max_vod_share > 0 && vodCount * config.max_vod_share >= 1) {
-    await cap('vod-share', `row_number() OVER (PARTITION BY vod_id ORDER BY ord)`, `cap_rank <= ceil(${config.max_vod_share} * cap_total)`);
+    await cap('vod-share', 'vod_id', 'false', `ceil(${config.max_vod_share} * ${rows})`);
   }
-  const shareCap = (flag: string, share: number) =>
-    `NOT ${flag} OR cap_rank <= floor(${share} / greatest(1e-9, 1 - ${share}) * sum(CASE WHEN ${flag} THEN 0 ELSE 1 END) OVER ())`;
-  await cap('background-share', `row_number() OVER (PARTITION BY label = 'background' ORDER BY ord)`, shareCap(`(label = 'background')`, config.max_background_share));
-  await cap('emote-only-share', `row_number() OVER (PARTITION BY emote_only ORDER BY ord)`, shareCap('emote_only', config.max_emote_only_share));
+  await cap('background-share', `label = 'background'`, `NOT (label = 'background')`, await shareLimit(`(label = 'background')`, config.max_background_share));
+  await cap('emote-only-share', 'emote_only', 'NOT emote_only', await shareLimit('emote_only', config.max_emote_only_share));
   if (config.max_length_bucket_share !== null) {
     const bucket = `CASE WHEN reply_chars <= 5 THEN 0 WHEN reply_chars <= 15 THEN 1 WHEN reply_chars <= 40 THEN 2 ELSE 3 END`;
-    await cap('length-bucket-share', `row_number() OVER (PARTITION BY ${bucket} ORDER BY ord)`, `cap_rank <= ceil(${config.max_length_bucket_share} * cap_total)`);
+    await cap('length-bucket-share', bucket, 'false', `ceil(${config.max_length_bucket_share} * ${rows})`);
   }
   // The kept rows with their provenance, read once from `src`.
   await db.run(`CREATE OR REPLACE TEMP TABLE examples AS
@@ -224,20 +215,22 @@ async function countRows(db: SqlSession, table: string): Promise<number> {
  * suitable partner among the first tries get no DPO row.
  */
 async function pairPreferences(db: SqlSession, config: DatasetConfig): Promise<void> {
-  await db.run(`CREATE OR REPLACE TEMP TABLE dpo AS
-    WITH ordered AS (
-      SELECT rid, pair_id, vod_id, offset_ms, norm_text, split,
-             row_number() OVER (PARTITION BY split ORDER BY md5(pair_id || '|dpo')) - 1 AS rn,
-             count(*) OVER (PARTITION BY split) AS n
-      FROM examples
-    ), wanted AS (
-      SELECT a.*, k, (a.rn + k) % a.n AS target FROM ordered a, range(1, ${DPO_TRIES + 1}) r(k) WHERE a.n > 1
-    ), tries AS (
-      -- An equi-join on (split, target row): a hash join, not a scan per row.
-      SELECT a.rid, a.split, b.rid AS rejected_rid, b.pair_id AS rejected_pair_id, b.vod_id AS rejected_vod_id, b.offset_ms AS rejected_offset_ms, a.k
-      FROM wanted a JOIN ordered b ON b.split = a.split AND b.rn = a.target
-      WHERE (b.vod_id <> a.vod_id OR abs(b.offset_ms - a.offset_ms) >= ${config.dpo_min_distance_ms})
-        AND b.norm_text <> a.norm_text AND jaccard(a.norm_text || ' ', b.norm_text || ' ') < 0.5
-    )
-    SELECT * EXCLUDE (k) FROM tries QUALIFY row_number() OVER (PARTITION BY rid ORDER BY k) = 1`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE dpo_order AS
+    SELECT rid, pair_id, vod_id, offset_ms, norm_text, split,
+           row_number() OVER (PARTITION BY split ORDER BY md5(pair_id || '|dpo')) - 1 AS rn,
+           count(*) OVER (PARTITION BY split) AS n
+    FROM examples`);
+  // An equi-join on (split, target row): a hash join, not a scan per row.
+  const tries = (from: string) => `
+    SELECT a.rid, a.split, b.rid AS rejected_rid, b.pair_id AS rejected_pair_id, b.vod_id AS rejected_vod_id, b.offset_ms AS rejected_offset_ms, a.k
+    FROM ${from} a JOIN dpo_order b ON b.split = a.split AND b.rn = (a.rn + a.k) % a.n
+    WHERE (b.vod_id <> a.vod_id OR abs(b.offset_ms - a.offset_ms) >= ${config.dpo_min_distance_ms})
+      AND b.norm_text <> a.norm_text AND jaccard(a.norm_text || ' ', b.norm_text || ' ') < 0.5`;
+  // The next row in the order mostly suits: only the rows it does not suit try the later ones.
+  await db.run(`CREATE OR REPLACE TEMP TABLE dpo AS ${tries(`(SELECT *, 1 AS k FROM dpo_order WHERE n > 1)`)}`);
+  await db.run(`INSERT INTO dpo
+    SELECT * FROM (${tries(`(SELECT o.*, r.k FROM dpo_order o, range(2, ${DPO_TRIES + 1}) r(k) WHERE o.n > 1 AND o.rid NOT IN (SELECT rid FROM dpo))`)})
+    QUALIFY row_number() OVER (PARTITION BY rid ORDER BY k) = 1`);
+  await db.run(`ALTER TABLE dpo DROP COLUMN k`);
+  await db.run('DROP TABLE dpo_order');
 }
