@@ -7,23 +7,21 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from ..errors import BadInput
+from ..job_options import build
+from ..job_options import help_field as _help
 
 Device = Literal["auto", "cpu", "cuda"]
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+_LITERALS = ("Device", "Dtype")
 
 PACKAGE_DIR = Path(__file__).parent
 DEFAULT_GATES = PACKAGE_DIR / "gates.json"
 DEFAULT_BANNED_PHRASES = PACKAGE_DIR / "banned_phrases.txt"
-
-
-def _help(text: str, **kwargs: Any) -> Any:
-    return field(metadata={"help": text}, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -106,34 +104,6 @@ class EvalJob:
                 raise BadInput(f"{key}: required, a folder path")
         values = dict(raw)
         if "generation" in values:
-            values["generation"] = _build(GenerationOptions, values["generation"], "generation")
-        return _build(EvalJob, values, "job")
+            values["generation"] = build(GenerationOptions, values["generation"], "generation", _LITERALS)
+        return build(EvalJob, values, "job", _LITERALS)
 
-
-_SCALARS: dict[str, Any] = {"str": str, "int": int, "float": (int, float), "bool": bool, "Device": str, "Dtype": str}
-
-
-def _build(cls: type, value: Any, where: str) -> Any:
-    if not isinstance(value, dict):
-        raise BadInput(f"{where}: must be an object")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(value) - set(fields))
-    if unknown:
-        raise BadInput(f"{where}: unknown field {unknown[0]!r}")
-    for name, item in value.items():
-        if dataclasses.is_dataclass(item):
-            continue
-        path = name if where == "job" else f"{where}.{name}"
-        annotation = str(fields[name].type)
-        if item is None:
-            if "None" not in annotation:
-                raise BadInput(f"{path}: must not be null")
-            continue
-        expected = _SCALARS.get(annotation.replace(" | None", ""))
-        if expected is None:
-            continue
-        if isinstance(item, bool) and expected is not bool:
-            raise BadInput(f"{path}: must be {annotation.replace(' | None', '')}, got bool")
-        if not isinstance(item, expected):
-            raise BadInput(f"{path}: must be {annotation.replace(' | None', '')}, got {type(item).__name__}")
-    return cls(**value)

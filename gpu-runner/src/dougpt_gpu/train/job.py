@@ -12,11 +12,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from ..errors import BadInput
+from ..job_options import build, check_type
+from ..job_options import help_field as _help
 from .presets import PRESETS
 
 Device = Literal["auto", "cpu", "cuda"]
@@ -25,10 +27,6 @@ QuantMode = Literal["none", "nf4"]
 Scheduler = Literal["cosine", "linear", "constant_with_warmup"]
 Optimizer = Literal["adamw_torch", "adamw_torch_fused", "paged_adamw_8bit"]
 _LITERALS = {"Device": Device, "Precision": Precision, "QuantMode": QuantMode, "Scheduler": Scheduler, "Optimizer": Optimizer}
-
-
-def _help(text: str, **kwargs: Any) -> Any:
-    return field(metadata={"help": text}, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -188,9 +186,9 @@ class TrainJob:
             raise BadInput(f"job: unknown field {unknown[0]!r}")
         for key, value in merged.items():
             if key in _NESTED:
-                values[key] = _build(_NESTED[key], value, key)
+                values[key] = build(_NESTED[key], value, key, _LITERALS)
             else:
-                _check_type(top[key].type, value, key)
+                check_type(top[key].type, value, key, _LITERALS)
                 values[key] = value
         return TrainJob(**values)
 
@@ -219,48 +217,10 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _build(cls: type, value: Any, where: str) -> Any:
-    if not isinstance(value, dict):
-        raise BadInput(f"{where}: must be an object")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(value) - set(fields))
-    if unknown:
-        raise BadInput(f"{where}: unknown field {unknown[0]!r}")
-    values = {}
-    for name, item in value.items():
-        _check_type(fields[name].type, item, f"{where}.{name}")
-        values[name] = tuple(item) if isinstance(item, list) else item
-    return cls(**values)
 
 
-_SCALARS: dict[str, Any] = {"str": str, "int": int, "float": (int, float), "bool": bool}
 
 
-def _check_type(annotation: Any, value: Any, where: str) -> None:
-    """Field annotations are strings (postponed evaluation); the shapes used above are checked."""
-    text = str(annotation)
-    if value is None:
-        if "None" not in text:
-            raise BadInput(f"{where}: must not be null")
-        return
-    base = text.replace(" | None", "")
-    if base.startswith("tuple["):
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            raise BadInput(f"{where}: must be a list of strings")
-        return
-    if base in _LITERALS or base.startswith("Literal["):
-        if not isinstance(value, str):
-            raise BadInput(f"{where}: must be a string")
-        return
-    if base in _NESTED.values() or base[:1].isupper():
-        return
-    expected = _SCALARS.get(base)
-    if expected is None:
-        return
-    if isinstance(value, bool) and base in ("int", "float"):
-        raise BadInput(f"{where}: must be a number")
-    if not isinstance(value, expected):
-        raise BadInput(f"{where}: must be {base}, got {type(value).__name__}")
 
 
 def to_lora_config(lora: LoraOptions) -> Any:

@@ -8,18 +8,17 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from ..errors import BadInput
+from ..job_options import build
+from ..job_options import help_field as _help
 
 Backend = Literal["auto", "faster-whisper", "pocketsphinx"]
 Device = Literal["auto", "cpu", "cuda"]
-
-
-def _help(text: str, **kwargs: Any) -> Any:
-    return field(metadata={"help": text}, **kwargs)
+_LITERALS = ("Backend", "Device")
 
 
 @dataclass(frozen=True)
@@ -152,46 +151,16 @@ class TranscribeJob:
         values: dict[str, Any] = {}
         for key, value in raw.items():
             if key in nested:
-                values[key] = _build(nested[key], value, key)
+                values[key] = build(nested[key], value, key, _LITERALS)
             else:
                 values[key] = value
-        return _build(TranscribeJob, values, "job", nested_done=True)
+        return build(TranscribeJob, values, "job", _LITERALS)
 
 
-def _build(cls: type, value: Any, where: str, nested_done: bool = False) -> Any:
-    if not isinstance(value, dict):
-        raise BadInput(f"{where}: must be an object")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(value) - set(fields))
-    if unknown:
-        raise BadInput(f"{where}: unknown field {unknown[0]!r}")
-    for name, item in value.items():
-        if nested_done and dataclasses.is_dataclass(item):
-            continue
-        _check_type(fields[name].type, item, f"{where}.{name}" if where != "job" else name)
-    return cls(**value)
 
 
-_SCALARS = {"str": str, "int": int, "float": (int, float), "bool": bool}
 
 
-def _check_type(annotation: Any, value: Any, where: str) -> None:
-    """Field annotations are strings (postponed evaluation); only the simple shapes used above are checked."""
-    text = str(annotation)
-    if value is None:
-        if "None" not in text:
-            raise BadInput(f"{where}: must not be null")
-        return
-    base = text.replace(" | None", "")
-    expected = _SCALARS.get(base)
-    if base in ("Backend", "Device"):
-        expected = str
-    if expected is None:
-        return
-    if isinstance(value, bool) and base in ("int", "float"):
-        raise BadInput(f"{where}: must be a number")
-    if not isinstance(value, expected):
-        raise BadInput(f"{where}: must be {base}, got {type(value).__name__}")
 
 
 def describe(job: TranscribeJob) -> dict[str, Any]:
