@@ -67,7 +67,8 @@ export function registerSimulateCommands(program: Command): void {
         `pacing: ${model.training.vods.length} VOD(s), ${model.training.bins} s, base rate ${model.base_rate_per_s.toFixed(2)}/s, lag ${(model.lag_ms / 1000).toFixed(1)} s\n` +
           `  in-sample log-likelihood per second ${model.training.loglik_per_bin} (constant rate ${model.training.constant_loglik_per_bin})\n` +
           (e
-            ? `  held out (${e.model.windows} × 10 s): corr ${pct(e.model.corr)} (constant ${pct(e.constant.corr)}), MAE ${e.model.mae} (constant ${e.constant.mae}) messages per 10 s\n`
+            ? `  held out (${e.model.windows} × 10 s): corr ${pct(e.model.corr)} (constant ${pct(e.constant.corr)}), MAE ${e.model.mae} (constant ${e.constant.mae}) messages per 10 s, ` +
+              `log-likelihood per second ${e.model.loglik_per_bin} (constant ${e.constant.loglik_per_bin})\n`
             : '  held out: no held-out block (the VODs are shorter than one 30 s block)\n') +
           (flags.out ? `  wrote ${flags.out}\n` : ''),
       );
