@@ -98,7 +98,7 @@ const sql = (query: string) => queryLake({ ...config, credentials: config.reader
 describe('faults during ingest', () => {
   it('every VOD ends with exactly the rows of a clean run, whatever crashed and when', { timeout: 600_000 }, async () => {
     const base = 5_000 + (Date.now() % 100_000) * 10;
-    const vods = await Promise.all(SCENARIOS.map((_, i) => sample(base + i, 20_000)));
+    const vods = await Promise.all(SCENARIOS.map((_, i) => sample(base + i, 12_000)));
     const { client, connection } = await connectTemporal(config);
     const started = Date.now();
     try {

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { createObjectStore, ObjectStoreError } from '../../catalog/object-store.ts';
 import { openLake } from '../../catalog/lake.ts';
 import { catalogClient, catalogLineage, CommitVerificationError, verifyCommit } from '../../infra/verify-commit.ts';
-import { config, dougpt, sqlRows } from './stack.ts';
+import { execa } from 'execa';
+import { REPO_ROOT } from '../../infra/paths.ts';
+import { config, dougpt, env, sqlRows } from './stack.ts';
 
 describe('local stack', () => {
   it('status --json reports every service healthy with its address', async () => {
@@ -123,5 +125,19 @@ describe('local stack', () => {
     expect(audit.filter((a) => !a.agree)).toEqual([]);
     expect(audit.find((a) => a.table === table)).toMatchObject({ catalog_rows: 8, duckdb_rows: 8 });
     expect(audit.find((a) => a.table === 'meta.schema_migrations')).toMatchObject({ catalog_rows: 3, duckdb_rows: 3 });
+  });
+
+  it('a service another host runs (its address set by a variable) is checked by up and status, never started', async () => {
+    const run = (args: string[], extra: Record<string, string>) =>
+      execa(process.execPath, [join(REPO_ROOT, 'bin', 'dougpt.js'), ...args], { env: { ...env, ...extra }, reject: false, cwd: REPO_ROOT });
+    const dead = await run(['up', '--no-workers'], { DOUGPT_CATALOG_URI: 'http://127.0.0.1:9' });
+    expect(dead.exitCode).toBe(1);
+    expect(String(dead.stderr).trim().split('\n').at(-1)).toMatch(/^dougpt: catalog .*DOUGPT_CATALOG_URI/);
+    const status = JSON.parse(String((await run(['status', '--json'], { DOUGPT_CATALOG_URI: config.catalogUri })).stdout)) as { services: { name: string; healthy: boolean; external?: boolean }[] };
+    expect(status.services.find((s) => s.name === 'catalog')).toMatchObject({ healthy: true, external: true });
+    expect(status.services.find((s) => s.name === 'minio')?.external).toBeUndefined();
+    const bad = await run(['status'], { DOUGPT_S3_ENDPOINT: 'minio:9000' });
+    expect(bad.exitCode).toBe(1);
+    expect(String(bad.stderr).trim()).toBe('dougpt: DOUGPT_S3_ENDPOINT: expected an http:// or https:// URL (got "minio:9000")');
   });
 });
