@@ -1,4 +1,4 @@
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -47,15 +47,20 @@ export async function buildDatasetFromFiles(raw: BuildDatasetInput, hooks: { onS
   const optOut = input.optOut ? await readOptOut(input.optOut) : [];
   const spec = loadPromptSpec(input.promptSpec);
   hooks.onStage?.('read');
+  const cannotRead = (path: string, error: unknown) =>
+    new DatasetInputError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
   const files = await Promise.all(
     input.pairs.map(async (path) => {
       try {
-        return { path: resolve(path), ...(await hashFile(path)) };
+        return { path: resolve(path), bytes: (await stat(path)).size };
       } catch (error) {
-        throw new DatasetInputError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+        throw cannotRead(path, error);
       }
     }),
   );
+  // The files' hashes (their ids) are computed while DuckDB parses them.
+  const hashing = Promise.all(input.pairs.map((path) => hashFile(path).catch((error: unknown) => Promise.reject(cannotRead(path, error)))));
+  hashing.catch(() => undefined);
   const scratch = await mkdtemp(join(tmpdir(), 'dougpt-dataset-'));
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: DUCKDB_MEMORY,
@@ -70,8 +75,8 @@ export async function buildDatasetFromFiles(raw: BuildDatasetInput, hooks: { onS
   };
   try {
     await session.run(`CREATE TEMP TABLE src (${SOURCE_COLUMNS.map(([n, t]) => `"${n}" ${t}`).join(', ')})`);
-    const vodIds = await loadAlignFiles(profiledWhenAsked(session), files);
-    const sources: DatasetSummary['sources'] = files.map((file, i) => ({ kind: 'file', id: file.sha256, vod_id: vodIds[i] as string, path: file.path }));
+    const { vodIds, sha256 } = await loadAlignFiles(profiledWhenAsked(session), files, hashing);
+    const sources: DatasetSummary['sources'] = files.map((file, i) => ({ kind: 'file', id: sha256[i] as string, vod_id: vodIds[i] as string, path: file.path }));
     const dupes = sources.map((s) => s.vod_id).filter((v, i, all) => all.indexOf(v) !== i);
     if (dupes.length) throw new DatasetInputError(`two alignment files for one VOD (${[...new Set(dupes)].join(', ')}): pass one per VOD`);
     const summary = await assembleDataset(session, { config, spec, optOut, sources, builtFrom: 'files', out: resolve(input.out), onStage: hooks.onStage });
@@ -85,10 +90,14 @@ export async function buildDatasetFromFiles(raw: BuildDatasetInput, hooks: { onS
 
 /**
  * Loads the align output files' pairs and rejects into `src` with one `read_json` over all the files
- * (DuckDB reads them in parallel); returns each file's VOD id. A file that is not align output is
- * named in the error.
+ * (DuckDB reads them in parallel) while `hashing` computes their ids; returns each file's VOD id and
+ * sha256. A file that is not align output is named in the error.
  */
-async function loadAlignFiles(session: SqlSession, files: ReadonlyArray<{ path: string; sha256: string; bytes: number }>): Promise<string[]> {
+async function loadAlignFiles(
+  session: SqlSession,
+  files: ReadonlyArray<{ path: string; bytes: number }>,
+  hashing: Promise<ReadonlyArray<{ sha256: string }>>,
+): Promise<{ vodIds: string[]; sha256: string[] }> {
   // Each file is one JSON object: DuckDB's reader must be allowed one object of the largest file's size.
   const maxObject = Math.max(16 << 20, ...files.map((f) => f.bytes + 4096));
   const columns = `columns = {vod_id: 'VARCHAR', pairs: '${PAIR_STRUCT.replaceAll('\n', ' ')}', rejects: '${REJECT_STRUCT}'}`;
@@ -113,7 +122,8 @@ async function loadAlignFiles(session: SqlSession, files: ReadonlyArray<{ path: 
     if (!head || Number(head.n) !== 1 || head.no_pairs || typeof head.vod_id !== 'string') throw notAlign(file.path, new Error('no vod_id and pairs at the top level'));
     return head.vod_id;
   });
-  await session.run(`CREATE OR REPLACE TEMP TABLE align_ids AS SELECT * FROM (VALUES ${files.map((f) => `(${sqlString(f.path)}, ${sqlString(`file-${f.sha256.slice(0, 16)}`)})`).join(', ')}) t(filename, align_id)`);
+  const sha256 = (await hashing).map((h) => h.sha256);
+  await session.run(`CREATE OR REPLACE TEMP TABLE align_ids AS SELECT * FROM (VALUES ${files.map((f, i) => `(${sqlString(f.path)}, ${sqlString(`file-${sha256[i]?.slice(0, 16)}`)})`).join(', ')}) t(filename, align_id)`);
   await session.run(`INSERT INTO src BY NAME
     SELECT p.pair_id, coalesce(p.vod_id, f.vod_id) AS vod_id, p.message_id, p.reply_text, p.context_start_ms, p.context_end_ms,
            p.context_text, p.lag_ms, p.score, p.tier, p.label, p.offset_ms, p.author_login, f.align_id,
@@ -125,7 +135,7 @@ async function loadAlignFiles(session: SqlSession, files: ReadonlyArray<{ path: 
     FROM (SELECT vod_id, align_id, unnest(coalesce(rejects, [])) AS r FROM align_files JOIN align_ids USING (filename)) f`);
   await session.run('DROP TABLE align_files');
   await session.run('DROP TABLE align_ids');
-  return vodIds;
+  return { vodIds, sha256 };
 }
 
 async function readConfig(path: string | undefined, splitBy: 'vod' | 'block' | undefined): Promise<DatasetConfig> {
