@@ -9,7 +9,7 @@ import { createObjectStore } from '../../catalog/object-store.ts';
 import { runIngestBatch } from '../../cli/run-ingest-batch.ts';
 import { identifyVod } from '../../functions/ingest/identify-vod.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
-import { loadReplayLake } from '../../web/replay/load-replay-lake.ts';
+import { loadReplayLake, simulationChatKey } from '../../web/replay/load-replay-lake.ts';
 import { readChatFile } from '../../web/replay/read-chat-file.ts';
 import type { ReplayLag, ReplayMessage } from '../../web/replay/replay-data.ts';
 import { startReplayServer, type ReplayServer } from '../../web/replay/replay-server.ts';
@@ -199,7 +199,7 @@ describe.skipIf(!hasChromium)('dougpt replay', () => {
     expect(statSync(path).size).toBeGreaterThan(20_000);
   });
 
-  it('`dougpt replay <vod_id> --generated FILE --json` serves the lake\'s replay until interrupted', async () => {
+  it('`dougpt replay <vod_id> --generated FILE | --simulation ID | --audio` serves the lake\'s replay until interrupted', async () => {
     const cli = await startCli([vodId, '--generated', files.generated]);
     const data = await api(cli.url);
     const direct = await api(replay.url);
@@ -208,6 +208,22 @@ describe.skipIf(!hasChromium)('dougpt replay', () => {
     expect(data.lag).toEqual(direct.lag);
     cli.child.kill('SIGINT');
     expect((await cli.child).exitCode).toBe(0);
+    // --simulation reads a simulation's chat from the lake; here another sample's chat put where `dougpt simulate` writes.
+    const simId = `it-sim-${Date.now().toString(36)}`;
+    await createObjectStore(config).putFileOnce(simulationChatKey(simId), files.generated);
+    const sim = await startCli([vodId, '--simulation', simId]);
+    expect(sim.generated).toBe(direct.columns[1]!.messages.length);
+    expect((await api(sim.url)).columns[1]!.messages).toEqual(direct.columns[1]!.messages);
+    sim.child.kill('SIGINT');
+    expect((await sim.child).exitCode).toBe(0);
+    // --audio plays the silver FLAC instead of the video.
+    const audio = await startCli([vodId, '--audio']);
+    expect((await api(audio.url)).media).toMatchObject({ kind: 'audio', content_type: 'audio/flac' });
+    const slice = await fetch(`${audio.url}media`, { headers: { range: 'bytes=0-3' } });
+    expect(slice.status).toBe(206);
+    expect(Buffer.from(await slice.arrayBuffer()).toString('latin1')).toBe('fLaC');
+    audio.child.kill('SIGINT');
+    expect((await audio.child).exitCode).toBe(0);
   });
 
   it('files mode (`--media --chat --generated --transcript`) aligns the chat for the lag; no server needed', async () => {

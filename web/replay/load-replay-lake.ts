@@ -8,6 +8,7 @@ import { LAKE, sqlString, type Lake } from '../../catalog/lake.ts';
 import { ObjectStoreError, type ObjectStore } from '../../catalog/object-store.ts';
 import { audio, chatMessages, chatOffsets, pairs, qualifiedName, transcriptSegments, transcriptWords, vodManifest } from '../../catalog/tables.ts';
 import { newestAlignId } from '../../functions/review/load-review-set.ts';
+import { simulationPrefix } from '../../functions/simulate/simulate-vod.ts';
 import { ReplayInputError } from './load-replay-files.ts';
 import { readChatFile } from './read-chat-file.ts';
 import { mediaType, toReplayMessages, transcriptLines, type ReplayColumn, type ReplayData } from './replay-data.ts';
@@ -20,8 +21,8 @@ export interface ReplayLakeInput {
   audioOnly?: boolean;
 }
 
-/** Object key of a simulation's generated chat. */
-export const simulationChatKey = (simId: string): string => `gold/simulations/${simId}/chat.json`;
+/** Object key of a simulation's generated chat (TwitchDownloader JSON, as `dougpt simulate` writes it). */
+export const simulationChatKey = (simId: string): string => `${simulationPrefix(simId)}chat.json`;
 
 const table = (t: Parameters<typeof qualifiedName>[0]) => `${LAKE}.${qualifiedName(t)}`;
 const num = z.coerce.number();
