@@ -17,6 +17,7 @@ interface SimulateFlags extends ModelFlags {
   maxMessages?: string;
   maxTokens?: string;
   records?: string;
+  parallel: string;
   out: string;
   json?: boolean;
 }
@@ -87,7 +88,8 @@ export function registerSimulateCommands(program: Command): void {
       .option('--seed <n>', 'fixes when chat speaks and what it says', '1')
       .option('--max-messages <n>', 'stop after this many messages')
       .option('--max-tokens <n>', 'tokens per message (default 16)')
-      .option('--records <file.jsonl>', 'canonical chat records (default: OUT with .jsonl)'),
+      .option('--records <file.jsonl>', 'canonical chat records (default: OUT with .jsonl)')
+      .option('--parallel <n>', 'replies of one request evaluated together (1..8): faster, but a seed then no longer fixes the text byte for byte', '1'),
   )
     .requiredOption('--out <chat.json>', 'TwitchDownloader chat JSON')
     .option('--json', 'print a JSON summary')
@@ -98,6 +100,7 @@ export function registerSimulateCommands(program: Command): void {
       const rateScale = numberFlag('--rate-scale', flags.rateScale, 0.01, 100);
       const maxMessages = flags.maxMessages === undefined ? undefined : intFlag('--max-messages', flags.maxMessages, 1, 10_000_000);
       const maxTokens = flags.maxTokens === undefined ? undefined : intFlag('--max-tokens', flags.maxTokens, 1, 256);
+      const parallel = intFlag('--parallel', flags.parallel, 1, 8);
       const records = flags.records ?? flags.out.replace(/\.json$/i, '') + '.jsonl';
       const say = (line: string) => !flags.json && process.stderr.write(`simulate: ${line}\n`);
       const started = performance.now();
@@ -136,7 +139,7 @@ export function registerSimulateCommands(program: Command): void {
       );
       say(`pacing ${source}: base rate ${model.base_rate_per_s.toFixed(2)}/s × ${rateScale}, lag ${(model.lag_ms / 1000).toFixed(1)} s`);
 
-      const stack = await openStackFromFlags({ ...flags, adapter }, { ...SIM_STACK_OPTIONS, notice: (line) => say(line) });
+      const stack = await openStackFromFlags({ ...flags, adapter }, { ...SIM_STACK_OPTIONS, parallel, notice: (line) => say(line) });
       const showProgress = process.stderr.isTTY && !flags.json;
       const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'simulate [{bar}] {value}/{total} messages | {eta_formatted} left' }, cliProgress.Presets.shades_classic);
       try {

@@ -61,11 +61,14 @@ export interface SimulationSummary {
 }
 
 /**
- * How a simulation opens the reply stack: one engine sequence per reply of a request, and no
- * inference log (simulated replies are served to nobody; the chat file is their record).
+ * How a simulation opens the reply stack: one engine sequence, and no inference log (simulated
+ * replies are served to nobody; the chat file is their record). One sequence because llama.cpp is
+ * not batch-invariant: sequences evaluated together share a batch and a KV cache whose layout
+ * depends on timing, and the sampled text then drifts between runs of one seed (seen on the real
+ * model under load). `parallel` > 1 batches a request's replies, faster but not reproducible.
  */
 export const SIM_STACK_OPTIONS = {
-  parallel: MAX_N,
+  parallel: 1,
   paritySample: 0,
   log: { write: () => undefined, flush: async () => undefined, close: async () => undefined } satisfies InferenceLogSink,
 };
@@ -92,7 +95,7 @@ function requests(messages: readonly PlannedMessage[]): { phrase: number; member
  * reply service writes each message from the streamer's context at that moment (the same prompt,
  * engine and guardrails as `dougpt reply`), and the result is written as a TwitchDownloader chat
  * file, then read back by the chat normaliser into the canonical records. Requests go one after
- * another (each samples up to 8 replies together): the repetition guardrail remembers earlier
+ * another (each asks for up to 8 replies to one prompt): the repetition guardrail remembers earlier
  * replies, so a fixed order is what makes a seed reproduce the chat byte for byte.
  *
  * @example
