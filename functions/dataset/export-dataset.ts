@@ -94,9 +94,9 @@ export async function exportExamples(connection: SqlSession, target: ExportTarge
         ${fallback('context_json', 'context')} AS context,
         ${fallback('reply_json', 'reply')} AS reply,
         ${fallback('rejected_json', 'rejected')} AS rejected,
-        (CASE WHEN ${provenanceOdd} THEN ${piecewise(PROVENANCE_COLUMNS.map((c) => [c, c]))} ELSE provenance END)[2:-2] AS provenance,
+        (CASE WHEN ${provenanceOdd} THEN ${piecewise(PROVENANCE_COLUMNS)} ELSE provenance END)[2:-2] AS provenance,
         (CASE WHEN rejected_ids IS NOT NULL AND (contains(rejected_ids, '\\u00') OR rejected_offset_ms NOT BETWEEN -9007199254740992 AND 9007199254740992)
-          THEN ${piecewise(rejectedIds.map((c) => [c, c]))} ELSE rejected_ids END)[2:-2] AS rejected_ids
+          THEN ${piecewise(rejectedIds)} ELSE rejected_ids END)[2:-2] AS rejected_ids
       FROM (
         SELECT *, CAST(to_json(context) AS VARCHAR) AS context_json, CAST(to_json(reply) AS VARCHAR) AS reply_json,
           CAST(to_json(rejected) AS VARCHAR) AS rejected_json,
@@ -153,14 +153,9 @@ function lineSql(config: 'sft' | 'dpo', spec: LoadedPromptSpec['spec'], datasetI
   return `SELECT ${line} FROM dg_rows WHERE split = ${sqlString(split)}${config === 'dpo' ? ' AND rejected_pair_id IS NOT NULL' : ''}`;
 }
 
-/** The same JSON text assembled value by value with the json-sql.ts macros. */
-function piecewise(fields: Array<[string, unknown]>): string {
-  const value = (key: string, v: unknown): string => {
-    if (Array.isArray(v)) return `'[' || ${v.map((x) => value(key, x)).join(` || ',' || `)} || ']'`;
-    if (typeof v !== 'string') return piecewise(Object.entries(v as Record<string, unknown>));
-    return jsonOf(key, v);
-  };
-  return `'{' || ${fields.map(([k, v], i) => `'${i ? ',' : ''}"${k}":' || ${value(k, v)}`).join(' || ')} || '}'`;
+/** `to_json(struct_pack(columns…))` as JSON.stringify writes it, value by value with the json-sql.ts macros. */
+function piecewise(columns: readonly string[]): string {
+  return `'{' || ${columns.map((c, i) => `'${i ? ',' : ''}"${c}":' || ${jsonOf(c, c)}`).join(' || ')} || '}'`;
 }
 
 /** A value's JSON text: numbers as `Number(value)` gives them, the rest as strings. */

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildDatasetFromFiles } from '../../../functions/dataset/build-dataset.ts';
 import { DatasetInputError } from '../../../functions/dataset/assemble-dataset.ts';
 import { diffDatasets } from '../../../functions/dataset/diff-datasets.ts';
+import { loadPromptSpec, renderMessages } from '../../../functions/prompt/prompt-spec.ts';
 import { makeAlignFile, readJsonl, tempDir, type FixturePair } from './fixture.ts';
 
 const SPLITS = ['train', 'validation', 'test'] as const;
@@ -141,6 +142,34 @@ describe('dataset build from alignment files', () => {
       expect(r.rejected[0].content.toLowerCase()).not.toBe(r.chosen[0].content.toLowerCase());
     }
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('config_name: dpo');
+  });
+
+  it('writes each line as JSON.stringify writes its row, each prompt as renderMessages renders its context', async () => {
+    const odd = ['tab\there', 'ctrl \u0001\u001f end', 'quote " and \\ slash /', 'naïve 日本語 @Zoë 😀', 'nbsp\u00a0and\u3000ideographic', '  padded  ', ''];
+    const extra: FixturePair[] = odd.map((text, i) => ({
+      pair_id: `odd-${i}`, vod_id: 'vodO', message_id: `odd-m${i}`, reply_text: `reply ${text} ${i}`, context_start_ms: 60_000 + i * 31_000,
+      context_end_ms: 70_000 + i * 31_000, context_text: `${text} ${'word '.repeat(i * 20)}thanks viewer_3`, lag_ms: 3000, score: i % 2 ? 1 : 0.25,
+      tier: 2, label: 'reaction', offset_ms: 73_000 + i * 31_000, author_login: `odd${i}x`, chat_sha256: 'c', transcript_sha256: 't',
+    }));
+    const file = makeAlignFile(dir, 'vodO', { minutes: 6, seed: 11, extra });
+    const out = join(dir, 'odd');
+    await buildDatasetFromFiles({ pairs: [file], out });
+    const { spec } = loadPromptSpec();
+    let lines = 0;
+    for (const config of ['sft', 'dpo']) {
+      for (const sp of SPLITS) {
+        for (const line of readFileSync(join(out, config, `${sp}.jsonl`), 'utf8').split('\n').filter(Boolean)) {
+          const row = JSON.parse(line) as Record<string, any>;
+          expect(line).toBe(JSON.stringify(row));
+          if (config === 'sft') expect(row.prompt).toEqual(renderMessages(spec, row.context));
+          lines++;
+        }
+      }
+    }
+    const texts = rowsOf(out).map((r) => String((r as Record<string, any>).completion[0].content));
+    expect(texts.some((t) => t.includes('\u0001'))).toBe(true);
+    expect(texts.some((t) => t.includes('😀'))).toBe(true);
+    expect(lines).toBeGreaterThan(100);
   });
 
   it('refuses what is not alignment output, naming the file', async () => {
