@@ -4,6 +4,7 @@
     python -m dougpt_gpu eval --input job.json
     python -m dougpt_gpu train --input job.json
     python -m dougpt_gpu models [--json] [--prepare]
+    python -m dougpt_gpu models --merge-lora ADAPTER.gguf --base BASE.gguf --out MERGED.gguf [--type q8_0]
 
 Reads one job as JSON, writes JSON lines on stdout (progress events, then one result or error event),
 logs on stderr. Exit 0 success, 2 bad input, 1 failure.
@@ -62,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     models.add_argument("--json", action="store_true", help="print one JSON array on stdout")
     models.add_argument("--prepare", action="store_true", help="convert embedded models not converted yet (~15-40 s)")
+    models.add_argument(
+        "--merge-lora",
+        metavar="ADAPTER_GGUF",
+        help="fold a GGUF LoRA into --base and write one GGUF to --out (prints one JSON object)",
+    )
+    models.add_argument("--base", metavar="BASE_GGUF", help="with --merge-lora: the base model's GGUF")
+    models.add_argument("--out", metavar="GGUF", help="with --merge-lora: the merged GGUF to write")
+    models.add_argument("--type", default="q8_0", help="with --merge-lora: q8_0 (default), f16 or f32 for adapted weights")
     models.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     return parser
 
@@ -76,6 +85,19 @@ def _models(args: argparse.Namespace) -> int:
     """`models`: a listing, not a job (no job JSON, no events): `--json` prints one array."""
     from .models.registry import EMBEDDED, as_json, list_models, resolve_base
 
+    if args.merge_lora:
+        from .models.merge_lora import merge_lora
+
+        if not args.base or not args.out:
+            sys.stderr.write("dougpt_gpu: --merge-lora needs --base and --out\n")
+            return 2
+        try:
+            merged = merge_lora(Path(args.base), Path(args.merge_lora), Path(args.out), args.type)
+        except BadInput as error:
+            sys.stderr.write(f"dougpt_gpu: {error}\n")
+            return 2
+        sys.stdout.write(json.dumps(merged) + "\n")
+        return 0
     try:
         if args.prepare:
             for name in EMBEDDED:
