@@ -9,9 +9,10 @@ import { down, up } from '../../infra/stack.ts';
  * so a developer's running stack is never touched; stops it at the end. Test files inherit the
  * environment set here (DOUGPT_HOME and the ports).
  */
-// DOUGPT_TEST_PORT_OFFSET moves them all, so two suites can run side by side.
+// DOUGPT_TEST_PORT_OFFSET moves them all, so two suites can run side by side. Ports move in steps of
+// two: MinIO's console sits next to MinIO, so offsets one apart would otherwise collide.
 const offset = Number(process.env.DOUGPT_TEST_PORT_OFFSET ?? 0);
-const port = (base: number) => String(base + offset);
+const port = (base: number) => String(base + 2 * offset);
 const TEST_PORTS = {
   DOUGPT_TEMPORAL_PORT: port(17233),
   DOUGPT_TEMPORAL_UI_PORT: port(18233),
