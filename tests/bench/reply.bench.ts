@@ -186,7 +186,8 @@ async function main() {
   const results: Record<string, unknown>[] = [];
   for (const config of configs) {
     const home = mkdtempSync(join(tmpdir(), 'reply-bench-home-'));
-    const stack = await openReplyStack({ home, base, adapter: config.adapter ? join(config.adapter, '..') : undefined, threads, parallel: clients, log: memoryLogSink() });
+    const log = memoryLogSink();
+    const stack = await openReplyStack({ home, base, adapter: config.adapter ? join(config.adapter, '..') : undefined, threads, parallel: clients, log });
     const server = await startReplyServer(stack, { port: 0, rateLimit: 0 });
     const ask = async (i: number) => {
       const started = performance.now();
@@ -203,6 +204,10 @@ async function main() {
     const single: { ms: number; tokens: number }[] = [];
     for (let i = 0; i < requests; i++) single.push(await ask(i));
     const lat = single.map((s) => s.ms);
+    // A reply the guardrails reject is sampled again: each regeneration is a whole generation more.
+    const measured = log.records.slice(3, 3 + requests);
+    const regenerations = measured.reduce((sum, r) => sum + r.guardrail_actions.filter((a) => a.action === 'regenerate').length, 0);
+    const regenerated = measured.flatMap((r) => r.guardrail_actions.filter((a) => a.action === 'regenerate').map((a) => a.guardrail));
 
     // Soak: every client asks again as soon as it has its answer.
     const soak: number[] = [];
@@ -232,6 +237,8 @@ async function main() {
       server_p50_ms: quantile(lat, 0.5),
       server_p95_ms: quantile(lat, 0.95),
       server_mean_tokens: single.reduce((a, s) => a + s.tokens, 0) / single.length,
+      generations_per_reply: 1 + regenerations / measured.length,
+      regenerated_by: Object.fromEntries([...new Set(regenerated)].map((g) => [g, regenerated.filter((x) => x === g).length])),
       baseline_p50_ms: bl ? quantile(bl.latency_ms, 0.5) : null,
       baseline_p95_ms: bl ? quantile(bl.latency_ms, 0.95) : null,
       baseline_mean_tokens: bl ? bl.tokens.reduce((a, b) => a + b, 0) / bl.tokens.length : null,
@@ -240,7 +247,7 @@ async function main() {
     };
     results.push(row);
     process.stdout.write(
-      `${config.label}: server p50 ${fmt(row.server_p50_ms)}, p95 ${fmt(row.server_p95_ms)} (${row.server_mean_tokens.toFixed(1)} tokens)` +
+      `${config.label}: server p50 ${fmt(row.server_p50_ms)}, p95 ${fmt(row.server_p95_ms)} (${row.server_mean_tokens.toFixed(1)} tokens, ${row.generations_per_reply.toFixed(2)} generations per reply${regenerations ? `: ${JSON.stringify(row.regenerated_by)}` : ''})` +
         (bl ? `; transformers generate p50 ${fmt(row.baseline_p50_ms!)}, p95 ${fmt(row.baseline_p95_ms!)} (${row.baseline_mean_tokens!.toFixed(1)} tokens); ${row.speedup_p50!.toFixed(1)}× faster` : '; baseline skipped') +
         `\n  soak: ${clients} clients × ${duration} s: ${soak.length} replies (${row.soak.per_s.toFixed(1)}/s), ${errors} errors, p50 ${fmt(row.soak.p50_ms)}, p95 ${fmt(row.soak.p95_ms)}\n`,
     );
