@@ -27,6 +27,8 @@ export type BuildDatasetInput = z.input<typeof BuildDatasetInput>;
 
 /** Memory DuckDB may use before spilling to disk: keeps a million-pair build well under 2 GiB. */
 const DUCKDB_MEMORY = '768MB';
+/** Align files read in one go: their nested pair lists fit in DuckDB's memory, so they never spill. */
+const ALIGN_BATCH_BYTES = 256 << 20;
 
 /** The align output fields the dataset reads; other fields are ignored. */
 const PAIR_STRUCT = `STRUCT(pair_id VARCHAR, vod_id VARCHAR, message_id VARCHAR, reply_text VARCHAR, context_start_ms BIGINT,
@@ -89,8 +91,8 @@ export async function buildDatasetFromFiles(raw: BuildDatasetInput, hooks: { onS
 }
 
 /**
- * Loads the align output files' pairs and rejects into `src` with one `read_json` over all the files
- * (DuckDB reads them in parallel) while `hashing` computes their ids; returns each file's VOD id and
+ * Loads the align output files' pairs and rejects into `src`, a `read_json` over a batch of files at a
+ * time (DuckDB reads a batch's files in parallel), while `hashing` computes their ids; returns each file's VOD id and
  * sha256. A file that is not align output is named in the error.
  */
 async function loadAlignFiles(
@@ -105,37 +107,59 @@ async function loadAlignFiles(
     `read_json([${paths.map(sqlString).join(', ')}], format = 'auto', records = true, maximum_object_size = ${maxObject}, filename = true, ${columns})`;
   const notAlign = (path: string, error: unknown) =>
     new DatasetInputError(`${path}: not \`dougpt align\` output (${(error as Error).message.split('\n')[0]})`, { cause: error });
-  const paths = [...new Set(files.map((f) => f.path))];
-  try {
-    await session.run(`CREATE OR REPLACE TEMP TABLE align_files AS SELECT filename, vod_id, pairs, rejects FROM ${read(paths)}`);
-  } catch (error) {
-    // Name the file: read each alone until one fails.
-    for (const path of paths) await session.run(`SELECT count(*) FROM ${read([path])}`).catch((e: unknown) => Promise.reject(notAlign(path, e)));
-    throw error;
-  }
   const heads = new Map<string, Record<string, unknown>>();
-  for (const row of await session.all(`SELECT filename, count(*) AS n, any_value(vod_id) AS vod_id, bool_or(pairs IS NULL) AS no_pairs FROM align_files GROUP BY 1`)) {
-    heads.set(String(row.filename), row);
-  }
-  const vodIds = files.map((file) => {
-    const head = heads.get(file.path);
-    if (!head || Number(head.n) !== 1 || head.no_pairs || typeof head.vod_id !== 'string') throw notAlign(file.path, new Error('no vod_id and pairs at the top level'));
+  const checkedVodId = (path: string) => {
+    const head = heads.get(path);
+    if (!head || Number(head.n) !== 1 || head.no_pairs || typeof head.vod_id !== 'string') throw notAlign(path, new Error('no vod_id and pairs at the top level'));
     return head.vod_id;
-  });
-  const sha256 = (await hashing).map((h) => h.sha256);
-  await session.run(`CREATE OR REPLACE TEMP TABLE align_ids AS SELECT * FROM (VALUES ${files.map((f, i) => `(${sqlString(f.path)}, ${sqlString(`file-${sha256[i]?.slice(0, 16)}`)})`).join(', ')}) t(filename, align_id)`);
-  await session.run(`INSERT INTO src BY NAME
-    SELECT p.pair_id, coalesce(p.vod_id, f.vod_id) AS vod_id, p.message_id, p.reply_text, p.context_start_ms, p.context_end_ms,
-           p.context_text, p.lag_ms, p.score, p.tier, p.label, p.offset_ms, p.author_login, f.align_id,
-           NULL AS asr_run_id, p.chat_sha256, NULL AS manifest_version, NULL AS reject_reason, NULL AS review, p.wave_id
-    FROM (SELECT vod_id, align_id, unnest(pairs) AS p FROM align_files JOIN align_ids USING (filename)) f`);
-  await session.run(`INSERT INTO src BY NAME
-    SELECT f.align_id || ':' || r.message_id AS pair_id, coalesce(r.vod_id, f.vod_id) AS vod_id, r.message_id,
-           r.offset_ms, f.align_id, r.reason AS reject_reason
-    FROM (SELECT vod_id, align_id, unnest(coalesce(rejects, [])) AS r FROM align_files JOIN align_ids USING (filename)) f`);
-  await session.run('DROP TABLE align_files');
-  await session.run('DROP TABLE align_ids');
-  return { vodIds, sha256 };
+  };
+  let sha256: string[] | undefined;
+  // A batch's nested pair lists stay in memory (no spilling) until they are unnested into `src`.
+  for (const batch of batches([...new Map(files.map((f) => [f.path, f])).values()], ALIGN_BATCH_BYTES)) {
+    try {
+      await session.run(`CREATE OR REPLACE TEMP TABLE align_files AS SELECT filename, vod_id, pairs, rejects FROM ${read(batch)}`);
+    } catch (error) {
+      // Name the file: read each alone until one fails.
+      for (const path of batch) await session.run(`SELECT count(*) FROM ${read([path])}`).catch((e: unknown) => Promise.reject(notAlign(path, e)));
+      throw error;
+    }
+    for (const row of await session.all(`SELECT filename, count(*) AS n, any_value(vod_id) AS vod_id, bool_or(pairs IS NULL) AS no_pairs FROM align_files GROUP BY 1`)) {
+      heads.set(String(row.filename), row);
+    }
+    batch.forEach(checkedVodId);
+    if (!sha256) {
+      sha256 = (await hashing).map((h) => h.sha256);
+      await session.run(`CREATE OR REPLACE TEMP TABLE align_ids AS SELECT * FROM (VALUES ${files.map((f, i) => `(${sqlString(f.path)}, ${sqlString(`file-${sha256?.[i]?.slice(0, 16)}`)})`).join(', ')}) t(filename, align_id)`);
+    }
+    await session.run(`INSERT INTO src BY NAME
+      SELECT p.pair_id, coalesce(p.vod_id, f.vod_id) AS vod_id, p.message_id, p.reply_text, p.context_start_ms, p.context_end_ms,
+             p.context_text, p.lag_ms, p.score, p.tier, p.label, p.offset_ms, p.author_login, f.align_id,
+             NULL AS asr_run_id, p.chat_sha256, NULL AS manifest_version, NULL AS reject_reason, NULL AS review, p.wave_id
+      FROM (SELECT vod_id, align_id, unnest(pairs) AS p FROM align_files JOIN align_ids USING (filename)) f`);
+    await session.run(`INSERT INTO src BY NAME
+      SELECT f.align_id || ':' || r.message_id AS pair_id, coalesce(r.vod_id, f.vod_id) AS vod_id, r.message_id,
+             r.offset_ms, f.align_id, r.reason AS reject_reason
+      FROM (SELECT vod_id, align_id, unnest(coalesce(rejects, [])) AS r FROM align_files JOIN align_ids USING (filename)) f`);
+    await session.run('DROP TABLE align_files');
+  }
+  await session.run('DROP TABLE IF EXISTS align_ids');
+  const vodIds = files.map((f) => checkedVodId(f.path));
+  return { vodIds, sha256: sha256 ?? [] };
+}
+
+/** Consecutive groups of files of at most `maxBytes` together (a bigger file is a group of its own). */
+function batches(files: ReadonlyArray<{ path: string; bytes: number }>, maxBytes: number): string[][] {
+  const groups: string[][] = [];
+  let bytes = Infinity;
+  for (const file of files) {
+    if (bytes + file.bytes > maxBytes) {
+      groups.push([]);
+      bytes = 0;
+    }
+    groups.at(-1)?.push(file.path);
+    bytes += file.bytes;
+  }
+  return groups;
 }
 
 async function readConfig(path: string | undefined, splitBy: 'vod' | 'block' | undefined): Promise<DatasetConfig> {
