@@ -58,7 +58,7 @@ export function registerExportCommand(program: Command): void {
     .requiredOption('--run <run_id|dir>', 'training run folder (OUT of dougpt train), or a run id in the lake (gold/adapters/<run_id>/)')
     .addOption(new Option('--format <format>', 'gguf: base GGUF + GGUF LoRA; ollama: the same plus a Modelfile').choices(['gguf', 'ollama']).makeOptionMandatory())
     .requiredOption('--out <dir>', 'folder to create (must not exist, or be empty)')
-    .option('--merge', 'merge the LoRA into the base with llama.cpp\'s llama-export-lora (F16 output; the tool must be on PATH)')
+    .option('--merge', 'fold the LoRA into the base: one GGUF (adapted weights Q8_0) that serves without a runtime adapter')
     .option('--json', 'print the export summary as JSON')
     .action(async (flags: ExportFlags) => {
       const runDir = await runFolder(flags.run);

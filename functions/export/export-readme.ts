@@ -30,7 +30,7 @@ export function exportReadme(result: ExportRunOutput, options: { spec: PromptSpe
     ...result.files.map((f) => `| \`${f.name}\` | ${f.bytes} (${mib(f.bytes)}) | \`${f.sha256}\` |`),
     '',
     result.merged
-      ? `\`${result.model}\` is the base with the LoRA merged in (F16, by llama.cpp's \`llama-export-lora\`).`
+      ? `\`${result.model}\` is the base with the LoRA folded in (W + (alpha/r)·B·A; adapted weights Q8_0, the rest as in the base): no runtime adapter.`
       : `\`${result.model}\` is the unchanged base model (sha256 as trained); \`${result.adapter}\` is the LoRA, applied at load time.`,
     '',
     '## Run it',

@@ -10,7 +10,7 @@ import { END_OF_TURN, type BaseModelRef } from '../reply/llama-engine.ts';
 import { DEFAULT_SAMPLING } from '../reply/reply-service.ts';
 import { ExportError } from './export-error.ts';
 import { EXAMPLE_CONTEXT, exportReadme } from './export-readme.ts';
-import { mergeLora } from './merge-lora.ts';
+import { MERGED_TYPE, mergeLora } from './merge-lora.ts';
 import { renderModelfile } from './ollama-modelfile.ts';
 
 export const ExportFormat = z.enum(['gguf', 'ollama']);
@@ -22,7 +22,7 @@ export const ExportRunInput = z.object({
   format: ExportFormat,
   /** Folder to create; must not exist or be empty. */
   out: z.string().min(1),
-  /** Bake the LoRA into the base with llama.cpp's `llama-export-lora` (an F16 GGUF). */
+  /** Fold the LoRA into the base: one GGUF (adapted weights Q8_0), no runtime adapter. */
   merge: z.boolean().default(false),
 });
 export type ExportRunInput = z.input<typeof ExportRunInput>;
@@ -61,8 +61,8 @@ export interface ExportRunDeps {
   spec?: LoadedPromptSpec;
   /** Bytes copied so far, of `total` (every file of the export together). */
   onProgress?: (done: number, total: number) => void;
-  /** `llama-export-lora` to use; default: the one on PATH. */
-  exportLoraTool?: string;
+  /** Python that runs the merger; default: the project's venv. */
+  python?: string;
 }
 
 export async function sha256File(path: string): Promise<string> {
@@ -128,7 +128,7 @@ async function checkOut(out: string): Promise<void> {
 /**
  * Exports a training run for other runtimes: the base GGUF and the run's GGUF LoRA side by side
  * (`gguf`), plus an Ollama Modelfile whose TEMPLATE renders the prompt spec exactly (`ollama`); with
- * `merge`, one F16 GGUF with the LoRA baked in by llama.cpp's `llama-export-lora`. Writes into a
+ * `merge`, one GGUF with the LoRA folded in (the gpu-runner's GGUF merger). Writes into a
  * temporary sibling folder and renames it into place, so a failed export leaves nothing behind.
  *
  * @example
@@ -164,9 +164,9 @@ export async function exportRun(raw: ExportRunInput, deps: ExportRunDeps): Promi
     let model: string;
     let adapter: string | null;
     if (input.merge) {
-      model = `${fileStem}.merged.f16.gguf`;
+      model = `${fileStem}.merged.${MERGED_TYPE}.gguf`;
       adapter = null;
-      await mergeLora({ base: base.path, lora, out: join(temp, model) }, deps.exportLoraTool ? { tool: deps.exportLoraTool } : {});
+      await mergeLora({ base: base.path, lora, out: join(temp, model) }, deps.python ? { python: deps.python } : {});
     } else {
       const total = (await stat(base.path)).size + (await stat(lora)).size;
       let done = 0;
@@ -192,7 +192,7 @@ export async function exportRun(raw: ExportRunInput, deps: ExportRunDeps): Promi
       format: input.format,
       out,
       merged: input.merge,
-      base: { name: run.base.name, file: input.merge ? basename(base.path) : baseName, sha256: base.sha256 },
+      base: { name: run.base.name, file: baseName, sha256: base.sha256 },
       adapter,
       model,
       prompt_spec: { version: spec.spec.version, sha256: spec.sha256 },

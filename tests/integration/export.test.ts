@@ -1,11 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createObjectStore } from '../../catalog/object-store.ts';
 import { sha256File, type ExportRunOutput } from '../../functions/export/export-run.ts';
-import { EXPORT_LORA_TOOL } from '../../functions/export/merge-lora.ts';
 import { loadPromptSpec, renderContext, renderPrompt } from '../../functions/prompt/prompt-spec.ts';
 import { resolveBaseModel } from '../../functions/reply/base-model.ts';
 import { createLlamaEngine } from '../../functions/reply/llama-engine.ts';
@@ -99,15 +97,18 @@ describe.skipIf(!base)('dougpt export', () => {
     expect(missing.stderr.trim()).toBe('dougpt: --run no-such-run-id: no such folder, and no run gold/adapters/no-such-run-id/ in the lake');
   });
 
-  it('--merge without llama.cpp\'s llama-export-lora says so in one line and leaves no folder', async (ctx) => {
+  it('--merge: one GGUF with the LoRA folded in; node-llama-cpp loads it alone and it replies unlike the base', async (ctx) => {
     if (!('dir' in run)) return ctx.skip();
-    const onPath = (await execa('sh', ['-c', `command -v ${EXPORT_LORA_TOOL}`], { reject: false })).exitCode === 0;
-    if (onPath) return ctx.skip();
     const out = join(home, 'merged');
-    const merged = await dougpt(['export', '--run', run.dir, '--format', 'ollama', '--merge', '--out', out], { reject: false });
-    expect(merged.exitCode).toBe(1);
-    expect(merged.stderr.trim().split('\n')).toHaveLength(1);
-    expect(merged.stderr).toContain(`${EXPORT_LORA_TOOL} is not on PATH`);
-    expect(existsSync(out)).toBe(false);
+    const result = await exportJson(['--run', run.dir, '--format', 'ollama', '--merge', '--out', out]);
+    expect(result).toMatchObject({ merged: true, adapter: null, model: `${runId}.merged.q8_0.gguf` });
+    const lines = readFileSync(join(out, 'Modelfile'), 'utf8').split('\n');
+    expect(lines).toContain(`FROM ./${result.model}`);
+    expect(lines.some((l) => l.startsWith('ADAPTER'))).toBe(false);
+    const merged = await replyOf(await createLlamaEngine({ base: { name: 'merged', gguf: join(out, result.model) }, parallel: 1 }));
+    const baseOnly = await replyOf(await createLlamaEngine({ base: base!, parallel: 1 }));
+    expect(merged.trim().length).toBeGreaterThan(0);
+    expect(merged).not.toBe(baseOnly);
   });
+
 });

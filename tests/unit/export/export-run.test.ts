@@ -95,15 +95,17 @@ describe('exportRun', () => {
     expect((await failure(exportRun({ run_dir: h.runDir, format: 'gguf', out: h.out }, h.deps))).message).toMatch(/no adapter\.gguf/);
   });
 
-  it('--merge: a missing llama-export-lora is one clear line, a failing one too; nothing is left behind', async () => {
+  it('--merge: a missing Python and a failing merge are one clear line each; nothing is left behind', async () => {
     const f = fixture();
-    const missing = await failure(exportRun({ run_dir: f.runDir, format: 'ollama', out: f.out, merge: true }, { ...f.deps, exportLoraTool: 'llama-export-lora-not-here' }));
+    const missing = await failure(exportRun({ run_dir: f.runDir, format: 'ollama', out: f.out, merge: true }, { ...f.deps, python: '/no/such/python' }));
     expect(missing.kind).toBe('merge');
-    expect(missing.message).toMatch(/^--merge: llama\.cpp's llama-export-lora-not-here is not on PATH/);
-    expect(missing.message.split('\n')).toHaveLength(1);
-    const broken = await failure(exportRun({ run_dir: f.runDir, format: 'ollama', out: f.out, merge: true }, { ...f.deps, exportLoraTool: 'false' }));
-    expect(broken.message).toMatch(/^--merge: false failed/);
+    expect(missing.message).toBe("--merge: /no/such/python not found (the project's Python merges; run `make setup`)");
+    // The stand-in files are no GGUF: the real merger refuses them.
+    const broken = await failure(exportRun({ run_dir: f.runDir, format: 'ollama', out: f.out, merge: true }, f.deps));
+    expect(broken.message).toMatch(/^--merge: the LoRA could not be merged: /);
+    expect(broken.message.split('\n')).toHaveLength(1);
     expect(readdirSync(f.root).sort()).toEqual(['models', 'out', 'run']);
     expect(readdirSync(join(f.root, 'out'))).toEqual([]);
   });
+
 });
