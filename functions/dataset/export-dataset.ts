@@ -65,13 +65,16 @@ export async function exportExamples(connection: SqlSession, target: ExportTarge
   const { spec } = target.spec;
   await defineJsonMacros(db);
   await defineRenderContext(db, spec);
-  // The texts to scrub: each example's context (k = 2·rid) and reply (k = 2·rid + 1).
-  await db.run(`CREATE OR REPLACE TEMP TABLE dg_texts AS
-    SELECT e.rid * 2 AS k, coalesce(s.context_text, '') AS t FROM examples e JOIN src s ON s.rowid = e.rid
-    UNION ALL
-    SELECT e.rid * 2 + 1 AS k, coalesce(s.reply_text, 'null') AS t FROM examples e JOIN src s ON s.rowid = e.rid`);
-  await scrubNamesSql(db, target.names, { input: 'dg_texts', output: 'dg_scrubbed' });
-  await db.run('DROP TABLE dg_texts');
+  // The texts to scrub, each once: the examples' contexts and replies (a DPO row's rejected reply is
+  // another example's reply).
+  await db.run(`CREATE OR REPLACE TEMP TABLE dg_contexts AS SELECT e.rid AS k, coalesce(s.context_text, '') AS t FROM examples e JOIN src s ON s.rowid = e.rid`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE dg_replies AS SELECT e.rid AS k, coalesce(s.reply_text, 'null') AS t FROM examples e JOIN src s ON s.rowid = e.rid`);
+  await scrubNamesSql(db, target.names, [
+    { input: 'dg_contexts', output: 'dg_contexts_scrubbed' },
+    { input: 'dg_replies', output: 'dg_replies_scrubbed' },
+  ]);
+  await db.run('DROP TABLE dg_contexts');
+  await db.run('DROP TABLE dg_replies');
 
   // One row per example, stored in the files' order (each COPY below writes rows as they are stored,
   // insertion order kept, so no line is ever sorted): the JSON texts its lines are made of, each
@@ -107,12 +110,13 @@ export async function exportExamples(connection: SqlSession, target: ExportTarge
             dg_render_context(c.t) AS context, r.t AS reply,
             d.rejected_pair_id, d.rejected_vod_id, d.rejected_offset_ms, x.t AS rejected
           FROM examples e
-          JOIN dg_scrubbed c ON c.k = e.rid * 2
-          JOIN dg_scrubbed r ON r.k = e.rid * 2 + 1
+          JOIN dg_contexts_scrubbed c ON c.k = e.rid
+          JOIN dg_replies_scrubbed r ON r.k = e.rid
           LEFT JOIN dpo d ON d.rid = e.rid
-          LEFT JOIN dg_scrubbed x ON x.k = d.rejected_rid * 2 + 1))
+          LEFT JOIN dg_replies_scrubbed x ON x.k = d.rejected_rid))
       ORDER BY split, vod_id, offset_ms, message_id`);
-    await db.run('DROP TABLE dg_scrubbed');
+    await db.run('DROP TABLE dg_contexts_scrubbed');
+    await db.run('DROP TABLE dg_replies_scrubbed');
     await mkdir(join(target.dir, 'sft'), { recursive: true });
     await mkdir(join(target.dir, 'dpo'), { recursive: true });
     for (const config of ['sft', 'dpo'] as const) {

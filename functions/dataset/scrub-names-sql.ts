@@ -13,14 +13,15 @@ const MENTION_PIECES = '@[\\pL\\pN_]+|[^@]+|@';
  * Viewer-name scrubbing in DuckDB, the same rules as `createNameScrubber` (scrub-names.ts) with the
  * same result for every text (a unit test holds the two side by side).
  *
- * Reads `input` (`k BIGINT, t VARCHAR`, `k` unique) and creates the table `output` (`k`, `t` scrubbed).
+ * For each of `tables`, reads `input` (`k BIGINT, t VARCHAR`, `k` unique) and creates the table
+ * `output` (`k`, `t` scrubbed).
  * Most texts hold no name: one join of their candidate word runs against the logins finds those that
  * do, and only those and the texts with an `@` are taken apart and put back together.
  *
  * @example
- * await scrubNamesSql(session, nameRules(logins, options), { input: 'texts', output: 'texts_scrubbed' });
+ * await scrubNamesSql(session, nameRules(logins, options), [{ input: 'texts', output: 'texts_scrubbed' }]);
  */
-export async function scrubNamesSql(session: SqlSession, rules: NameRules, tables: { input: string; output: string }): Promise<void> {
+export async function scrubNamesSql(session: SqlSession, rules: NameRules, tables: ReadonlyArray<{ input: string; output: string }>): Promise<void> {
   const placeholder = sqlString(rules.placeholder);
   const streamer = `[${[...rules.streamer].map(sqlString).join(', ')}]::VARCHAR[]`;
   await session.run(`CREATE OR REPLACE TEMP MACRO dg_scrub_ascii(t, hits) AS
@@ -46,15 +47,17 @@ export async function scrubNamesSql(session: SqlSession, rules: NameRules, table
   for (let i = 0; i < bare.length; i += 5000) {
     await session.run(`INSERT INTO dg_bare_logins VALUES ${bare.slice(i, i + 5000).map((l) => `(${sqlString(l)})`).join(', ')}`);
   }
-  await session.run(`CREATE OR REPLACE TEMP TABLE dg_name_hits AS
-    SELECT w.k, list(DISTINCT b.login) AS hits
-    FROM (SELECT k, unnest(regexp_extract_all(t, '${CANDIDATE_RUN}')) AS run FROM ${tables.input}) w
-    JOIN dg_bare_logins b ON b.login = lower(w.run)
-    GROUP BY w.k`);
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${tables.output} AS
-    SELECT i.k,
-      CASE WHEN h.k IS NULL AND NOT contains(i.t, '@') THEN i.t ELSE dg_scrub_mentions(dg_scrub_ascii(i.t, coalesce(h.hits, []::VARCHAR[]))) END AS t
-    FROM ${tables.input} i LEFT JOIN dg_name_hits h ON h.k = i.k`);
-  await session.run('DROP TABLE dg_name_hits');
+  for (const { input, output } of tables) {
+    await session.run(`CREATE OR REPLACE TEMP TABLE dg_name_hits AS
+      SELECT w.k, list(DISTINCT b.login) AS hits
+      FROM (SELECT k, unnest(regexp_extract_all(t, '${CANDIDATE_RUN}')) AS run FROM ${input}) w
+      JOIN dg_bare_logins b ON b.login = lower(w.run)
+      GROUP BY w.k`);
+    await session.run(`CREATE OR REPLACE TEMP TABLE ${output} AS
+      SELECT i.k,
+        CASE WHEN h.k IS NULL AND NOT contains(i.t, '@') THEN i.t ELSE dg_scrub_mentions(dg_scrub_ascii(i.t, coalesce(h.hits, []::VARCHAR[]))) END AS t
+      FROM ${input} i LEFT JOIN dg_name_hits h ON h.k = i.k`);
+    await session.run('DROP TABLE dg_name_hits');
+  }
   await session.run('DROP TABLE dg_bare_logins');
 }

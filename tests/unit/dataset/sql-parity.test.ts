@@ -87,7 +87,7 @@ describe('viewer-name scrubbing in DuckDB', () => {
       '@日本語ユーザー おはよう kleeble', 'naïve café @Zoë!', 'a@kleeble', 'kleeble@', '@@kleeble', '', ...randomTexts(4000, 2),
     ];
     await loadTexts('scrub_in', texts);
-    await scrubNamesSql(session, nameRules(logins, options), { input: 'scrub_in', output: 'scrub_out' });
+    await scrubNamesSql(session, nameRules(logins, options), [{ input: 'scrub_in', output: 'scrub_out' }]);
     // Read back inside brackets: the client drops a leading byte-order mark of a result string, DuckDB keeps it.
     const rows = (await session.all(`SELECT k, '<' || t || '>' AS t FROM scrub_out ORDER BY k`)).map((r) => ({ k: r.k, t: String(r.t).slice(1, -1) }));
     expect(rows).toHaveLength(texts.length);
