@@ -81,9 +81,10 @@ function firstStop(text: string, stops: readonly string[]): number {
 /**
  * The reply engine on node-llama-cpp: the base GGUF on CPU, the promoted LoRA GGUF applied to a
  * context. Prompts are tokenized with special tokens parsed (`<|im_start|>` is one token), exactly
- * as rendered: no chat wrapper of node-llama-cpp renders anything. Each generation starts from an
- * empty sequence (or one holding only the kept prompt prefix), so the same seed and prompt give the
- * same text whatever ran before.
+ * as rendered: no chat wrapper of node-llama-cpp renders anything. A prompt is always evaluated in
+ * the same batches (kept prefix, rest, last token), and a sequence keeps what it evaluated, so the
+ * same seed and prompt give the same text whatever ran before, and another sample of the same prompt
+ * costs only its own tokens.
  *
  * @example
  * const engine = await createLlamaEngine({ base: { name: 'smollm2-135m', gguf: '/…/model.gguf' } });
@@ -102,20 +103,41 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
   const prefix = options.promptPrefix ? model.tokenize(options.promptPrefix, true) : [];
   const hasPrefix = (tokens: readonly Token[]) => tokens.length >= prefix.length && prefix.every((t, i) => tokens[i] === t);
 
-  /** Leaves the sequence holding only the kept prefix (or nothing) and returns what to evaluate. */
+  /**
+   * The prompt body (all but its last token) whose evaluation each sequence holds, evaluated as
+   * [kept prefix] then [the rest]: the same batches for the same prompt, so reusing it gives the
+   * very numbers a fresh evaluation would.
+   */
+  const held = new WeakMap<LlamaContextSequence, Token[]>();
+  const same = (a: readonly Token[], b: readonly Token[]) => a.length === b.length && a.every((t, i) => b[i] === t);
+
+  /**
+   * Leaves the sequence holding the prompt's body and returns what to evaluate: its last token,
+   * always alone (generation needs the logits of a freshly evaluated token, and one batch shape
+   * keeps replies independent of what ran before). Another sample of the prompt the sequence
+   * already holds (`n` > 1, a simulation's messages to one phrase) evaluates only that token.
+   */
   const prepare = async (sequence: LlamaContextSequence, tokens: Token[]): Promise<Token[]> => {
-    // At least one token must follow the prefix: generation needs logits of a freshly evaluated token.
-    if (prefix.length === 0 || tokens.length <= prefix.length || !hasPrefix(tokens)) {
-      await sequence.clearHistory();
-      return tokens;
-    }
-    if (hasPrefix(sequence.contextTokens)) {
-      await sequence.eraseContextTokenRanges([{ start: prefix.length, end: sequence.nextTokenIndex }]);
+    const body = tokens.slice(0, -1);
+    const last = tokens.slice(-1);
+    const before = held.get(sequence);
+    held.delete(sequence);
+    if (before && same(before, body)) {
+      await sequence.eraseContextTokenRanges([{ start: body.length, end: sequence.nextTokenIndex }]);
+    } else if (prefix.length > 0 && body.length > prefix.length && hasPrefix(body)) {
+      if (before && hasPrefix(before)) {
+        await sequence.eraseContextTokenRanges([{ start: prefix.length, end: sequence.nextTokenIndex }]);
+      } else {
+        await sequence.clearHistory();
+        await sequence.evaluateWithoutGeneratingNewTokens(prefix);
+      }
+      await sequence.evaluateWithoutGeneratingNewTokens(body.slice(prefix.length));
     } else {
       await sequence.clearHistory();
-      await sequence.evaluateWithoutGeneratingNewTokens(prefix);
+      if (body.length > 0) await sequence.evaluateWithoutGeneratingNewTokens(body);
     }
-    return tokens.slice(prefix.length);
+    held.set(sequence, body);
+    return last;
   };
 
   const openSlot = async (adapter: AdapterRef | null): Promise<Slot> => {
