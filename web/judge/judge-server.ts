@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadEvalFolder, type EvalFolder } from '../../functions/judge/eval-folder.ts';
@@ -10,9 +9,11 @@ import { saveJudgment } from '../../functions/judge/save-judgment.ts';
 import { summariseJudgments } from '../../functions/judge/summarise-judgments.ts';
 import { writeEvalJudgments, type JudgmentLake } from '../../functions/judge/write-eval-judgments.ts';
 import { listenPage } from '../listen-page.ts';
+import { PageError as HttpError, readPageJson, serveStaticPage, type StaticPages } from '../page-io.ts';
+import { sendJson } from '../serve/http-io.ts';
 
 const PAGE_DIR = dirname(fileURLToPath(import.meta.url));
-const STATIC: Record<string, { file: string; type: string }> = {
+const STATIC: StaticPages = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/judge.js': { file: 'judge.js', type: 'text/javascript; charset=utf-8' },
   '/judge.css': { file: 'judge.css', type: 'text/css; charset=utf-8' },
@@ -22,37 +23,8 @@ const MAX_BODY_BYTES = 4 * 1024;
 export const PickRequest = z.object({ pair_id: z.string().min(1), picked: z.union([z.literal(0), z.literal(1)]) });
 export const JudgmentRequest = z.object({ pair_id: z.string().min(1), rating: z.number().int().min(1).max(5) });
 
-/** A failure with an HTTP status, answered as `{ error }` JSON. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
-}
-
 async function readJsonBody<T extends z.ZodType>(req: IncomingMessage, schema: T): Promise<z.output<T>> {
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send application/json');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new HttpError(400, 'request body is not JSON');
-  }
+  const value = await readPageJson(req, MAX_BODY_BYTES);
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -138,14 +110,7 @@ export function createJudgeHandler(deps: {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://judge.invalid');
     const route = async () => {
-      const page = STATIC[url.pathname];
-      if (page) {
-        if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} ${url.pathname}: use GET`);
-        const text = await readFile(join(PAGE_DIR, page.file));
-        res.writeHead(200, { 'content-type': page.type, 'content-length': text.length, 'cache-control': 'no-cache' });
-        res.end(req.method === 'HEAD' ? undefined : text);
-        return;
-      }
+      if (await serveStaticPage(req, res, url.pathname, STATIC, PAGE_DIR)) return;
       const routes: Record<string, { method: string; status: number; run: () => Promise<unknown> }> = {
         '/api/items': { method: 'GET', status: 200, run: listItems },
         '/api/picks': { method: 'POST', status: 200, run: () => pick(req) },
@@ -161,7 +126,7 @@ export function createJudgeHandler(deps: {
         res.destroy(error instanceof Error ? error : undefined);
         return;
       }
-      if (error instanceof HttpError) sendJson(res, error.status, { error: error.message });
+      if (error instanceof HttpError) sendJson(res, error.status, error.body);
       else {
         process.stderr.write(`judge: ${req.method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}\n`);
         sendJson(res, 500, { error: error instanceof Error ? error.message.split('\n')[0] : 'internal error' });

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +14,11 @@ import { ClipId, PairsQuery, ReviewRequest, validationError } from '../../functi
 import type { LatestReview, ReviewItem } from '../../functions/review/review-item.ts';
 import { savePairReview } from '../../functions/review/save-pair-review.ts';
 import { listenPage } from '../listen-page.ts';
+import { PageError as HttpError, readPageJson, serveStaticPage, type StaticPages } from '../page-io.ts';
+import { sendJson } from '../serve/http-io.ts';
 
 const PAGE_DIR = dirname(fileURLToPath(import.meta.url));
-const STATIC: Record<string, { file: string; type: string }> = {
+const STATIC: StaticPages = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/qa.js': { file: 'qa.js', type: 'text/javascript; charset=utf-8' },
   '/qa.css': { file: 'qa.css', type: 'text/css; charset=utf-8' },
@@ -42,39 +44,6 @@ export interface QaServer {
   /** Pairs and rejected messages loaded for review. */
   items: number;
   close(): Promise<void>;
-}
-
-/** A failure with an HTTP status, answered as `{ error }` JSON. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly body: Record<string, unknown> = { error: message },
-  ) {
-    super(message);
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
-}
-
-async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send the review as application/json');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new HttpError(400, 'request body is not JSON');
-  }
 }
 
 function parseOr400<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
@@ -161,7 +130,7 @@ export function createQaHandler(deps: {
   };
 
   const saveReview = async (req: IncomingMessage) => {
-    const body = parseOr400(ReviewRequest, await readJsonBody(req));
+    const body = parseOr400(ReviewRequest, await readPageJson(req, MAX_BODY_BYTES, 'send the review as application/json'));
     if (!set.pairIds.has(body.pair_id)) throw new HttpError(404, `${body.pair_id}: not a pair of alignment ${set.align_id}`);
     const saved = await savePairReview(
       { vod_id: set.vod_id, pair_id: body.pair_id, verdict: body.verdict, note: body.note, reviewer },
@@ -176,14 +145,7 @@ export function createQaHandler(deps: {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://qa.invalid');
     const route = async () => {
-      const page = STATIC[url.pathname];
-      if (page) {
-        if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} ${url.pathname}: use GET`);
-        const text = await readFile(join(PAGE_DIR, page.file));
-        res.writeHead(200, { 'content-type': page.type, 'content-length': text.length, 'cache-control': 'no-cache' });
-        res.end(req.method === 'HEAD' ? undefined : text);
-        return;
-      }
+      if (await serveStaticPage(req, res, url.pathname, STATIC, PAGE_DIR)) return;
       if (url.pathname === '/api/pairs') {
         if (req.method !== 'GET') throw new HttpError(405, `${req.method} /api/pairs: use GET`);
         sendJson(res, 200, await listPairs(url));

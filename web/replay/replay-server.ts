@@ -1,14 +1,15 @@
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listenPage, type ListeningPage } from '../listen-page.ts';
+import { serveStaticPage, type StaticPages } from '../page-io.ts';
 import { sendJson } from '../serve/http-io.ts';
 import { replayPayload, type ReplayData } from './replay-data.ts';
 
 const PAGE_DIR = dirname(fileURLToPath(import.meta.url));
-const STATIC: Record<string, { file: string; type: string }> = {
+const STATIC: StaticPages = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/replay.js': { file: 'replay.js', type: 'text/javascript; charset=utf-8' },
   '/replay.css': { file: 'replay.css', type: 'text/css; charset=utf-8' },
@@ -71,13 +72,7 @@ export function createReplayHandler(data: ReplayData): (req: IncomingMessage, re
     const url = new URL(req.url ?? '/', 'http://replay.invalid');
     const route = async () => {
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: `${req.method} ${url.pathname}: use GET` });
-      const page = STATIC[url.pathname];
-      if (page) {
-        const text = await readFile(join(PAGE_DIR, page.file));
-        res.writeHead(200, { 'content-type': page.type, 'content-length': text.length, 'cache-control': 'no-cache' });
-        res.end(req.method === 'HEAD' ? undefined : text);
-        return;
-      }
+      if (await serveStaticPage(req, res, url.pathname, STATIC, PAGE_DIR)) return;
       if (url.pathname === '/api/replay') {
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'cache-control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : payload);
