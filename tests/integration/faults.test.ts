@@ -14,7 +14,8 @@ import { config } from './stack.ts';
 import { sample } from './samples.ts';
 
 /**
- * Crashes the stack's processes at named points of an ingest and checks that every VOD still ends
+ * Crashes the stack's processes at named points of an ingest, and the worker at 5 random (seeded)
+ * moments, and checks that every VOD still ends
  * with exactly the rows of a clean run. Extends durability.test.ts (one worker kill mid-batch) to
  * several points, to MinIO and to the Iceberg REST catalog. Faults run one at a time; each VOD's
  * recovery (an activity lost with its worker is retried after its 30 s heartbeat timeout) overlaps
@@ -57,6 +58,28 @@ const staged = (stage: string) => async (handle: WorkflowHandle) => {
   return done.has(stage) && !done.has('commitVod');
 };
 
+/** Reached `delayMs` after its first check (right after the workflow starts). */
+const after = (delayMs: number) => {
+  let since: number | null = null;
+  return async () => {
+    since ??= Date.now();
+    return Date.now() - since >= delayMs;
+  };
+};
+
+// Random points too: whatever the batch is doing then (this VOD's stages, or an earlier one's still
+// running). The seed is printed; DOUGPT_FAULT_SEED replays a failing run.
+const SEED = Number(process.env.DOUGPT_FAULT_SEED ?? Date.now() % 1_000_000);
+let state = SEED;
+const random = () => {
+  state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+  return state / 2 ** 32;
+};
+const RANDOM_KILLS: Scenario[] = Array.from({ length: 5 }, (_, k) => {
+  const delay = Math.round(random() * 8_000);
+  return { name: `worker SIGKILLed ${delay} ms after the workflow starts (random point ${k + 1}, seed ${SEED})`, fault: 'kill-worker', reached: after(delay) };
+});
+
 const SCENARIOS: Scenario[] = [
   { name: 'worker SIGKILLed right after the workflow starts', fault: 'kill-worker', reached: async () => true },
   { name: 'worker SIGKILLed while stageMedia runs', fault: 'kill-worker', reached: (h) => running(h, 'stageMedia') },
@@ -65,6 +88,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'worker SIGKILLed while commitVod runs', fault: 'kill-worker', reached: (h) => running(h, 'commitVod') },
   { name: 'MinIO SIGKILLed and restarted while stageMedia runs', fault: 'crash-minio', reached: (h) => running(h, 'stageMedia') },
   { name: 'the Iceberg REST catalog SIGKILLed and restarted while commitVod runs', fault: 'crash-catalog', reached: (h) => running(h, 'commitVod') },
+  ...RANDOM_KILLS,
 ];
 
 const dirs = { logs: config.paths.logs, run: config.paths.run };
