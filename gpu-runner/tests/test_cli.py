@@ -90,7 +90,7 @@ def test_resume_ignores_chunks_made_from_other_options(speech_wav: Path, tmp_pat
 def test_faster_whisper_tiny_model_contract(speech_wav: Path, tmp_path: Path) -> None:
     out = tmp_path / "w.json"
     job = {"audio": str(speech_wav), "out": str(out), "backend": "faster-whisper",
-           "whisper": {"model": str(TINY_WHISPER), "device": "cpu", "beam_size": 1}}
+           "whisper": {"model": str(TINY_WHISPER), "device": "cpu", "beam_size": 1, "temperature": 0.0}}
     code, events, stderr = run_job(job, tmp_path)
     assert code == 0, stderr
     result = events[-1]

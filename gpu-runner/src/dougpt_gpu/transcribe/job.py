@@ -42,6 +42,11 @@ class WhisperOptions:
     device: Device = _help("cpu, cuda, or auto (cuda when CTranslate2 sees a GPU)", default="auto")
     compute_type: str = _help("CTranslate2 compute type: default, int8, int8_float16, float16, float32", default="default")
     beam_size: int = _help("beam width", default=5)
+    temperature: float | None = _help(
+        "decode at this temperature only (null: faster-whisper's fallback schedule 0.0 … 1.0, which samples at random "
+        "when a window fails its compression or log-prob thresholds)",
+        default=None,
+    )
     batch_size: int = _help("batched pipeline size on GPU (1 turns batching off)", default=8)
     language: str | None = _help("language code, or null to detect", default=None)
     cpu_threads: int = _help("CPU threads (0: CTranslate2 default)", default=0)

@@ -94,6 +94,7 @@ class WhisperBackend:
             found, _ = self._model.transcribe(
                 samples, language=options.language, beam_size=options.beam_size, word_timestamps=True,
                 vad_filter=self.vad.enabled, vad_parameters=vad_parameters if self.vad.enabled else None,
+                **({} if options.temperature is None else {"temperature": options.temperature}),
                 # A hallucinated phrase otherwise feeds the next window's prompt and repeats for minutes.
                 condition_on_previous_text=False,
             )
