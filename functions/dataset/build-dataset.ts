@@ -30,14 +30,15 @@ export type BuildDatasetInput = z.input<typeof BuildDatasetInput>;
  * RSS with this (768 MB: up to 1.9 GiB, the export's string work allocating beside the pool), no slower.
  */
 const DUCKDB_MEMORY = '512MB';
-/** Align files read in one go: their nested pair lists fit in DuckDB's memory, so they never spill. */
-const ALIGN_BATCH_BYTES = 256 << 20;
-
-/** The align output fields the dataset reads; other fields are ignored. */
-const PAIR_STRUCT = `STRUCT(pair_id VARCHAR, vod_id VARCHAR, message_id VARCHAR, reply_text VARCHAR, context_start_ms BIGINT,
+/**
+ * The align output fields the dataset reads; other fields are ignored. Pairs and rejects are read as one
+ * row type (a reject fills `vod_id`, `message_id`, `offset_ms` and `reason`), so one list holds both.
+ */
+const ROW_STRUCT = `STRUCT(pair_id VARCHAR, vod_id VARCHAR, message_id VARCHAR, reply_text VARCHAR, context_start_ms BIGINT,
   context_end_ms BIGINT, context_text VARCHAR, lag_ms BIGINT, score DOUBLE, tier INTEGER, label VARCHAR, offset_ms BIGINT,
-  author_login VARCHAR, transcript_sha256 VARCHAR, chat_sha256 VARCHAR, wave_id VARCHAR)[]`;
-const REJECT_STRUCT = `STRUCT(vod_id VARCHAR, message_id VARCHAR, reason VARCHAR, offset_ms BIGINT)[]`;
+  author_login VARCHAR, transcript_sha256 VARCHAR, chat_sha256 VARCHAR, wave_id VARCHAR, reason VARCHAR)[]`;
+/** The fields of `src` only a pair fills (a reject gives its VOD, message, offset and reason). */
+const PAIR_ONLY = ['reply_text', 'context_start_ms', 'context_end_ms', 'context_text', 'lag_ms', 'score', 'tier', 'label', 'author_login', 'chat_sha256', 'wave_id'];
 
 /**
  * `dougpt dataset build --pairs A.json …`: a dataset version from alignment files, no server.
@@ -79,7 +80,8 @@ export async function buildDatasetFromFiles(raw: BuildDatasetInput, hooks: { onS
     all: async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[],
   };
   try {
-    await session.run(`CREATE TEMP TABLE src (${SOURCE_COLUMNS.map(([n, t]) => `"${n}" ${t}`).join(', ')})`);
+    // `align_part` (head, pair or reject) is the file loader's own; the rules read the other columns.
+    await session.run(`CREATE TEMP TABLE src (${SOURCE_COLUMNS.map(([n, t]) => `"${n}" ${t}`).join(', ')}, align_part VARCHAR)`);
     const { vodIds, sha256 } = await loadAlignFiles(profiledWhenAsked(session), files, hashing);
     const sources: DatasetSummary['sources'] = files.map((file, i) => ({ kind: 'file', id: sha256[i] as string, vod_id: vodIds[i] as string, path: file.path }));
     const dupes = sources.map((s) => s.vod_id).filter((v, i, all) => all.indexOf(v) !== i);
@@ -94,9 +96,13 @@ export async function buildDatasetFromFiles(raw: BuildDatasetInput, hooks: { onS
 }
 
 /**
- * Loads the align output files' pairs and rejects into `src`, a `read_json` over a batch of files at a
- * time (DuckDB reads a batch's files in parallel), while `hashing` computes their ids; returns each file's VOD id and
- * sha256. A file that is not align output is named in the error.
+ * Loads the align output files' pairs and rejects into `src` in one pass: a `read_json` over all the
+ * files (DuckDB parses them in parallel and streams each file's lists straight into rows), once
+ * `hashing` has given their ids; returns each file's VOD id and sha256. A file that is not align
+ * output is named in the error.
+ *
+ * Each file gives one list: a head element (NULL: it stands for the file itself, so a file with no
+ * pairs still shows), then its pairs, then its rejects; `align_part` tells them apart.
  */
 async function loadAlignFiles(
   session: SqlSession,
@@ -105,64 +111,45 @@ async function loadAlignFiles(
 ): Promise<{ vodIds: string[]; sha256: string[] }> {
   // Each file is one JSON object: DuckDB's reader must be allowed one object of the largest file's size.
   const maxObject = Math.max(16 << 20, ...files.map((f) => f.bytes + 4096));
-  const columns = `columns = {vod_id: 'VARCHAR', pairs: '${PAIR_STRUCT.replaceAll('\n', ' ')}', rejects: '${REJECT_STRUCT}'}`;
+  const columns = `columns = {vod_id: 'VARCHAR', pairs: '${ROW_STRUCT.replaceAll('\n', ' ')}', rejects: '${ROW_STRUCT.replaceAll('\n', ' ')}'}`;
   const read = (paths: readonly string[]) =>
     `read_json([${paths.map(sqlString).join(', ')}], format = 'auto', records = true, maximum_object_size = ${maxObject}, filename = true, ${columns})`;
   const notAlign = (path: string, error: unknown) =>
     new DatasetInputError(`${path}: not \`dougpt align\` output (${(error as Error).message.split('\n')[0]})`, { cause: error });
+  const paths = [...new Set(files.map((f) => f.path))];
+  // A file without a pairs list gives no list, hence no head: it is refused below.
+  const list = `CASE WHEN pairs IS NOT NULL THEN list_concat([NULL], pairs, rejects) END`;
+  const part = `CASE WHEN i = 1 THEN 'head' WHEN i <= n_pairs + 1 THEN 'pair' ELSE 'reject' END`;
+  // The rows carry their file's id: the hashes come first (an UPDATE of a million rows would hold them in memory).
+  const sha256 = (await hashing).map((h) => h.sha256);
+  await session.run(`CREATE OR REPLACE TEMP TABLE align_ids AS SELECT * FROM (VALUES ${paths.map((p) => `(${sqlString(p)}, ${sqlString(`file-${sha256[files.findIndex((f) => f.path === p)]?.slice(0, 16)}`)})`).join(', ')}) t(filename, align_id)`);
+  try {
+    await session.run(`INSERT INTO src BY NAME
+      SELECT CASE part WHEN 'pair' THEN r.pair_id WHEN 'reject' THEN align_id || ':' || r.message_id END AS pair_id,
+             coalesce(r.vod_id, file_vod_id) AS vod_id, r.message_id, r.offset_ms, ${PAIR_ONLY.map((f) => `CASE part WHEN 'pair' THEN r.${f} END AS ${f}`).join(', ')},
+             CASE part WHEN 'head' THEN filename ELSE align_id END AS align_id, CASE part WHEN 'reject' THEN r.reason END AS reject_reason,
+             part AS align_part
+      FROM (SELECT *, ${part} AS part FROM (
+        SELECT filename, vod_id AS file_vod_id, len(pairs) AS n_pairs, unnest(${list}) AS r, generate_subscripts(${list}, 1) AS i
+        FROM ${read(paths)}) JOIN align_ids USING (filename))`);
+  } catch (error) {
+    // Name the file: read each alone until one fails.
+    for (const path of paths) await session.run(`SELECT count(*) FROM ${read([path])}`).catch((e: unknown) => Promise.reject(notAlign(path, e)));
+    throw error;
+  }
+  await session.run('DROP TABLE align_ids');
+  // A head row names its file in `align_id`.
   const heads = new Map<string, Record<string, unknown>>();
-  const checkedVodId = (path: string) => {
-    const head = heads.get(path);
-    if (!head || Number(head.n) !== 1 || head.no_pairs || typeof head.vod_id !== 'string') throw notAlign(path, new Error('no vod_id and pairs at the top level'));
+  for (const row of await session.all(`SELECT align_id AS filename, count(*) AS n, any_value(vod_id) AS vod_id FROM src WHERE align_part = 'head' GROUP BY 1`)) {
+    heads.set(String(row.filename), row);
+  }
+  const vodIds = files.map((f) => {
+    const head = heads.get(f.path);
+    if (!head || Number(head.n) !== 1 || typeof head.vod_id !== 'string') throw notAlign(f.path, new Error('no vod_id and pairs at the top level'));
     return head.vod_id;
-  };
-  let sha256: string[] | undefined;
-  // A batch's nested pair lists stay in memory (no spilling) until they are unnested into `src`.
-  for (const batch of batches([...new Map(files.map((f) => [f.path, f])).values()], ALIGN_BATCH_BYTES)) {
-    try {
-      await session.run(`CREATE OR REPLACE TEMP TABLE align_files AS SELECT filename, vod_id, pairs, rejects FROM ${read(batch)}`);
-    } catch (error) {
-      // Name the file: read each alone until one fails.
-      for (const path of batch) await session.run(`SELECT count(*) FROM ${read([path])}`).catch((e: unknown) => Promise.reject(notAlign(path, e)));
-      throw error;
-    }
-    for (const row of await session.all(`SELECT filename, count(*) AS n, any_value(vod_id) AS vod_id, bool_or(pairs IS NULL) AS no_pairs FROM align_files GROUP BY 1`)) {
-      heads.set(String(row.filename), row);
-    }
-    batch.forEach(checkedVodId);
-    if (!sha256) {
-      sha256 = (await hashing).map((h) => h.sha256);
-      await session.run(`CREATE OR REPLACE TEMP TABLE align_ids AS SELECT * FROM (VALUES ${files.map((f, i) => `(${sqlString(f.path)}, ${sqlString(`file-${sha256?.[i]?.slice(0, 16)}`)})`).join(', ')}) t(filename, align_id)`);
-    }
-    await session.run(`INSERT INTO src BY NAME
-      SELECT p.pair_id, coalesce(p.vod_id, f.vod_id) AS vod_id, p.message_id, p.reply_text, p.context_start_ms, p.context_end_ms,
-             p.context_text, p.lag_ms, p.score, p.tier, p.label, p.offset_ms, p.author_login, f.align_id,
-             NULL AS asr_run_id, p.chat_sha256, NULL AS manifest_version, NULL AS reject_reason, NULL AS review, p.wave_id
-      FROM (SELECT vod_id, align_id, unnest(pairs) AS p FROM align_files JOIN align_ids USING (filename)) f`);
-    await session.run(`INSERT INTO src BY NAME
-      SELECT f.align_id || ':' || r.message_id AS pair_id, coalesce(r.vod_id, f.vod_id) AS vod_id, r.message_id,
-             r.offset_ms, f.align_id, r.reason AS reject_reason
-      FROM (SELECT vod_id, align_id, unnest(coalesce(rejects, [])) AS r FROM align_files JOIN align_ids USING (filename)) f`);
-    await session.run('DROP TABLE align_files');
-  }
-  await session.run('DROP TABLE IF EXISTS align_ids');
-  const vodIds = files.map((f) => checkedVodId(f.path));
-  return { vodIds, sha256: sha256 ?? [] };
-}
-
-/** Consecutive groups of files of at most `maxBytes` together (a bigger file is a group of its own). */
-function batches(files: ReadonlyArray<{ path: string; bytes: number }>, maxBytes: number): string[][] {
-  const groups: string[][] = [];
-  let bytes = Infinity;
-  for (const file of files) {
-    if (bytes + file.bytes > maxBytes) {
-      groups.push([]);
-      bytes = 0;
-    }
-    groups.at(-1)?.push(file.path);
-    bytes += file.bytes;
-  }
-  return groups;
+  });
+  await session.run(`DELETE FROM src WHERE align_part = 'head'`);
+  return { vodIds, sha256 };
 }
 
 async function readConfig(path: string | undefined, splitBy: 'vod' | 'block' | undefined): Promise<DatasetConfig> {
