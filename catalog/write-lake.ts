@@ -1,18 +1,34 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { IcebergRestCatalog } from 'iceberg-js';
 import lockfile from 'proper-lockfile';
 import type { StackConfig } from '../infra/config.ts';
+import { catalogClient, catalogTable, commitOutcome, CommitVerificationError, manifestListsOf, type CatalogSnapshot, type CatalogTable } from '../infra/verify-commit.ts';
 import type { Lake } from './lake.ts';
+import { lakeRequests, loadedTables, recordLakeRequests, uploadedManifestLists } from './lake-requests.ts';
 import { withConflictRetry } from './migrate.ts';
 
+/** How many times a commit the catalog did not apply is written again before `writeLake` gives up. */
+export const COMMIT_ROUNDS = 5;
+
 /**
- * Runs `work` as one lake transaction while holding the lake's write lock.
+ * Runs `work` as one lake transaction while holding the lake's write lock, then confirms through the
+ * REST catalog (read by iceberg-js, not DuckDB) that the commit landed.
  *
- * Why a lock: DuckDB's Iceberg writer and the local REST catalog do not reject a commit built on a
- * stale snapshot, so two concurrent commits to one table can silently drop the first one's rows
- * (seen in tests: three "successful" concurrent commits, one survived). Every lake write in DougPT
+ * Why a lock: of concurrent commits to one table, the REST catalog rejects most of the stale ones
+ * (409, retried here) but answers some with success without applying them: its own retry finds
+ * "nothing to commit" (seen in tests: three "successful" concurrent commits, one survived). Every lake write in DougPT
  * goes through here, one at a time per state directory; the session is opened inside the lock so it
  * reads the newest snapshots. A writer killed while holding the lock loses it after `STALE_MS`.
+ *
+ * Why the check: the lock is per state directory, so writers on two hosts still race, and the
+ * catalog can answer such a commit with success without applying it. So before committing, the
+ * current snapshot of every table the transaction loaded is recorded; after it, each table whose
+ * snapshot files the session uploaded must show them on its current branch, directly on top of the
+ * recorded snapshot. A commit that is missing is written again on a fresh session (writes are keyed,
+ * so that is safe) up to `COMMIT_ROUNDS` times; one that replaced another writer's snapshot, or one
+ * still missing after that, throws `CommitVerificationError`: a lost commit is never reported as done.
  *
  * @example
  * await writeLake(deps, async (lake) => insertNew(lake, chatMessages, sql));
@@ -23,17 +39,85 @@ export async function writeLake<T>(
 ): Promise<T> {
   const release = await acquireLakeLock(deps.config);
   try {
-    return await withConflictRetry(async () => {
-      const lake = await deps.openLake();
-      try {
-        return await lake.transaction(() => work(lake));
-      } finally {
-        lake.close();
+    const catalog = catalogClient(deps.config);
+    for (let round = 1; ; round++) {
+      const { result, commits } = await withConflictRetry(() => commitOnce(deps, catalog, work));
+      const lost = await lostCommits(catalog, commits);
+      if (lost.length === 0) return result;
+      if (round >= COMMIT_ROUNDS) {
+        throw new CommitVerificationError(
+          'not-visible',
+          `${lost.join(', ')}: the Iceberg REST catalog accepted the commit but never applied it, ${round} times over (another host writing the same tables?)`,
+        );
       }
-    });
+      await sleep(100 * round + Math.floor(Math.random() * 200));
+    }
   } finally {
     await release();
   }
+}
+
+/** One table a transaction committed to: the snapshot current before the commit, and the manifest lists it uploaded. */
+interface TableCommit {
+  table: string;
+  before: CatalogSnapshot | null;
+  manifestLists: string[];
+}
+
+/** Runs `work` in one transaction on a fresh session; returns what it committed, table by table. */
+async function commitOnce<T>(
+  deps: { config: StackConfig; openLake: () => Promise<Lake> },
+  catalog: IcebergRestCatalog,
+  work: (lake: Lake) => Promise<T>,
+): Promise<{ result: T; commits: TableCommit[] }> {
+  const lake = await deps.openLake();
+  try {
+    await recordLakeRequests(lake);
+    const before = new Map<string, CatalogTable | null>();
+    const result = await lake.transaction(async () => {
+      const value = await work(lake);
+      // Recorded once the work has loaded every table it writes: DuckDB's commit must land on these.
+      for (const table of loadedTables(await lakeRequests(lake), deps.config.catalogUri)) before.set(table, await tableBefore(catalog, table));
+      return value;
+    });
+    const uploaded = uploadedManifestLists(await lakeRequests(lake));
+    const commits: TableCommit[] = [];
+    for (const [table, state] of before) {
+      // A table the transaction created has no location before: ask the catalog after the commit.
+      const location = state?.location ?? (await catalogTable(catalog, table)).location;
+      const manifestLists = manifestListsOf(location, uploaded);
+      if (manifestLists.length > 0) commits.push({ table, before: state?.lineage[0] ?? null, manifestLists });
+    }
+    return { result, commits };
+  } finally {
+    lake.close();
+  }
+}
+
+async function tableBefore(catalog: IcebergRestCatalog, table: string): Promise<CatalogTable | null> {
+  try {
+    return await catalogTable(catalog, table);
+  } catch (error) {
+    if (error instanceof CommitVerificationError && error.kind === 'no-table') return null;
+    throw error;
+  }
+}
+
+/** Tables whose commit the catalog did not apply; throws where a commit replaced another writer's snapshot. */
+async function lostCommits(catalog: IcebergRestCatalog, commits: readonly TableCommit[]): Promise<string[]> {
+  const lost: string[] = [];
+  for (const commit of commits) {
+    const outcome = commitOutcome(commit.before, commit.manifestLists, await catalogTable(catalog, commit.table));
+    if (outcome.kind === 'lost') lost.push(commit.table);
+    if (outcome.kind === 'replaced') {
+      throw new CommitVerificationError(
+        'mismatch',
+        `${commit.table}: the commit landed on sequence number ${outcome.parent?.sequence_number ?? 'none'} instead of ${commit.before?.sequence_number ?? 'none'}, ` +
+          `which was current before it: another writer's snapshot left the table's branch`,
+      );
+    }
+  }
+  return lost;
 }
 
 /** How long a lock whose holder stopped refreshing it is honoured. */

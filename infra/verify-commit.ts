@@ -26,6 +26,7 @@ const Snapshot = z.object({
   summary: z.record(z.string(), z.string()).default({}),
 });
 const TableMetadata = z.object({
+  location: z.string(),
   'current-snapshot-id': z.number().nullish(),
   snapshots: z.array(Snapshot).default([]),
 });
@@ -49,13 +50,21 @@ function tableId(table: string) {
   return { namespace: table.slice(0, cut).split('.'), name: table.slice(cut + 1) };
 }
 
+/** A table as the REST catalog reports it: where its files live, and its current branch newest first. */
+export interface CatalogTable {
+  /** The table's base location, e.g. `s3://dougpt-lake/warehouse/silver/chat_messages`. */
+  location: string;
+  lineage: CatalogSnapshot[];
+}
+
 /**
- * The current branch's snapshots of `table`, newest first, as the REST catalog reports them.
+ * Loads one table through the REST catalog: its location and its current branch's snapshots,
+ * newest first (a walk from the current snapshot along the parents).
  *
  * @example
- * const [current] = await catalogLineage(catalogClient(config), 'silver.chat_messages');
+ * const { location, lineage } = await catalogTable(catalogClient(config), 'silver.chat_messages');
  */
-export async function catalogLineage(catalog: IcebergRestCatalog, table: string): Promise<CatalogSnapshot[]> {
+export async function catalogTable(catalog: IcebergRestCatalog, table: string): Promise<CatalogTable> {
   let raw: unknown;
   try {
     raw = await catalog.loadTable(tableId(table));
@@ -79,7 +88,17 @@ export async function catalogLineage(catalog: IcebergRestCatalog, table: string)
     });
     id = snapshot['parent-snapshot-id'];
   }
-  return lineage;
+  return { location: metadata.location, lineage };
+}
+
+/**
+ * The current branch's snapshots of `table`, newest first, as the REST catalog reports them.
+ *
+ * @example
+ * const [current] = await catalogLineage(catalogClient(config), 'silver.chat_messages');
+ */
+export async function catalogLineage(catalog: IcebergRestCatalog, table: string): Promise<CatalogSnapshot[]> {
+  return (await catalogTable(catalog, table)).lineage;
 }
 
 /** Row counts a snapshot's manifest list records (Iceberg's own bookkeeping, not a scan). */
@@ -143,4 +162,39 @@ export async function verifyCommit(lake: Lake, config: Pick<StackConfig, 'catalo
     }
   }
   return fresh;
+}
+
+/**
+ * What the catalog shows of one table's commit: `landed` when every snapshot the writer uploaded is
+ * on the current branch, right on top of the snapshot it recorded before committing; `lost` when one
+ * is missing (the catalog answered the commit but never applied it); `replaced` when it landed on
+ * another parent, so the snapshot recorded before, another writer's, left the branch.
+ */
+export type CommitOutcome = { kind: 'landed' } | { kind: 'lost'; missing: string[] } | { kind: 'replaced'; parent: CatalogSnapshot | null };
+
+const objectPath = (uri: string): string => uri.replace(/^s3a?:\/\//, '/').replace(/\/+$/, '');
+
+const sameSnapshot = (a: CatalogSnapshot | null, b: CatalogSnapshot | null): boolean =>
+  a === null || b === null ? a === b : a.sequence_number === b.sequence_number && a.manifest_list === b.manifest_list;
+
+/**
+ * Judges one table's commit from its lineage after the commit (`catalogTable`). `uploaded` are the
+ * object paths (`/<bucket>/<key>`) of the manifest lists the writer put: a manifest list names its
+ * snapshot exactly, where iceberg-js rounds snapshot ids. Pure: no I/O.
+ *
+ * @example
+ * commitOutcome(before, ['/dougpt-lake/warehouse/meta/t/metadata/snap-1-a.avro'], await catalogTable(catalog, 'meta.t'));
+ */
+export function commitOutcome(before: CatalogSnapshot | null, uploaded: readonly string[], after: CatalogTable): CommitOutcome {
+  const positions = uploaded.map((path) => after.lineage.findIndex((s) => objectPath(s.manifest_list) === path));
+  const missing = uploaded.filter((_, i) => positions[i] === -1);
+  if (missing.length > 0) return { kind: 'lost', missing };
+  const parent = after.lineage[Math.max(...positions) + 1] ?? null;
+  return sameSnapshot(parent, before) ? { kind: 'landed' } : { kind: 'replaced', parent };
+}
+
+/** The manifest lists among `uploaded` (object paths) that belong to the table at `location`. */
+export function manifestListsOf(location: string, uploaded: readonly string[]): string[] {
+  const prefix = `${objectPath(location)}/metadata/`;
+  return uploaded.filter((path) => path.startsWith(prefix));
 }
