@@ -119,11 +119,19 @@ export async function exportExamples(connection: SqlSession, target: ExportTarge
     await db.run('DROP TABLE dg_replies_scrubbed');
     await mkdir(join(target.dir, 'sft'), { recursive: true });
     await mkdir(join(target.dir, 'dpo'), { recursive: true });
-    for (const config of ['sft', 'dpo'] as const) {
-      for (const split of SPLITS) {
-        // COPY writes the lines as they are: no header, no quoting (a JSON line holds no raw newline).
-        await db.run(`COPY (${lineSql(config, spec, target.datasetId, split)}) TO ${sqlString(join(target.dir, config, `${split}.jsonl`))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`);
+    // One thread writes the rows in stored order without the order-keeping COPY's buffering (half its CPU time).
+    const [threads] = await db.all(`SELECT current_setting('threads') AS n`);
+    await db.run('SET preserve_insertion_order = false');
+    await db.run('SET threads = 1');
+    try {
+      for (const config of ['sft', 'dpo'] as const) {
+        for (const split of SPLITS) {
+          // COPY writes the lines as they are: no header, no quoting (a JSON line holds no raw newline).
+          await db.run(`COPY (${lineSql(config, spec, target.datasetId, split)}) TO ${sqlString(join(target.dir, config, `${split}.jsonl`))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`);
+        }
       }
+    } finally {
+      await db.run(`SET threads = ${Number(threads?.n)}`);
     }
     const sft = { train: 0, validation: 0, test: 0 };
     const dpo = { train: 0, validation: 0, test: 0 };
@@ -148,12 +156,20 @@ function lineSql(config: 'sft' | 'dpo', spec: LoadedPromptSpec['spec'], datasetI
   const at = spec.user_template.indexOf('{context}');
   const body = (text: string) => sqlString(JSON.stringify(text).slice(1, -1));
   // renderMessages: the system turn, then the user template with its first `{context}` replaced.
-  const prompt = `${sqlString(`{"prompt":[{"role":"system","content":${JSON.stringify(spec.system)}},{"role":"user","content":"`)} || ${body(spec.user_template.slice(0, at))} || context[2:-2] || ${body(spec.user_template.slice(at + '{context}'.length))} || '"}]'`;
+  // One concat() per line: a chain of `||` copies the growing line once per piece.
+  const prompt = [
+    sqlString(`{"prompt":[{"role":"system","content":${JSON.stringify(spec.system)}},{"role":"user","content":"`),
+    body(spec.user_template.slice(0, at)),
+    'context[2:-2]',
+    body(spec.user_template.slice(at + '{context}'.length)),
+    `'"}]'`,
+  ];
   const tail = sqlString(`,"dataset_id":${JSON.stringify(datasetId)},"split":${JSON.stringify(split)}}`);
-  const line =
+  const pieces =
     config === 'sft'
-      ? `${prompt} || ',"completion":[{"role":"assistant","content":' || reply || '}],"context":' || context || ',' || provenance || ${tail}`
-      : `${prompt} || ',"chosen":[{"role":"assistant","content":' || reply || '}],"rejected":[{"role":"assistant","content":' || rejected || '}],' || provenance || ',' || rejected_ids || ${tail}`;
+      ? [...prompt, `',"completion":[{"role":"assistant","content":'`, 'reply', `'}],"context":'`, 'context', `','`, 'provenance', tail]
+      : [...prompt, `',"chosen":[{"role":"assistant","content":'`, 'reply', `'}],"rejected":[{"role":"assistant","content":'`, 'rejected', `'}],'`, 'provenance', `','`, 'rejected_ids', tail];
+  const line = `concat(${pieces.join(', ')})`;
   return `SELECT ${line} FROM dg_rows WHERE split = ${sqlString(split)}${config === 'dpo' ? ' AND rejected_pair_id IS NOT NULL' : ''}`;
 }
 
