@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { StackConfig } from '../infra/config.ts';
 import { connectTemporal } from '../infra/temporal-client.ts';
 import type { BuildLakeDatasetInput, BuildLakeDatasetOutput } from '../functions/dataset/build-lake-dataset.ts';
-import { TASK_QUEUE, WORKFLOW_TYPES } from '../workflows/names.ts';
+import { WORKFLOW_TYPES } from '../workflows/names.ts';
 import { UserError } from './errors.ts';
 
 /**
@@ -28,7 +28,7 @@ export async function runBuildDataset(
     const digest = createHash('sha256').update(JSON.stringify(plain)).digest('hex').slice(0, 12);
     const workflowId = `dataset/${digest}-${Date.now().toString(36)}`;
     hooks.onStage?.(`dataset: workflow ${workflowId} …`);
-    const handle = await client.workflow.start(WORKFLOW_TYPES.buildDataset, { taskQueue: TASK_QUEUE, workflowId, args: [plain] });
+    const handle = await client.workflow.start(WORKFLOW_TYPES.buildDataset, { taskQueue: config.taskQueue, workflowId, args: [plain] });
     try {
       const result = (await handle.result()) as BuildLakeDatasetOutput;
       return { ...result, workflow_id: workflowId };

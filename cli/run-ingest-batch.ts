@@ -3,7 +3,7 @@ import type { StackConfig } from '../infra/config.ts';
 import { connectTemporal } from '../infra/temporal-client.ts';
 import cliProgress from 'cli-progress';
 import type { IngestBatchInput, IngestBatchProgress, IngestBatchResult } from '../workflows/ingest-batch.ts';
-import { TASK_QUEUE, WORKFLOW_TYPES } from '../workflows/names.ts';
+import { withGpuQueue, WORKFLOW_TYPES } from '../workflows/names.ts';
 import { UserError } from './errors.ts';
 
 /** A batch workflow id: readable, unique per start. */
@@ -26,7 +26,7 @@ export async function runIngestBatch(
   });
   try {
     const workflowId = batchWorkflowId(input);
-    const handle = await client.workflow.start(WORKFLOW_TYPES.ingestBatch, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+    const handle = await client.workflow.start(WORKFLOW_TYPES.ingestBatch, { taskQueue: config.taskQueue, workflowId, args: [withGpuQueue(input, config.gpuTaskQueue)] });
     if (options.wait === false) return { workflow_id: workflowId, run_id: handle.firstExecutionRunId, result: { succeeded: [], failed: [] } };
     // A progress bar from the workflow's `progress` query while it runs (stderr, terminals only).
     const bar =

@@ -3,7 +3,7 @@ import { connectTemporal } from '../infra/temporal-client.ts';
 import { stableHash } from '../functions/dataset/dataset-config.ts';
 import type { TrainAdapterInput } from '../functions/train/train-adapter.ts';
 import type { TrainAdapterResult } from '../workflows/train-adapter.ts';
-import { TASK_QUEUE, trainWorkflowId, WORKFLOW_TYPES } from '../workflows/names.ts';
+import { trainWorkflowId, withGpuQueue, WORKFLOW_TYPES } from '../workflows/names.ts';
 import { UserError } from './errors.ts';
 
 export type TrainAdapterRequest = TrainAdapterInput & { evaluate?: boolean; eval_limit?: number };
@@ -23,7 +23,7 @@ export async function runTrainAdapter(
   });
   try {
     const workflowId = trainWorkflowId(`${stableHash(input, 12)}-${Date.now().toString(36)}`);
-    const handle = await client.workflow.start(WORKFLOW_TYPES.trainAdapter, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+    const handle = await client.workflow.start(WORKFLOW_TYPES.trainAdapter, { taskQueue: config.taskQueue, workflowId, args: [withGpuQueue(input, config.gpuTaskQueue)] });
     hooks.onProgress?.(`workflow ${workflowId}`);
     let lastLine = '';
     const poll = hooks.onProgress

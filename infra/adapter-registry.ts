@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { StackConfig } from './config.ts';
 import { connectTemporal } from './temporal-client.ts';
 import type { PromotedAdapter } from '../workflows/adapter-registry.ts';
-import { ADAPTER_REGISTRY_ID, TASK_QUEUE, WORKFLOW_TYPES } from '../workflows/names.ts';
+import { ADAPTER_REGISTRY_ID, WORKFLOW_TYPES } from '../workflows/names.ts';
 
 /**
  * Starts the long-running `adapterRegistry` workflow (id `adapters`) unless it runs already.
@@ -11,7 +11,7 @@ import { ADAPTER_REGISTRY_ID, TASK_QUEUE, WORKFLOW_TYPES } from '../workflows/na
 export async function ensureAdapterRegistry(config: StackConfig): Promise<boolean> {
   const { client, connection } = await connectTemporal(config);
   try {
-    await client.workflow.start(WORKFLOW_TYPES.adapterRegistry, { taskQueue: TASK_QUEUE, workflowId: ADAPTER_REGISTRY_ID, args: [] });
+    await client.workflow.start(WORKFLOW_TYPES.adapterRegistry, { taskQueue: config.taskQueue, workflowId: ADAPTER_REGISTRY_ID, args: [] });
     return true;
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return false;

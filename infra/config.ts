@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { GPU_TASK_QUEUE, TASK_QUEUE } from '../workflows/names.ts';
 import { cacheDir, stateDir, statePaths, type StatePaths } from './paths.ts';
 
 const Port = z.coerce.number({ error: 'expected a port number' }).int('expected a whole port number').min(1, 'expected a port from 1 to 65535').max(65_535, 'expected a port from 1 to 65535');
@@ -40,6 +41,10 @@ export interface StackConfig {
   readerCredentials: Credentials;
   temporalAddress: string;
   temporalNamespace: string;
+  /** Task queue of the `dougpt` worker (workflows, lake activities); CLI starts use it. */
+  taskQueue: string;
+  /** Task queue of the `dougpt-gpu` worker (Python jobs); workflows get it in their input's `gpu_queue`. */
+  gpuTaskQueue: string;
   s3Endpoint: string;
   catalogUri: string;
   warehouse: string;
@@ -68,6 +73,8 @@ const PORT_ENV: Record<keyof PortsConfig, string> = {
 
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).transform((url) => url.replace(/\/+$/, ''));
 
+const TaskQueue = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'expected a task queue name (letters, digits, . _ -)');
+
 /** Every other environment variable `loadConfig` reads, with what it must look like. */
 export const ENV_SCHEMAS = {
   DOUGPT_HOST: z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'expected a host name or IP address'),
@@ -75,6 +82,8 @@ export const ENV_SCHEMAS = {
   DOUGPT_CATALOG_URI: HttpUrl,
   DOUGPT_TEMPORAL_ADDRESS: z.string().regex(/^(\[[0-9A-Fa-f:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port'),
   DOUGPT_TEMPORAL_NAMESPACE: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/, 'expected a Temporal namespace name (letters, digits, . _ -)'),
+  DOUGPT_TASK_QUEUE: TaskQueue,
+  DOUGPT_GPU_TASK_QUEUE: TaskQueue,
   DOUGPT_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 of a-z 0-9 . -)'),
   DOUGPT_S3_REGION: z.string().regex(/^[a-z0-9-]{2,32}$/, 'expected a region name such as us-east-1'),
   DOUGPT_S3_ACCESS_KEY_ID: AccessKeyId,
@@ -158,6 +167,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
   const s3Endpoint = envValue(env, 'DOUGPT_S3_ENDPOINT');
   const catalogUri = envValue(env, 'DOUGPT_CATALOG_URI');
   const temporalAddress = envValue(env, 'DOUGPT_TEMPORAL_ADDRESS');
+  const taskQueue = envValue(env, 'DOUGPT_TASK_QUEUE') ?? TASK_QUEUE;
+  const gpuTaskQueue = envValue(env, 'DOUGPT_GPU_TASK_QUEUE') ?? GPU_TASK_QUEUE;
+  // One queue for both would hand Python jobs to a worker without them, and workflows to the GPU worker.
+  if (taskQueue === gpuTaskQueue) throw new ConfigError('DOUGPT_GPU_TASK_QUEUE', `must differ from DOUGPT_TASK_QUEUE (both ${JSON.stringify(taskQueue)})`);
   return {
     paths,
     cache: cacheDir(env),
@@ -172,6 +185,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
       loadOrCreateCredentials(join(paths.home, 'reader-credentials.json'), 'dougpt-reader'),
     temporalAddress: temporalAddress ?? `${host}:${ports.temporal}`,
     temporalNamespace: envValue(env, 'DOUGPT_TEMPORAL_NAMESPACE') ?? 'default',
+    taskQueue,
+    gpuTaskQueue,
     s3Endpoint: s3Endpoint ?? `http://${host}:${ports.minio}`,
     catalogUri: catalogUri ?? `http://${host}:${ports.catalog}`,
     warehouse: `s3://${bucket}/warehouse`,

@@ -21,24 +21,35 @@ export function lakeDeps(config: StackConfig): LakeDeps {
   };
 }
 
+/** Which worker `queue` names: its role (`dougpt`, `dougpt-gpu`) or the queue configured for it. */
+export function workerRole(config: StackConfig, queue: string): typeof TASK_QUEUE | typeof GPU_TASK_QUEUE {
+  if (queue === config.taskQueue) return TASK_QUEUE;
+  if (queue === config.gpuTaskQueue) return GPU_TASK_QUEUE;
+  if (queue === TASK_QUEUE || queue === GPU_TASK_QUEUE) return queue;
+  throw new Error(`unknown task queue ${queue} (use ${config.taskQueue} or ${config.gpuTaskQueue})`);
+}
+
 /**
- * Runs a worker on `queue` until SIGINT/SIGTERM. The `dougpt` queue runs every workflow and the
- * lake activities; the `dougpt-gpu` queue runs the Python jobs (transcription) one at a time.
+ * Runs a worker until SIGINT/SIGTERM. The `dougpt` worker runs every workflow and the lake
+ * activities; the `dougpt-gpu` worker runs the Python jobs (transcription) one at a time. Each polls
+ * the task queue the configuration gives it (DOUGPT_TASK_QUEUE, DOUGPT_GPU_TASK_QUEUE; by default
+ * its role's name).
  *
  * @example
  * await runWorker(loadConfig(), 'dougpt');
  */
 export async function runWorker(config: StackConfig, queue: string): Promise<void> {
-  if (queue !== TASK_QUEUE && queue !== GPU_TASK_QUEUE) throw new Error(`unknown task queue ${queue} (use ${TASK_QUEUE} or ${GPU_TASK_QUEUE})`);
+  const role = workerRole(config, queue);
+  const taskQueue = role === TASK_QUEUE ? config.taskQueue : config.gpuTaskQueue;
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {
     const deps = lakeDeps(config);
     const worker = await Worker.create(
-      queue === TASK_QUEUE
+      role === TASK_QUEUE
         ? {
             connection,
             namespace: config.temporalNamespace,
-            taskQueue: queue,
+            taskQueue,
             workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts'),
             activities: createActivities(deps),
             maxConcurrentActivityTaskExecutions: 4,
@@ -47,7 +58,7 @@ export async function runWorker(config: StackConfig, queue: string): Promise<voi
             // One GPU job at a time: a job takes the whole GPU (or, on CPU, every core).
             connection,
             namespace: config.temporalNamespace,
-            taskQueue: queue,
+            taskQueue,
             activities: {
               ...createGpuActivities({ store: deps.store, workDir: deps.workDir, mode: process.env.DOUGPT_GPU_MODE === 'container' ? 'container' : 'process' }),
               ...createSimulationActivities({ store: deps.store, workDir: deps.workDir }),
@@ -59,7 +70,7 @@ export async function runWorker(config: StackConfig, queue: string): Promise<voi
             defaultHeartbeatThrottleInterval: '5 seconds',
           },
     );
-    const unmark = markWorkerReady(config.paths.run, queue);
+    const unmark = markWorkerReady(config.paths.run, role);
     try {
       await worker.run();
     } finally {

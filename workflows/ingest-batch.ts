@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { IngestActivities } from '../functions/activities.ts';
 import { ingestVod, type IngestVodResult } from './ingest-vod.ts';
-import { ingestVodWorkflowId } from './names.ts';
+import { ingestVodWorkflowId, passGpuQueue, type GpuQueueInput } from './names.ts';
 import type { TranscribeSettings } from './process-vod.ts';
 import { ioLong } from './profiles.ts';
 
@@ -22,7 +22,7 @@ export interface IngestBatchEntry {
   captions?: string;
 }
 
-export interface IngestBatchInput {
+export interface IngestBatchInput extends GpuQueueInput {
   vods: IngestBatchEntry[];
   /** How many VODs ingest at once (default 2). */
   concurrency?: number;
@@ -106,7 +106,7 @@ export async function ingestBatch(input: IngestBatchInput): Promise<IngestBatchR
       running.add(vodId);
       const child = await executeChild(ingestVod, {
         workflowId: ingestVodWorkflowId(vodId),
-        args: [{ vod_id: vodId, video: entry.video, chat: entry.chat, vod_start: entry.vod_start ?? null, process: input.process, transcribe: input.transcribe, captions: entry.captions ?? null }],
+        args: [{ vod_id: vodId, video: entry.video, chat: entry.chat, vod_start: entry.vod_start ?? null, process: input.process, transcribe: input.transcribe, captions: entry.captions ?? null, ...passGpuQueue(input) }],
       });
       result.succeeded.push(child);
     } catch (error) {

@@ -4,11 +4,11 @@ import type { DiscardObjectsInput } from '../functions/ingest/discard-objects.ts
 import type { TestFailAt } from '../functions/ingest/injected-failure.ts';
 import type { StagedChat } from '../functions/ingest/stage-chat.ts';
 import type { StagedMedia } from '../functions/ingest/stage-media.ts';
-import { processVodWorkflowId } from './names.ts';
+import { passGpuQueue, processVodWorkflowId, type GpuQueueInput } from './names.ts';
 import { processVod, type ProcessVodResult, type TranscribeSettings } from './process-vod.ts';
 import { ioLong, ioShort, lakeCommit } from './profiles.ts';
 
-export interface IngestVodInput {
+export interface IngestVodInput extends GpuQueueInput {
   vod_id: string;
   video: string;
   chat: string;
@@ -95,7 +95,7 @@ export async function ingestVod(input: IngestVodInput): Promise<IngestVodResult>
       ? null
       : await executeChild(processVod, {
           workflowId: processVodWorkflowId(input.vod_id),
-          args: [{ vod_id: input.vod_id, audio_key: staged.media.audio_key, audio_sha256: staged.media.audio_sha256, transcribe: input.transcribe, captions: input.captions ?? null }],
+          args: [{ vod_id: input.vod_id, audio_key: staged.media.audio_key, audio_sha256: staged.media.audio_sha256, transcribe: input.transcribe, captions: input.captions ?? null, ...passGpuQueue(input) }],
         });
   return {
     vod_id: input.vod_id,

@@ -5,6 +5,29 @@
 export const TASK_QUEUE = 'dougpt';
 export const GPU_TASK_QUEUE = 'dougpt-gpu';
 
+/**
+ * Workflows that run Python jobs take the GPU task queue from their plain-JSON input, since
+ * workflow code cannot read the environment; left out, it is `GPU_TASK_QUEUE`.
+ */
+export interface GpuQueueInput {
+  gpu_queue?: string | null;
+}
+
+/** The GPU task queue a workflow input names. */
+export const gpuQueueOf = (input: GpuQueueInput | undefined): string => input?.gpu_queue || GPU_TASK_QUEUE;
+
+/**
+ * `input` with `gpu_queue` set where `queue` is not the default, so default inputs (and the
+ * workflow ids hashed from them) stay as they were.
+ *
+ * @example
+ * withGpuQueue({ vods }, config.gpuTaskQueue); // { vods } unless DOUGPT_GPU_TASK_QUEUE is set
+ */
+export const withGpuQueue = <T extends object>(input: T, queue: string): T & GpuQueueInput => (queue === GPU_TASK_QUEUE ? input : { ...input, gpu_queue: queue });
+
+/** `{ gpu_queue }` to pass on to a child workflow: empty where the input has none. */
+export const passGpuQueue = (input: GpuQueueInput): GpuQueueInput => (input.gpu_queue ? { gpu_queue: input.gpu_queue } : {});
+
 export const WORKFLOW_TYPES = {
   ingestBatch: 'ingestBatch',
   ingestVod: 'ingestVod',

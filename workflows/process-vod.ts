@@ -1,7 +1,7 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { IngestActivities } from '../functions/activities.ts';
 import type { GpuActivities } from '../infra/gpu-activities.ts';
-import { GPU_TASK_QUEUE } from './names.ts';
+import { gpuQueueOf, type GpuQueueInput } from './names.ts';
 import { gpuJob, ioLong, ioShort, lakeCommit } from './profiles.ts';
 
 export interface TranscribeSettings {
@@ -12,7 +12,7 @@ export interface TranscribeSettings {
   overlap_s?: number;
 }
 
-export interface ProcessVodInput {
+export interface ProcessVodInput extends GpuQueueInput {
   vod_id: string;
   audio_key: string;
   audio_sha256: string;
@@ -36,8 +36,6 @@ export interface ProcessVodResult {
 const quick = proxyActivities<IngestActivities>(ioShort);
 const commit = proxyActivities<IngestActivities>(lakeCommit);
 const lake = proxyActivities<IngestActivities>(ioLong);
-const gpu = proxyActivities<GpuActivities>({ ...gpuJob, taskQueue: GPU_TASK_QUEUE });
-const gpuQuick = proxyActivities<GpuActivities>({ ...ioShort, taskQueue: GPU_TASK_QUEUE });
 
 /** Marks histories whose run id hashes the resolved backend and model (older ones hashed the request). */
 const RESOLVED_ASR_BACKEND_PATCH = 'asr-run-id-resolved-backend';
@@ -48,6 +46,8 @@ const RESOLVED_ASR_BACKEND_PATCH = 'asr-run-id-resolved-backend';
  * align chat to speech.
  */
 export async function processVod(input: ProcessVodInput): Promise<ProcessVodResult> {
+  const gpu = proxyActivities<GpuActivities>({ ...gpuJob, taskQueue: gpuQueueOf(input) });
+  const gpuQuick = proxyActivities<GpuActivities>({ ...ioShort, taskQueue: gpuQueueOf(input) });
   const settings = input.transcribe ?? {};
   const request = { vod_id: input.vod_id, audio_key: input.audio_key, audio_sha256: input.audio_sha256, ...settings };
   const commitRun = (run_id: string, transcript_key: string, runtime_ms: number) =>

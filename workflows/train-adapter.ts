@@ -3,7 +3,7 @@ import type { IngestActivities } from '../functions/activities.ts';
 import type { GpuActivities } from '../infra/gpu-activities.ts';
 import type { TrainAdapterInput, TrainAdapterOutput } from '../functions/train/train-adapter.ts';
 import { promoteSignal } from './adapter-registry.ts';
-import { ADAPTER_REGISTRY_ID, GPU_TASK_QUEUE } from './names.ts';
+import { ADAPTER_REGISTRY_ID, gpuQueueOf, type GpuQueueInput } from './names.ts';
 import { gpuTraining, lakeCommit } from './profiles.ts';
 
 export type TrainAdapterResult = TrainAdapterOutput & {
@@ -12,7 +12,6 @@ export type TrainAdapterResult = TrainAdapterOutput & {
   promotion_requested: boolean;
 };
 
-const gpu = proxyActivities<GpuActivities>({ ...gpuTraining, taskQueue: GPU_TASK_QUEUE });
 const lake = proxyActivities<IngestActivities>(lakeCommit);
 
 /**
@@ -23,7 +22,8 @@ const lake = proxyActivities<IngestActivities>(lakeCommit);
  *   temporal workflow start --type trainAdapter --task-queue dougpt \
  *     --input '{"dataset_id":"ds-…","preset":"cpu","promote":"if-gates-pass"}'
  */
-export async function trainAdapter(input: TrainAdapterInput & { evaluate?: boolean; eval_limit?: number }): Promise<TrainAdapterResult> {
+export async function trainAdapter(input: TrainAdapterInput & GpuQueueInput & { evaluate?: boolean; eval_limit?: number }): Promise<TrainAdapterResult> {
+  const gpu = proxyActivities<GpuActivities>({ ...gpuTraining, taskQueue: gpuQueueOf(input) });
   const trained = await gpu.trainAdapter(input);
   await lake.commitTrainingRun({ run_id: trained.run_id, resumed_from_step: trained.resumed_from_step });
   let evaluation: TrainAdapterResult['eval'] = null;

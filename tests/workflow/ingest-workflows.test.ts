@@ -325,3 +325,40 @@ describe('ingestBatch', () => {
     await expect(run).rejects.toThrow();
   });
 });
+
+describe('the GPU task queue a batch names', () => {
+  it('reaches the transcription job through ingestBatch, ingestVod and processVod', async () => {
+    const gpuQueue = `gpu-${randomUUID()}`;
+    const jobs: unknown[] = [];
+    const gpu = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: gpuQueue,
+      activities: {
+        resolveAsrBackend: async () => ({ backend: 'faster-whisper', model: 'large-v3' }),
+        transcribeAudio: async (job: unknown) => {
+          jobs.push(job);
+          return { transcript_key: 'silver/transcripts/v9/t.json', words: 3, segments: 1, backend: 'faster-whisper', model: 'large-v3', duration_ms: 1000, chunks: 1, resumed_chunks: 0, runtime_ms: 5 };
+        },
+      },
+    });
+    const result = (await gpu.runUntil(
+      withWorker(
+        {
+          identifyVod: async () => 'v9',
+          stageMedia: async (input) => media(input.vod_id),
+          stageChat: async (input) => chat(input.vod_id),
+          commitVod: async () => ({ vod_id: 'v9', rows_written: { vod_manifest: 1, audio: 1, chat_messages: 7, chat_rejects: 1 } }),
+          discardObjects: async (input) => ({ deleted: input.keys }),
+          lookupAsrRun: async () => ({ run_id: 'asr-9', exists: false }),
+          commitTranscript: async () => ({ run_id: 'asr-9', words: 3, segments: 1, rows_written: { asr_runs: 1, transcript_words: 3, transcript_segments: 1 } }),
+          alignVod: async () => ({ vod_id: 'v9', align_id: 'al', pairs: 2, rejects: 0, segments: 1, median_lag_ms: 4000, tiers: {}, rows_written: { chat_offsets: 1, pairs: 2 } }),
+        },
+        (taskQueue) =>
+          env.client.workflow.execute('ingestBatch', { taskQueue, workflowId: randomUUID(), args: [{ vods: [{ video: '/v.mp4', chat: '/c.json' }], gpu_queue: gpuQueue }] }),
+      ),
+    )) as IngestBatchResult;
+    expect(result.failed).toEqual([]);
+    expect(jobs).toMatchObject([{ vod_id: 'v9', backend: 'faster-whisper' }]);
+    expect(result.succeeded[0]?.processed).toMatchObject({ asr_run_id: 'asr-9', transcribed: true, words: 3 });
+  });
+});
