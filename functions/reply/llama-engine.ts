@@ -31,30 +31,59 @@ export interface LlamaEngineOptions {
    * same way, so the same seed and prompt still give the same text.
    */
   promptPrefix?: string;
+  /**
+   * How evaluations of the sequences are batched. `as-ready` (default, the server): whatever the
+   * sequences have queued when the event loop turns, the lowest latency; the batches then depend on
+   * timing, and llama.cpp is not batch-invariant. `lockstep` (simulations): see LockstepPool; the
+   * batches, hence the text, are a pure function of what was submitted together.
+   */
+  schedule?: EngineSchedule;
 }
 
-/** A context (one LoRA) and its pool of sequences. */
-class Slot {
-  private readonly free: LlamaContextSequence[];
-  private readonly waiting: ((sequence: LlamaContextSequence) => void)[] = [];
-  private active = 0;
-  private retired = false;
+export type EngineSchedule = 'as-ready' | 'lockstep';
+
+/** One generation as steps: each `next()` awaits exactly one evaluation batch; the last returns the result. */
+type GenerationSteps = AsyncGenerator<void, Generation, void>;
+
+/** A context (one LoRA) and its sequences, running generations on them. */
+abstract class SequencePool {
+  protected readonly sequences: LlamaContextSequence[];
 
   constructor(
     readonly context: LlamaContext,
     readonly info: AdapterInfo,
-    sequences: number,
+    protected readonly steps: (sequence: LlamaContextSequence, request: GenerateRequest) => GenerationSteps,
   ) {
-    this.free = Array.from({ length: sequences }, () => context.getSequence());
+    this.sequences = Array.from({ length: context.totalSequences }, () => context.getSequence());
   }
 
-  async acquire(): Promise<LlamaContextSequence> {
+  abstract run(request: GenerateRequest): Promise<Generation>;
+  /** Disposed once its last generation is done. */
+  abstract retire(): void;
+}
+
+/** Sequences taken by whichever request comes first; evaluations batched as they are queued. */
+class AsReadyPool extends SequencePool {
+  private readonly free = [...this.sequences];
+  private readonly waiting: ((sequence: LlamaContextSequence) => void)[] = [];
+  private active = 0;
+  private retired = false;
+
+  async run(request: GenerateRequest): Promise<Generation> {
     this.active++;
-    const sequence = this.free.pop();
-    return sequence ?? new Promise((resolve) => this.waiting.push(resolve));
+    const sequence = this.free.pop() ?? (await new Promise<LlamaContextSequence>((resolve) => this.waiting.push(resolve)));
+    try {
+      const steps = this.steps(sequence, request);
+      for (;;) {
+        const step = await steps.next();
+        if (step.done) return step.value;
+      }
+    } finally {
+      this.release(sequence);
+    }
   }
 
-  release(sequence: LlamaContextSequence): void {
+  private release(sequence: LlamaContextSequence): void {
     this.active--;
     const next = this.waiting.shift();
     if (next) next(sequence);
@@ -62,11 +91,121 @@ class Slot {
     if (this.retired && this.active === 0) void this.context.dispose();
   }
 
-  /** Disposed once its last generation is done. */
   retire(): void {
     this.retired = true;
     if (this.active === 0) void this.context.dispose();
   }
+}
+
+interface LockstepJob {
+  request: GenerateRequest;
+  resolve: (generation: Generation) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * K sequences that advance together. Each step, every busy sequence queues exactly one evaluation
+ * (a prompt part or its next token) and the step's batch is dispatched once all have; the next step
+ * starts on a later event-loop turn, when that batch is wholly done, so no batch ever holds a part of
+ * one step and a part of another. Idle sequences take waiting requests in submission order at step
+ * boundaries, lowest sequence first, a request going to the sequence that holds its prompt (other
+ * samples of a prompt wait for it and evaluate only their own tokens). So each batch's content and
+ * order, and the KV cache's layout, follow only from the requests submitted and their order — not
+ * from how fast anything ran — and the same requests submitted together give the same text (with
+ * sampling serialised: see serializeSampling).
+ * Requests submitted while steps run join at a boundary that depends on timing: submit together.
+ */
+class LockstepPool extends SequencePool {
+  /** The prompt each sequence holds or is evaluating. */
+  private readonly prompts: (string | null)[] = this.sequences.map(() => null);
+  private readonly busy: ({ job: LockstepJob; steps: GenerationSteps } | null)[] = this.sequences.map(() => null);
+  private readonly waiting: LockstepJob[] = [];
+  private running = false;
+  private retired = false;
+
+  run(request: GenerateRequest): Promise<Generation> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ request, resolve, reject });
+      if (this.running) return;
+      this.running = true;
+      // A turn later: every request submitted in this one is waiting when the first step is planned.
+      setImmediate(() => void this.loop());
+    });
+  }
+
+  retire(): void {
+    this.retired = true;
+    if (!this.running) void this.context.dispose();
+  }
+
+  /** Gives idle sequences work: first the samples of the prompt each holds, then new prompts in order. */
+  private assign(): void {
+    const take = (i: number, at: number) => {
+      const job = this.waiting.splice(at, 1)[0] as LockstepJob;
+      this.prompts[i] = job.request.prompt;
+      this.busy[i] = { job, steps: this.steps(this.sequences[i] as LlamaContextSequence, job.request) };
+    };
+    this.busy.forEach((b, i) => {
+      if (b) return;
+      const at = this.waiting.findIndex((j) => j.request.prompt === this.prompts[i]);
+      if (at >= 0) take(i, at);
+    });
+    this.busy.forEach((b, i) => {
+      if (b) return;
+      // A prompt another sequence holds or is evaluating waits for that sequence.
+      const at = this.waiting.findIndex((j) => !this.prompts.includes(j.request.prompt));
+      if (at >= 0) take(i, at);
+    });
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      this.assign();
+      const active = this.busy.flatMap((b, i) => (b ? [{ ...b, i }] : []));
+      if (active.length === 0) break;
+      // Started in sequence order, each queues its one evaluation before anything is dispatched.
+      await Promise.all(
+        active.map(async ({ job, steps, i }) => {
+          try {
+            const step = await steps.next();
+            if (!step.done) return;
+            this.busy[i] = null;
+            job.resolve(step.value);
+          } catch (error) {
+            this.busy[i] = null;
+            this.prompts[i] = null;
+            job.reject(error);
+          }
+        }),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.running = false;
+    if (this.retired) void this.context.dispose();
+  }
+}
+
+/**
+ * Makes a context sample one token at a time. node-llama-cpp samples the sequences of a batch
+ * concurrently on libuv's thread pool, and llama.cpp's first read of the logits after a batch
+ * reorders them in place (when the batch was split into micro-batches out of order): concurrent
+ * reads race, and a sequence can sample from scrambled logits. Seen as two runs of one seed and
+ * one schedule writing different text, identical with a one-thread pool. Sampling is a small part
+ * of a step; the order of the batch's samples does not matter once they are serial.
+ */
+function serializeSampling(context: LlamaContext): void {
+  const addon = (context as unknown as { _ctx?: { sampleToken?: (...args: unknown[]) => Promise<unknown> } })._ctx;
+  const sample = addon?.sampleToken;
+  if (!addon || typeof sample !== 'function') throw new Error('node-llama-cpp: the context has no sampleToken to serialise (internals changed: check this engine against the new version)');
+  let queue: Promise<unknown> = Promise.resolve();
+  // The addon's methods are read-only on its prototype: shadow it on the instance.
+  Object.defineProperty(addon, 'sampleToken', {
+    value: (...args: unknown[]) => {
+      const next = queue.then(() => sample.apply(addon, args));
+      queue = next.catch(() => undefined);
+      return next;
+    },
+  });
 }
 
 function firstStop(text: string, stops: readonly string[]): number {
@@ -96,6 +235,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
   const threads = options.threads ?? 1;
   const parallel = options.parallel ?? 4;
   const contextSize = options.contextSize ?? 512;
+  const schedule = options.schedule ?? 'as-ready';
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, maxThreads: threads, progressLogs: false });
   const model: LlamaModel = await llama.loadModel({ modelPath: options.base.gguf });
   const chatTemplate = model.fileInfo.metadata.tokenizer?.chat_template;
@@ -112,14 +252,15 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
   const same = (a: readonly Token[], b: readonly Token[]) => a.length === b.length && a.every((t, i) => b[i] === t);
 
   /**
-   * Leaves the sequence holding the prompt's body and returns what to evaluate: its last token,
-   * always alone (generation needs the logits of a freshly evaluated token, and one batch shape
-   * keeps replies independent of what ran before). Another sample of the prompt the sequence
-   * already holds (`n` > 1, a simulation's messages to one phrase) evaluates only that token.
+   * One generation on a sequence, as steps of one evaluation batch each. The sequence is left
+   * holding the prompt's body; its last token is always evaluated alone (generation needs the logits
+   * of a freshly evaluated token, and one batch shape keeps replies independent of what ran before).
+   * Another sample of the prompt the sequence already holds (`n` > 1, a simulation's messages to one
+   * phrase) evaluates only that token.
    */
-  const prepare = async (sequence: LlamaContextSequence, tokens: Token[]): Promise<Token[]> => {
+  async function* generationSteps(sequence: LlamaContextSequence, request: GenerateRequest, info: AdapterInfo): GenerationSteps {
+    const tokens = model.tokenize(request.prompt, true);
     const body = tokens.slice(0, -1);
-    const last = tokens.slice(-1);
     const before = held.get(sequence);
     held.delete(sequence);
     if (before && same(before, body)) {
@@ -130,45 +271,30 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
       } else {
         await sequence.clearHistory();
         await sequence.evaluateWithoutGeneratingNewTokens(prefix);
+        yield;
       }
       await sequence.evaluateWithoutGeneratingNewTokens(body.slice(prefix.length));
+      yield;
     } else {
       await sequence.clearHistory();
-      if (body.length > 0) await sequence.evaluateWithoutGeneratingNewTokens(body);
+      if (body.length > 0) {
+        await sequence.evaluateWithoutGeneratingNewTokens(body);
+        yield;
+      }
     }
     held.set(sequence, body);
-    return last;
-  };
 
-  const openSlot = async (adapter: AdapterRef | null): Promise<Slot> => {
-    const context = await model.createContext({
-      contextSize,
-      sequences: parallel,
-      threads,
-      lora: adapter ? { adapters: [{ filePath: adapter.gguf }] } : undefined,
-    });
-    return new Slot(context, { run_id: adapter?.run_id ?? null, gguf: adapter?.gguf ?? null, base }, parallel);
-  };
-
-  let current = await openSlot(options.adapter ?? null);
-  let swapping: Promise<void> = Promise.resolve();
-  let closed = false;
-
-  const generate = async (request: GenerateRequest): Promise<Generation> => {
-    if (closed) throw new Error('reply engine is closed');
-    const slot = current;
-    const sequence = await slot.acquire();
+    const stops = [END_OF_TURN, ...request.stop];
+    const out: Token[] = [];
+    let text = '';
+    let finishReason: 'stop' | 'length' = 'stop';
+    const evaluation = sequence.evaluate(tokens.slice(-1), { temperature: request.temperature, topP: request.topP, seed: request.seed });
     try {
-      const tokens = model.tokenize(request.prompt, true);
-      const input = await prepare(sequence, tokens);
-      const stops = [END_OF_TURN, ...request.stop];
-      const out: Token[] = [];
-      let text = '';
-      let finishReason: 'stop' | 'length' = 'stop';
-      const evaluation = sequence.evaluate(input, { temperature: request.temperature, topP: request.topP, seed: request.seed });
-      for await (const token of evaluation) {
+      for (;;) {
+        const next = await evaluation.next();
+        if (next.done) break;
         request.signal?.throwIfAborted();
-        out.push(token);
+        out.push(next.value);
         text = model.detokenize(out);
         const cut = firstStop(text, stops);
         if (cut >= 0) {
@@ -179,11 +305,45 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
           finishReason = 'length';
           break;
         }
+        yield;
       }
-      return { text, promptTokens: tokens.length, completionTokens: out.length, finishReason, adapter: slot.info };
     } finally {
-      slot.release(sequence);
+      await evaluation.return();
     }
+    return { text, promptTokens: tokens.length, completionTokens: out.length, finishReason, adapter: info };
+  }
+
+  const openPool = async (adapter: AdapterRef | null): Promise<SequencePool> => {
+    const lockstep = schedule === 'lockstep';
+    const context = await model.createContext({
+      contextSize,
+      sequences: parallel,
+      threads,
+      // Lockstep: room for every sequence's whole prompt in one batch, so no step is ever split.
+      ...(lockstep ? { batchSize: contextSize * parallel } : {}),
+      lora: adapter ? { adapters: [{ filePath: adapter.gguf }] } : undefined,
+    });
+    serializeSampling(context);
+    const info: AdapterInfo = { run_id: adapter?.run_id ?? null, gguf: adapter?.gguf ?? null, base };
+    const steps = (sequence: LlamaContextSequence, request: GenerateRequest) => generationSteps(sequence, request, info);
+    return lockstep ? new LockstepPool(context, info, steps) : new AsReadyPool(context, info, steps);
+  };
+
+  let current = await openPool(options.adapter ?? null);
+  let swapping: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  const prefetched = new Map<string, Promise<Generation>>();
+  const key = (r: GenerateRequest) => JSON.stringify([r.prompt, r.maxTokens, r.temperature, r.topP, r.seed, r.stop]);
+
+  const generate = async (request: GenerateRequest): Promise<Generation> => {
+    if (closed) throw new Error('reply engine is closed');
+    const ready = prefetched.get(key(request));
+    if (ready) {
+      prefetched.delete(key(request));
+      return ready;
+    }
+    return current.run(request);
   };
 
   return {
@@ -192,11 +352,22 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
     },
     chatTemplate: typeof chatTemplate === 'string' ? chatTemplate : null,
     generate,
+    async prefetch(requests) {
+      if (closed) throw new Error('reply engine is closed');
+      const started = requests.flatMap((request) => {
+        if (prefetched.has(key(request))) return [];
+        const generation = current.run(request);
+        prefetched.set(key(request), generation);
+        return [generation];
+      });
+      // Failures reach the `generate` that takes the result.
+      await Promise.allSettled(started);
+    },
     useAdapter(adapter) {
       const swap = swapping.then(async () => {
         if (closed) return;
         if ((adapter?.gguf ?? null) === current.info.gguf && (adapter?.run_id ?? null) === current.info.run_id) return;
-        const next = await openSlot(adapter);
+        const next = await openPool(adapter);
         const previous = current;
         current = next;
         previous.retire();
@@ -207,6 +378,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
     },
     async close() {
       closed = true;
+      prefetched.clear();
       await swapping;
       current.retire();
       await model.dispose();

@@ -8,7 +8,7 @@ import { RecentReplies } from './guardrails/recent-replies.ts';
 import { createToxicityFilter } from './guardrails/toxicity.ts';
 import { createViewerNameScrubber, loadViewerNames } from './guardrails/viewer-names.ts';
 import { jsonlLogSink, type InferenceLogSink } from './inference-log.ts';
-import { createLlamaEngine, type BaseModelRef } from './llama-engine.ts';
+import { createLlamaEngine, type BaseModelRef, type EngineSchedule } from './llama-engine.ts';
 import { createParityCheck } from './prompt-parity.ts';
 import type { AdapterRef, ReplyEngine } from './reply-engine.ts';
 import { ReplyMetrics } from './reply-metrics.ts';
@@ -41,6 +41,8 @@ export interface ReplyStackOptions {
   paritySample?: number;
   threads?: number;
   parallel?: number;
+  /** How the engine batches its sequences (see LlamaEngineOptions.schedule). */
+  schedule?: EngineSchedule;
   log?: InferenceLogSink;
   /** One-line notices for the user (base model fallback, adapter swaps, parity mismatches). */
   notice?: (line: string) => void;
@@ -128,7 +130,7 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
 
   // Everything before the streamer's words is the same in every prompt: the system turn and the opened user turn.
   const promptPrefix = renderChatml([{ role: 'system', content: spec.spec.system }], false) + '<|im_start|>user\n';
-  const engine = await createLlamaEngine({ base, adapter, threads: options.threads, parallel: options.parallel, promptPrefix });
+  const engine = await createLlamaEngine({ base, adapter, threads: options.threads, parallel: options.parallel, schedule: options.schedule, promptPrefix });
   const metrics = new ReplyMetrics();
   const log = options.log ?? jsonlLogSink({ dir: join(options.home, 'inference-log') });
   const parity = createParityCheck({ specPath: DEFAULT_PROMPT_SPEC_PATH, sha256: spec.sha256, chatTemplate: engine.chatTemplate, sampleRate: options.paritySample ?? 0.1 });

@@ -41,6 +41,12 @@ export interface ReplyEngine {
   /** The model's own chat template (GGUF `tokenizer.chat_template`), for the prompt parity check. */
   readonly chatTemplate: string | null;
   generate(request: GenerateRequest): Promise<Generation>;
+  /**
+   * Starts these generations now, submitted together (a lockstep engine batches them
+   * reproducibly); resolves once all are done. A later `generate` of an identical request (the
+   * signal aside) takes its result instead of generating again.
+   */
+  prefetch?(requests: readonly GenerateRequest[]): Promise<void>;
   useAdapter(adapter: AdapterRef | null): Promise<void>;
   close(): Promise<void>;
 }
