@@ -17,7 +17,7 @@ interface SimulateFlags extends ModelFlags {
   maxMessages?: string;
   maxTokens?: string;
   records?: string;
-  parallel: string;
+  parallel?: string;
   out: string;
   json?: boolean;
 }
@@ -89,7 +89,7 @@ export function registerSimulateCommands(program: Command): void {
       .option('--max-messages <n>', 'stop after this many messages')
       .option('--max-tokens <n>', 'tokens per message (default 16)')
       .option('--records <file.jsonl>', 'canonical chat records (default: OUT with .jsonl)')
-      .option('--parallel <n>', 'replies of one request evaluated together (1..8): faster, but a seed then no longer fixes the text byte for byte', '1'),
+      .option('--parallel <n>', 'engine sequences generating together, in lockstep (1..8, default 8); the text depends on it: a seed and this count fix it byte for byte'),
   )
     .requiredOption('--out <chat.json>', 'TwitchDownloader chat JSON')
     .option('--json', 'print a JSON summary')
@@ -100,11 +100,11 @@ export function registerSimulateCommands(program: Command): void {
       const rateScale = numberFlag('--rate-scale', flags.rateScale, 0.01, 100);
       const maxMessages = flags.maxMessages === undefined ? undefined : intFlag('--max-messages', flags.maxMessages, 1, 10_000_000);
       const maxTokens = flags.maxTokens === undefined ? undefined : intFlag('--max-tokens', flags.maxTokens, 1, 256);
-      const parallel = intFlag('--parallel', flags.parallel, 1, 8);
+      const parallelFlag = flags.parallel === undefined ? undefined : intFlag('--parallel', flags.parallel, 1, 8);
       const records = flags.records ?? flags.out.replace(/\.json$/i, '') + '.jsonl';
       const say = (line: string) => !flags.json && process.stderr.write(`simulate: ${line}\n`);
       const started = performance.now();
-      const [{ readTranscriptFile, resolvePacing }, { simulateTranscript, SIM_STACK_OPTIONS }] = await Promise.all([
+      const [{ readTranscriptFile, resolvePacing }, { simulateTranscript, SIM_STACK_OPTIONS, DEFAULT_SIM_SEQUENCES }] = await Promise.all([
         import('../../functions/simulate/simulate-inputs.ts'),
         import('../../functions/simulate/simulate-transcript.ts'),
       ]);
@@ -137,6 +137,7 @@ export function registerSimulateCommands(program: Command): void {
       const { model, source } = await asUserErrors(() =>
         resolvePacing({ pacing: flags.pacing, pairs: flags.pairs, adapter, alignment: async () => alignment ?? null }),
       );
+      const parallel = parallelFlag ?? DEFAULT_SIM_SEQUENCES;
       say(`pacing ${source}: base rate ${model.base_rate_per_s.toFixed(2)}/s × ${rateScale}, lag ${(model.lag_ms / 1000).toFixed(1)} s`);
 
       const stack = await openStackFromFlags({ ...flags, adapter }, { ...SIM_STACK_OPTIONS, parallel, notice: (line) => say(line) });
@@ -148,6 +149,7 @@ export function registerSimulateCommands(program: Command): void {
             transcript,
             model,
             service: stack.service,
+            sequences: parallel,
             vodId,
             seed,
             rateScale,

@@ -3,7 +3,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { normalizeChat } from '../chat/normalize-chat.ts';
 import type { InferenceLogSink } from '../reply/inference-log.ts';
-import type { ReplyService } from '../reply/reply-service.ts';
+import { renderPrompt } from '../prompt/prompt-spec.ts';
+import type { GenerateRequest } from '../reply/reply-engine.ts';
+import { DEFAULT_SAMPLING, sampleSeed, type ReplyCall, type ReplyService } from '../reply/reply-service.ts';
 import { MAX_N } from '../reply/reply-schemas.ts';
 import { FIRST_PARTY_EMOTES } from '../sample/chat-vocabulary.ts';
 import { createRng, deriveSeed } from '../sample/prng.ts';
@@ -26,6 +28,8 @@ export interface SimulateTranscriptOptions {
   transcript: Pick<Transcript, 'words' | 'segments'>;
   model: PacingModel;
   service: ReplyService;
+  /** The engine's sequences (SIM_STACK_OPTIONS.parallel unless changed): the text depends on it, so the summary records it. */
+  sequences: number;
   vodId: string;
   seed: number;
   rateScale?: number;
@@ -52,6 +56,8 @@ export interface SimulationSummary {
   /** Planned messages every sample of which the guardrails rejected. */
   dropped: number;
   reply_calls: number;
+  /** Engine sequences generating together: with another count the same seed writes other text. */
+  sequences: number;
   completion_tokens: number;
   guardrail_actions: Record<string, number>;
   adapter: { run_id: string | null; gguf: string | null; base: string };
@@ -60,15 +66,21 @@ export interface SimulationSummary {
   files: { chat: string; records: string };
 }
 
+/** Sequences the simulation's engine generates on by default (measured: see the README's simulation figures). */
+export const DEFAULT_SIM_SEQUENCES = 8;
+/** Reply requests whose first samples are generated together, per engine sequence. */
+const PREFETCH_REQUESTS_PER_SEQUENCE = 8;
+
 /**
- * How a simulation opens the reply stack: one engine sequence, and no inference log (simulated
- * replies are served to nobody; the chat file is their record). One sequence because llama.cpp is
- * not batch-invariant: sequences evaluated together share a batch and a KV cache whose layout
- * depends on timing, and the sampled text then drifts between runs of one seed (seen on the real
- * model under load). `parallel` > 1 batches a request's replies, faster but not reproducible.
+ * How a simulation opens the reply stack: a lockstep engine, and no inference log (simulated
+ * replies are served to nobody; the chat file is their record). llama.cpp is not batch-invariant: a
+ * token's numbers depend on the batch it was evaluated in. In lockstep every batch is a pure
+ * function of the requests submitted together and the sequence count, so a seed (with the same
+ * `parallel`) writes the same bytes, however loaded the machine.
  */
 export const SIM_STACK_OPTIONS = {
-  parallel: 1,
+  parallel: DEFAULT_SIM_SEQUENCES,
+  schedule: 'lockstep' as const,
   paritySample: 0,
   log: { write: () => undefined, flush: async () => undefined, close: async () => undefined } satisfies InferenceLogSink,
 };
@@ -77,6 +89,20 @@ export const SIM_STACK_OPTIONS = {
 function messageId(vodId: string, seed: number, index: number): string {
   const h = createHash('sha256').update(`dougpt-sim|${vodId}|${seed}|${index}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The engine requests of a reply call's first round: what the reply service will ask for, sample by sample. */
+function firstSamples(service: ReplyService, call: ReplyCall): GenerateRequest[] {
+  const prompt = renderPrompt(service.spec.spec, call.context);
+  return Array.from({ length: call.n }, (_, index) => ({
+    prompt,
+    maxTokens: call.max_tokens ?? service.spec.spec.reply.max_tokens,
+    temperature: call.temperature ?? DEFAULT_SAMPLING.temperature,
+    topP: call.top_p ?? DEFAULT_SAMPLING.top_p,
+    seed: sampleSeed(call.seed ?? 0, index, 0),
+    stop: call.stop,
+    ...(call.signal ? { signal: call.signal } : {}),
+  }));
 }
 
 /** Consecutive messages reacting to one phrase share one reply request (n ≤ MAX_N): one prompt, sampled n times. */
@@ -112,29 +138,41 @@ export async function simulateTranscript(options: SimulateTranscriptOptions): Pr
   const actions: Record<string, number> = {};
   let completionTokens = 0;
   let adapter = options.service.engine.adapter;
-  const calls = requests(plan.messages);
+  const calls = requests(plan.messages).map((request, k): ReplyCall & { members: number[] } => ({
+    members: request.members,
+    context: request.phrase >= 0 ? (plan.contexts[request.phrase] as string) : '',
+    n: request.members.length,
+    seed: deriveSeed(options.seed, `reply:${k}`),
+    max_tokens: options.maxTokens ?? DEFAULT_SIM_MAX_TOKENS,
+    temperature: DEFAULT_SAMPLING.temperature,
+    top_p: DEFAULT_SAMPLING.top_p,
+    stop: [],
+    endpoint: 'cli',
+    signal: options.signal,
+  }));
+  const engine = options.service.engine;
+  const window = PREFETCH_REQUESTS_PER_SEQUENCE * options.sequences;
   let done = 0;
   options.onProgress?.(0, plan.messages.length);
-  for (const [k, call] of calls.entries()) {
-    options.signal?.throwIfAborted();
-    const outcome = await options.service.reply({
-      context: call.phrase >= 0 ? (plan.contexts[call.phrase] as string) : '',
-      n: call.members.length,
-      seed: deriveSeed(options.seed, `reply:${k}`),
-      max_tokens: options.maxTokens ?? DEFAULT_SIM_MAX_TOKENS,
-      stop: [],
-      endpoint: 'cli',
-      signal: options.signal,
-    });
-    adapter = outcome.adapter;
-    completionTokens += outcome.usage.completion_tokens;
-    for (const a of outcome.guardrail_actions) actions[`${a.guardrail}:${a.action}`] = (actions[`${a.guardrail}:${a.action}`] ?? 0) + 1;
-    outcome.choices.forEach((choice, j) => {
-      const text = choice.text?.replace(/\s+/gu, ' ').trim();
-      texts[call.members[j] as number] = text ? text : null;
-    });
-    done += call.members.length;
-    options.onProgress?.(done, plan.messages.length);
+  for (let from = 0; from < calls.length; from += window) {
+    const batch = calls.slice(from, from + window);
+    // Every first sample of the window, submitted together and awaited whole: the replies below
+    // then take them in order, and a sample the guardrails reject is drawn again on an idle engine,
+    // so nothing depends on timing and the repetition guardrail sees the replies in request order.
+    await engine.prefetch?.(batch.flatMap((call) => firstSamples(options.service, call)));
+    for (const call of batch) {
+      options.signal?.throwIfAborted();
+      const outcome = await options.service.reply(call);
+      adapter = outcome.adapter;
+      completionTokens += outcome.usage.completion_tokens;
+      for (const a of outcome.guardrail_actions) actions[`${a.guardrail}:${a.action}`] = (actions[`${a.guardrail}:${a.action}`] ?? 0) + 1;
+      outcome.choices.forEach((choice, j) => {
+        const text = choice.text?.replace(/\s+/gu, ' ').trim();
+        texts[call.members[j] as number] = text ? text : null;
+      });
+      done += call.members.length;
+      options.onProgress?.(done, plan.messages.length);
+    }
   }
 
   const comments: TdComment[] = [];
@@ -193,6 +231,7 @@ export async function simulateTranscript(options: SimulateTranscriptOptions): Pr
       messages: comments.length,
       dropped: plan.messages.length - comments.length,
       reply_calls: calls.length,
+      sequences: options.sequences,
       completion_tokens: completionTokens,
       guardrail_actions: actions,
       adapter: { run_id: adapter.run_id, gguf: adapter.gguf, base: adapter.base.name },

@@ -166,6 +166,7 @@ export async function runSimulation(
         transcript,
         model,
         service: stack.service,
+        sequences: SIM_STACK_OPTIONS.parallel,
         vodId: input.vod_id,
         seed: input.seed,
         rateScale: input.rate_scale,

@@ -55,14 +55,24 @@ describe('planMessages', () => {
 });
 
 /** A stand-in engine for the reply path: the text is a function of the prompt's last words and the seed. */
-function echoEngine(): ReplyEngine & { requests: GenerateRequest[] } {
+function echoEngine(): ReplyEngine & { requests: GenerateRequest[]; prefetched: GenerateRequest[]; taken: number } {
   const requests: GenerateRequest[] = [];
+  const prefetched: GenerateRequest[] = [];
+  const ready = new Set<string>();
+  const key = (r: GenerateRequest) => JSON.stringify([r.prompt, r.maxTokens, r.temperature, r.topP, r.seed, r.stop]);
   return {
     requests,
+    prefetched,
+    taken: 0,
     adapter: { run_id: null, gguf: null, base: { name: 'stub', gguf: '/dev/null' } },
     chatTemplate: null,
+    async prefetch(batch) {
+      prefetched.push(...batch);
+      for (const r of batch) ready.add(key(r));
+    },
     async generate(request) {
       requests.push(request);
+      if (ready.delete(key(request))) this.taken++;
       const said = request.prompt.split('<|im_start|>user\n')[1]!.split('<|im_end|>')[0]!.split(' ').slice(-2).join(' ');
       const text = request.seed % 5 === 0 ? 'Kappa' : `${said} ${request.seed % 97} LUL`;
       return { text, promptTokens: 10, completionTokens: 3, finishReason: 'stop', adapter: this.adapter };
@@ -89,6 +99,7 @@ describe('simulateTranscript (stand-in engine)', () => {
         transcript,
         model,
         service: service(engine),
+        sequences: 1,
         vodId: 'sim-unit',
         seed,
         maxMessages: 120,
@@ -120,5 +131,12 @@ describe('simulateTranscript (stand-in engine)', () => {
     expect(records.some((r) => r.emotes.some((e) => e.name === 'Kappa'))).toBe(true);
     // The repetition guardrail acted on the repeated "Kappa" and the engine was asked again.
     expect(a.summary.guardrail_actions['repetition:regenerate']).toBeGreaterThan(0);
+    // Every first sample was asked for ahead, together, and the reply service took each one; only
+    // the samples drawn again after a guardrail's rejection were generated on demand.
+    expect(a.engine.prefetched).toHaveLength(120);
+    expect(a.engine.taken).toBe(120);
+    const again = Object.entries(a.summary.guardrail_actions).filter(([k]) => k.endsWith(':regenerate'));
+    expect(a.engine.requests.length - a.engine.taken).toBe(again.reduce((sum, [, n]) => sum + n, 0));
+    expect(a.summary.sequences).toBe(1);
   });
 });
