@@ -1,6 +1,9 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { sqlString } from './lake.ts';
 
 /**
@@ -18,8 +21,26 @@ export async function stageRows(
 ): Promise<{ sql: string; cleanup: () => Promise<void> }> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, `rows-${randomUUID()}.jsonl`);
-  await writeFile(path, rowsJsonLines(rows));
+  await writeJsonLines(path, rows);
   return { sql: rowsFileSql(path, rows.length, columns), cleanup: () => rm(path, { force: true }) };
+}
+
+/**
+ * Writes rows as JSON lines to `path`, streamed a chunk of rows at a time (a 6-hour VOD's rows never
+ * become one string); a failed write leaves no file.
+ */
+export async function writeJsonLines(path: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  try {
+    await pipeline(Readable.from(jsonLineChunks(rows)), createWriteStream(path));
+  } catch (error) {
+    await rm(path, { force: true });
+    throw error;
+  }
+}
+
+/** Rows as JSON lines, a few hundred rows a chunk: a VOD's rows never become one string. */
+function* jsonLineChunks(rows: readonly Record<string, unknown>[], size = 512): Generator<string> {
+  for (let start = 0; start < rows.length; start += size) yield rowsJsonLines(rows.slice(start, start + size));
 }
 
 /** The JSON-lines text `stageRows` writes: one row a line. */

@@ -1,6 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { rowsJsonLines } from '../../catalog/stage-rows.ts';
+import { writeJsonLines } from '../../catalog/stage-rows.ts';
 import { ChatMessage } from '../chat/chat-message.ts';
 import { TranscriptSegment, TranscriptWord } from '../transcribe/transcript.ts';
 import { align } from './align.ts';
@@ -33,9 +34,12 @@ export const AlignFilesResult = z.object({
 });
 export type AlignFilesResult = z.infer<typeof AlignFilesResult>;
 
+/** Parsed rows of a JSON-lines file, read a line at a time (the file is never one string). */
 async function readJsonLines<T>(path: string, schema: z.ZodType<T>): Promise<T[]> {
-  const text = await readFile(path, 'utf8');
-  return text.split('\n').filter(Boolean).map((line) => schema.parse(JSON.parse(line)));
+  const rows: T[] = [];
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  for await (const line of lines) if (line) rows.push(schema.parse(JSON.parse(line)));
+  return rows;
 }
 
 /**
@@ -64,8 +68,8 @@ export async function alignFiles(raw: AlignFilesJob): Promise<AlignFilesResult> 
     ...result.pairs.map((p) => ({ ...p, ...common, reject_reason: null })),
     ...result.rejects.map((r) => ({ ...common, pair_id: null, message_id: r.message_id, offset_ms: r.offset_ms, reject_reason: r.reason })),
   ];
-  await writeFile(job.offsets_out, rowsJsonLines(offsetRows));
-  await writeFile(job.pairs_out, rowsJsonLines(pairRows));
+  await writeJsonLines(job.offsets_out, offsetRows);
+  await writeJsonLines(job.pairs_out, pairRows);
   return {
     pairs: result.pairs.length,
     rejects: result.rejects.length,
