@@ -6,9 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { contentRangeStart, contentRangeTotal, openHttpSource } from './http-source.ts';
+import { contentRangeStart, contentRangeTotal, openHttpSource, statusClass } from './http-source.ts';
 import { IngestInputError } from './ingest-error.ts';
-import { SourceUnavailableError } from './source-unavailable-error.ts';
+import { SourceUnavailableError, type SourceUnavailableKind } from './source-unavailable-error.ts';
 import { parseSource, sourceName, type Source } from './source.ts';
 import { which } from '../../infra/tools.ts';
 
@@ -165,11 +165,41 @@ async function downloadTwitch(id: string, value: string, workDir: string, signal
   await mkdir(workDir, { recursive: true });
   const target = join(workDir, `twitch-${id}.mp4`);
   try {
-    await execa(ytDlp, ['--no-progress', '-f', 'best', '-o', target, `https://www.twitch.tv/videos/${id}`], { cancelSignal: signal });
+    // yt-dlp keeps `<target>.part` and continues it on the next call (`--continue`), so a retry resumes.
+    await execa(ytDlp, ['--no-progress', '--continue', '-f', 'best', '-o', target, `https://www.twitch.tv/videos/${id}`], { cancelSignal: signal });
   } catch (error) {
     if (signal?.aborted) throw error;
-    const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new IngestInputError('unreachable', value, `yt-dlp failed: ${stderr.trim().split('\n').pop() ?? 'unknown error'}`);
+    throw ytDlpFailure(value, (error as { stderr?: string }).stderr ?? '', { cause: error });
   }
   return target;
+}
+
+const YT_DLP_HTTP = /HTTP Error (\d{3})/i;
+const YT_DLP_TRANSIENT: ReadonlyArray<readonly [RegExp, SourceUnavailableKind]> = [
+  [/timed? ?out/i, 'timeout'],
+  [/connection (?:reset|refused|aborted)|temporary failure in name resolution|name or service not known|network is unreachable|remote end closed|incompleteread|eof occurred in violation|unable to download .*(?:urlopen error|connection)|getaddrinfo failed|ssl: /i, 'network'],
+];
+
+/**
+ * What a failed yt-dlp run means, from its stderr: HTTP 5xx/408/429, timeouts and network errors are
+ * transient (`SourceUnavailableError`, retried, resuming the `.part` file); anything else — a missing
+ * or subscriber-only VOD, HTTP 4xx, an unknown error — is bad input (`IngestInputError`).
+ *
+ * @example
+ * ytDlpFailure('twitch:1', 'ERROR: Unable to download JSON metadata: HTTP Error 503: Service Unavailable') // SourceUnavailableError
+ */
+export function ytDlpFailure(value: string, stderr: string, options?: { cause?: unknown }): SourceUnavailableError | IngestInputError {
+  const lines = stderr.trim().split('\n').filter((line) => line.trim() !== '');
+  const reason = lines.findLast((line) => /^ERROR:/.test(line)) ?? lines.at(-1) ?? 'unknown error';
+  const message = `yt-dlp failed: ${reason.trim()}`;
+  const status = YT_DLP_HTTP.exec(reason);
+  if (status?.[1]) {
+    const code = Number(status[1]);
+    const kind = statusClass(code);
+    if (kind === 'transient') return new SourceUnavailableError('server', value, code, message, options);
+    return new IngestInputError(kind === 'missing' ? 'missing' : 'unreachable', value, message);
+  }
+  const transient = YT_DLP_TRANSIENT.find(([pattern]) => pattern.test(reason));
+  if (transient) return new SourceUnavailableError(transient[1], value, null, message, options);
+  return new IngestInputError('unreachable', value, message);
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toActivityFailure } from '../../../functions/activities.ts';
-import { DOWNLOAD_ATTEMPTS, fetchSource } from '../../../functions/ingest/fetch-source.ts';
+import { DOWNLOAD_ATTEMPTS, fetchSource, ytDlpFailure } from '../../../functions/ingest/fetch-source.ts';
 import { statusClass } from '../../../functions/ingest/http-source.ts';
 import { IngestInputError } from '../../../functions/ingest/ingest-error.ts';
 import { SourceUnavailableError } from '../../../functions/ingest/source-unavailable-error.ts';
@@ -105,5 +105,59 @@ describe('fetchSource over HTTP', () => {
     expect(error).toBeInstanceOf(SourceUnavailableError);
     expect((error as SourceUnavailableError).kind).toBe('network');
     expect((error as Error).message).toContain('http://127.0.0.1:9/vod.mp4');
+  });
+});
+
+describe('Twitch VODs through yt-dlp', () => {
+  it('classifies yt-dlp failures: 5xx, timeouts and dropped connections retry; 404 and unavailable VODs are bad input', () => {
+    const cases: Array<[string, string]> = [
+      ['ERROR: [twitch:vod] 1986381866: Unable to download JSON metadata: HTTP Error 503: Service Unavailable', 'SourceUnavailableError:server:503'],
+      ['ERROR: [twitch:vod] 1986381866: Unable to download webpage: HTTP Error 429: Too Many Requests', 'SourceUnavailableError:server:429'],
+      ['ERROR: unable to download video data: <urlopen error [Errno -3] Temporary failure in name resolution>', 'SourceUnavailableError:network:null'],
+      ['WARNING: something\nERROR: The read operation timed out', 'SourceUnavailableError:timeout:null'],
+      ['ERROR: [twitch:vod] 1986381866: Unable to download webpage: HTTP Error 404: Not Found', 'IngestInputError:missing'],
+      ['ERROR: [twitch:vod] 1986381866: Video 1986381866 does not exist', 'IngestInputError:unreachable'],
+      ['ERROR: [twitch:vod] 1: This video is only available for subscribers', 'IngestInputError:unreachable'],
+    ];
+    for (const [stderr, expected] of cases) {
+      const error = ytDlpFailure('twitch:1986381866', stderr);
+      const got = error instanceof SourceUnavailableError ? `${error.name}:${error.kind}:${error.status}` : `${error.name}:${error.kind}`;
+      expect(got, stderr).toBe(expected);
+      expect(error.message).toMatch(/^twitch:1986381866: yt-dlp failed: ERROR: /);
+    }
+  });
+
+  it('a transient yt-dlp failure stays retryable as an activity failure, and the retry continues the .part file', async () => {
+    const bin = work();
+    const log = join(bin, 'calls.log');
+    // A stand-in yt-dlp: the first call writes half the video to <target>.part and fails like a dropped
+    // connection; the second must be asked to continue and completes the file.
+    writeFileSync(
+      join(bin, 'yt-dlp'),
+      `#!/bin/sh
+echo "$@" >> "${log}"
+while [ $# -gt 0 ]; do [ "$1" = "-o" ] && target="$2"; shift; done
+if [ ! -f "$target.part" ]; then printf half > "$target.part"; echo "ERROR: unable to download video data: <urlopen error [Errno 104] Connection reset by peer>" >&2; exit 1; fi
+cat "$target.part" > "$target"; printf -- "-whole" >> "$target"; rm "$target.part"
+`,
+    );
+    chmodSync(join(bin, 'yt-dlp'), 0o755);
+    const dir = work();
+    const previous = process.env.PATH;
+    process.env.PATH = `${bin}:${previous}`;
+    try {
+      const first = await fetchSource('twitch:1986381866', dir).catch((error: unknown) => error);
+      expect(first).toBeInstanceOf(SourceUnavailableError);
+      expect(toActivityFailure(first)).toBe(first); // left for Temporal to retry
+      const missing = ytDlpFailure('twitch:1', 'ERROR: HTTP Error 404: Not Found');
+      expect((toActivityFailure(missing) as ApplicationFailure).nonRetryable).toBe(true);
+      const second = await fetchSource('twitch:1986381866', dir);
+      expect(readFileSync(second.path, 'utf8')).toBe('half-whole');
+      const calls = readFileSync(log, 'utf8').trim().split('\n');
+      expect(calls).toHaveLength(2);
+      expect(calls.every((call) => call.includes('--continue') && call.endsWith('https://www.twitch.tv/videos/1986381866'))).toBe(true);
+    } finally {
+      process.env.PATH = previous;
+    }
   });
 });
