@@ -77,7 +77,7 @@ export async function exportExamples(connection: SqlSession, target: ExportTarge
   await db.run('DROP TABLE dg_replies');
 
   // One row per example, stored in the files' order (each COPY below writes rows as they are stored,
-  // insertion order kept, so no line is ever sorted): the JSON texts its lines are made of, each
+  // so no line is sorted again): the JSON texts its lines are made of, each
   // written once and shared by the SFT and the DPO line. `to_json` writes a value as JSON.stringify
   // does but for integral or huge doubles, integers beyond 2^53 and the hex case of a control
   // character's escape; a piece holding one of those (rare) is written with the json-sql.ts macros.
