@@ -12,6 +12,7 @@ demo: setup
 
 test: setup
 	npx tsc --noEmit -p tsconfig.json
+	bash infra/sst-typecheck.sh
 	npx vitest run
 	.venv/bin/python -m pytest -q gpu-runner/tests
 
@@ -23,6 +24,7 @@ down:
 
 typecheck:
 	npx tsc --noEmit -p tsconfig.json
+	bash infra/sst-typecheck.sh
 
 # Benchmarks print their figures as ratios against a baseline measured in the same run.
 bench: setup

@@ -1,19 +1,20 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 
 /**
- * Cloud shape of DougPT (SST v3 on AWS). Locally the same pieces are MinIO, Apache Iceberg's REST
- * catalog, the Temporal dev server and two workers started by `dougpt up`; here they become:
+ * Cloud shape of DougPT (SST on AWS): the local stack's pieces, each as a service that reads the same
+ * variables `infra/config.ts` reads (README: "Configuration"):
  *
- *   lake bucket (S3)            bronze/silver/gold objects          ← MinIO
- *   S3 Tables bucket            Iceberg REST catalog endpoint       ← RESTCatalogServer (JdbcCatalog)
- *   Temporal Cloud namespace    workflows, retries, Web UI          ← temporal server start-dev
- *   ECS service "worker"        task queue `dougpt` (TS activities) ← dougpt worker --queue dougpt
- *   ECS service "gpu-worker"    task queue `dougpt-gpu` on a GPU    ← dougpt worker --queue dougpt-gpu
+ *   bucket "Lake" (S3)           bronze/silver/gold objects, Iceberg data  ← MinIO
+ *   users "LakeWriter/Reader"    read-write and read-only keys to it       ← MinIO's root and reader users
+ *   service "Catalog"            Iceberg REST catalog, SQLite on EFS        ← RESTCatalogServer (JdbcCatalog)
+ *   service "Temporal"           single-node Temporal, SQLite on EFS        ← temporal server start-dev
+ *   service "Worker"             task queue `dougpt` (TS activities)        ← dougpt worker --queue dougpt
+ *   service "GpuWorker"          task queue `dougpt-gpu` (Python runner)    ← dougpt worker --queue dougpt-gpu
  *
- * `sst deploy --stage prod` needs AWS credentials and a Temporal Cloud namespace + API key stored
- * as SST secrets (`sst secret set TemporalApiKey …`). None of this is exercised by the test suite, and
- * this file is not typechecked: its types (`$config`, `sst.aws.*`) come from `sst install`, which
- * downloads the platform and its Pulumi providers, something our machines cannot do.
+ * `npm run typecheck:sst` (part of `make test`) typechecks this file against the pinned `sst`; no test
+ * deploys it. `sst deploy --stage prod` needs AWS credentials. Fargate has no GPUs: the GpuWorker here
+ * runs the runner's CPU paths, and a GPU machine joins the same `dougpt-gpu` queue from outside with
+ * the variables this file prints (README: "More than one host").
  */
 export default $config({
   app(input) {
@@ -25,65 +26,102 @@ export default $config({
     };
   },
   async run() {
-    const temporalAddress = new sst.Secret('TemporalAddress');
-    const temporalNamespace = new sst.Secret('TemporalNamespace');
-    const temporalApiKey = new sst.Secret('TemporalApiKey');
-
+    const region = 'us-east-1';
     const lake = new sst.aws.Bucket('Lake');
-    // Iceberg tables live in an S3 Tables bucket, whose REST endpoint any Iceberg reader can use.
-    const tables = new aws.s3tables.TableBucket('LakeTables', { name: `dougpt-${$app.stage}-tables` });
-    for (const namespace of ['bronze', 'silver', 'gold', 'meta']) {
-      new aws.s3tables.Namespace(`Namespace${namespace}`, { namespace, tableBucketArn: tables.arn });
-    }
-    const catalogUri = $interpolate`https://s3tables.us-east-1.amazonaws.com/iceberg`;
+    const bucketObjects = $interpolate`${lake.arn}/*`;
+
+    // The lake's two key pairs, as locally: the writer's for workers and catalog, the reader's for `dougpt sql`.
+    const keyPair = (name: string, actions: string[]) => {
+      const user = new aws.iam.User(`Lake${name}`);
+      new aws.iam.UserPolicy(`Lake${name}Policy`, {
+        user: user.name,
+        policy: $jsonStringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: actions, Resource: [lake.arn, bucketObjects] }],
+        }),
+      });
+      return new aws.iam.AccessKey(`Lake${name}Key`, { user: user.name });
+    };
+    const writer = keyPair('Writer', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']);
+    const reader = keyPair('Reader', ['s3:GetObject', 's3:ListBucket']);
 
     const vpc = new sst.aws.Vpc('Vpc', { nat: 'ec2' });
     const cluster = new sst.aws.Cluster('Cluster', { vpc });
+    // One small file system for the two single-node state stores (catalog and Temporal SQLite files).
+    const state = new sst.aws.Efs('State', { vpc });
+    const s3Endpoint = `https://s3.${region}.amazonaws.com`;
 
-    // The variables infra/config.ts reads (README: "Configuration"): set, they point a worker at these
-    // services instead of a local stack. The lake's key pairs (DOUGPT_S3_*_KEY*) are not wired here yet.
+    const catalog = new sst.aws.Service('Catalog', {
+      cluster,
+      image: { context: 'infra/iceberg-rest', dockerfile: '../catalog.Dockerfile' },
+      cpu: '0.5 vCPU',
+      memory: '1 GB',
+      scaling: { min: 1, max: 1 },
+      volumes: [{ efs: state, path: '/state' }],
+      serviceRegistry: { port: 8181 },
+      environment: {
+        CATALOG_URI: 'jdbc:sqlite:/state/catalog.db?journal_mode=WAL&busy_timeout=10000',
+        CATALOG_WAREHOUSE: $interpolate`s3://${lake.name}/warehouse`,
+        CATALOG_S3_ENDPOINT: s3Endpoint,
+        CATALOG_S3_PATH__STYLE__ACCESS: 'true',
+        CATALOG_CLIENT_REGION: region,
+        AWS_REGION: region,
+        AWS_ACCESS_KEY_ID: writer.id,
+        AWS_SECRET_ACCESS_KEY: writer.secret,
+      },
+    });
+
+    const temporal = new sst.aws.Service('Temporal', {
+      cluster,
+      image: 'temporalio/temporal:1.5.1',
+      command: ['server', 'start-dev', '--ip', '0.0.0.0', '--db-filename', '/state/temporal.db', '--headless'],
+      cpu: '1 vCPU',
+      memory: '2 GB',
+      scaling: { min: 1, max: 1 },
+      volumes: [{ efs: state, path: '/state' }],
+      serviceRegistry: { port: 7233 },
+    });
+
+    // Everything infra/config.ts reads; nothing else. Workers write the lake with the writer's keys.
     const environment = {
       DOUGPT_BUCKET: lake.name,
-      DOUGPT_S3_REGION: 'us-east-1',
-      DOUGPT_S3_ENDPOINT: 'https://s3.us-east-1.amazonaws.com',
-      DOUGPT_CATALOG_URI: catalogUri,
-      ICEBERG_WAREHOUSE: tables.arn,
-      DOUGPT_TEMPORAL_ADDRESS: temporalAddress.value,
-      DOUGPT_TEMPORAL_NAMESPACE: temporalNamespace.value,
+      DOUGPT_S3_REGION: region,
+      DOUGPT_S3_ENDPOINT: s3Endpoint,
+      DOUGPT_S3_ACCESS_KEY_ID: writer.id,
+      DOUGPT_S3_SECRET_ACCESS_KEY: writer.secret,
+      DOUGPT_S3_READER_ACCESS_KEY_ID: reader.id,
+      DOUGPT_S3_READER_SECRET_ACCESS_KEY: reader.secret,
+      DOUGPT_CATALOG_URI: $interpolate`http://${catalog.service}:8181`,
+      DOUGPT_TEMPORAL_ADDRESS: $interpolate`${temporal.service}:7233`,
+      DOUGPT_TEMPORAL_NAMESPACE: 'default',
+      DOUGPT_TASK_QUEUE: 'dougpt',
+      DOUGPT_GPU_TASK_QUEUE: 'dougpt-gpu',
     };
-    const link = [lake, temporalApiKey];
 
     new sst.aws.Service('Worker', {
       cluster,
       image: { context: '.', dockerfile: 'infra/worker.Dockerfile' },
-      command: ['node', 'bin/dougpt.js', 'worker', '--queue', 'dougpt'],
+      command: ['worker', '--queue', 'dougpt'],
       cpu: '2 vCPU',
       memory: '8 GB',
       scaling: { min: 1, max: 8, cpuUtilization: 70 },
       environment,
-      link,
     });
 
-    // GPU worker: ECS on EC2 with a GPU instance type; runs the gpu-runner image (faster-whisper, QLoRA).
     new sst.aws.Service('GpuWorker', {
       cluster,
-      image: { context: '.', dockerfile: 'gpu-runner/Dockerfile' },
-      command: ['node', 'bin/dougpt.js', 'worker', '--queue', 'dougpt-gpu'],
-      capacity: 'spot',
+      image: { context: '.', dockerfile: 'infra/gpu-worker.Dockerfile' },
+      command: ['worker', '--queue', 'dougpt-gpu'],
       cpu: '4 vCPU',
       memory: '16 GB',
-      scaling: { min: 0, max: 4 },
-      environment: { ...environment, DOUGPT_GPU: 'cuda' },
-      link,
-      transform: {
-        taskDefinition: (args) => {
-          args.containerDefinitions = $jsonStringify([
-            { name: 'GpuWorker', resourceRequirements: [{ type: 'GPU', value: '1' }] },
-          ]);
-        },
-      },
+      scaling: { min: 1, max: 2 },
+      environment,
     });
 
-    return { lake: lake.name, tables: tables.arn, catalog: catalogUri };
+    return {
+      lake: lake.name,
+      catalog: environment.DOUGPT_CATALOG_URI,
+      temporal: environment.DOUGPT_TEMPORAL_ADDRESS,
+    };
   },
 });
