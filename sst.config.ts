@@ -29,6 +29,12 @@ export default $config({
     const region = 'us-east-1';
     const lake = new sst.aws.Bucket('Lake');
     const bucketObjects = $interpolate`${lake.arn}/*`;
+    // An upload a killed worker left unfinished (multipart: large media) is dropped after a day;
+    // locally MinIO drops stale uploads after 24 h (its `api stale_uploads_expiry` default).
+    new aws.s3.BucketLifecycleConfiguration('LakeUploads', {
+      bucket: lake.name,
+      rules: [{ id: 'abort-incomplete-uploads', status: 'Enabled', filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } }],
+    });
 
     // The lake's two key pairs, as locally: the writer's for workers and catalog, the reader's for `dougpt sql`.
     const keyPair = (name: string, actions: string[]) => {
