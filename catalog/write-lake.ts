@@ -12,6 +12,9 @@ import { withConflictRetry } from './migrate.ts';
 /** How many times a commit the catalog did not apply is written again before `writeLake` gives up. */
 export const COMMIT_ROUNDS = 5;
 
+/** How many times the catalog is read before a commit counts as missing (a read can see an older state). */
+const READS = 3;
+
 /**
  * Runs `work` as one lake transaction while holding the lake's write lock, then confirms through the
  * REST catalog (read by iceberg-js, not DuckDB) that the commit landed.
@@ -25,8 +28,8 @@ export const COMMIT_ROUNDS = 5;
  * Why the check: the lock is per state directory, so writers on two hosts still race, and the
  * catalog can answer such a commit with success without applying it. So before committing, the
  * current snapshot of every table the transaction loaded is recorded; after it, each table whose
- * snapshot files the session uploaded must show them on its current branch, directly on top of the
- * recorded snapshot. A commit that is missing is written again on a fresh session (writes are keyed,
+ * snapshot files the session uploaded must show them on its current branch, on top of the recorded
+ * snapshot (normally its direct child). A commit that is missing is written again on a fresh session (writes are keyed,
  * so that is safe) up to `COMMIT_ROUNDS` times; one that replaced another writer's snapshot, or one
  * still missing after that, throws `CommitVerificationError`: a lost commit is never reported as done.
  *
@@ -84,7 +87,7 @@ async function commitOnce<T>(
     const commits: TableCommit[] = [];
     for (const [table, state] of before) {
       // A table the transaction created has no location before: ask the catalog after the commit.
-      const location = state?.location ?? (await catalogTable(catalog, table)).location;
+      const location = state?.location ?? (await readTable(catalog, table, () => false)).location;
       const manifestLists = manifestListsOf(location, uploaded);
       if (manifestLists.length > 0) commits.push({ table, before: state?.lineage[0] ?? null, manifestLists });
     }
@@ -103,17 +106,34 @@ async function tableBefore(catalog: IcebergRestCatalog, table: string): Promise<
   }
 }
 
+/**
+ * Reads `table` from the catalog, again (up to `READS` times, a little later each time) while it is
+ * missing or `unsettled` says the state read may be an older one.
+ */
+async function readTable(catalog: IcebergRestCatalog, table: string, unsettled: (state: CatalogTable) => boolean): Promise<CatalogTable> {
+  for (let read = 1; ; read++) {
+    try {
+      const state = await catalogTable(catalog, table);
+      if (read >= READS || !unsettled(state)) return state;
+    } catch (error) {
+      if (!(error instanceof CommitVerificationError && error.kind === 'no-table') || read >= READS) throw error;
+    }
+    await sleep(150 * read);
+  }
+}
+
 /** Tables whose commit the catalog did not apply; throws where a commit replaced another writer's snapshot. */
 async function lostCommits(catalog: IcebergRestCatalog, commits: readonly TableCommit[]): Promise<string[]> {
   const lost: string[] = [];
   for (const commit of commits) {
-    const outcome = commitOutcome(commit.before, commit.manifestLists, await catalogTable(catalog, commit.table));
+    const judge = (state: CatalogTable) => commitOutcome(commit.before, commit.manifestLists, state);
+    const outcome = judge(await readTable(catalog, commit.table, (state) => judge(state).kind !== 'landed'));
     if (outcome.kind === 'lost') lost.push(commit.table);
     if (outcome.kind === 'replaced') {
       throw new CommitVerificationError(
         'mismatch',
-        `${commit.table}: the commit landed on sequence number ${outcome.parent?.sequence_number ?? 'none'} instead of ${commit.before?.sequence_number ?? 'none'}, ` +
-          `which was current before it: another writer's snapshot left the table's branch`,
+        `${commit.table}: the commit landed on sequence number ${outcome.parent?.sequence_number ?? 'none'}, and sequence number ${commit.before?.sequence_number ?? 'none'}, ` +
+          `current before it, is no longer on the table's branch: another writer's commit was replaced`,
       );
     }
   }

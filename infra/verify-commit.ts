@@ -166,16 +166,15 @@ export async function verifyCommit(lake: Lake, config: Pick<StackConfig, 'catalo
 
 /**
  * What the catalog shows of one table's commit: `landed` when every snapshot the writer uploaded is
- * on the current branch, right on top of the snapshot it recorded before committing; `lost` when one
- * is missing (the catalog answered the commit but never applied it); `replaced` when it landed on
- * another parent, so the snapshot recorded before, another writer's, left the branch.
+ * on the current branch with the snapshot it recorded before committing among their ancestors;
+ * `lost` when one is missing (the catalog answered the commit but never applied it); `replaced` when
+ * they are there but the recorded snapshot, another writer's commit, left the branch.
  */
 export type CommitOutcome = { kind: 'landed' } | { kind: 'lost'; missing: string[] } | { kind: 'replaced'; parent: CatalogSnapshot | null };
 
 const objectPath = (uri: string): string => uri.replace(/^s3a?:\/\//, '/').replace(/\/+$/, '');
 
-const sameSnapshot = (a: CatalogSnapshot | null, b: CatalogSnapshot | null): boolean =>
-  a === null || b === null ? a === b : a.sequence_number === b.sequence_number && a.manifest_list === b.manifest_list;
+const sameSnapshot = (a: CatalogSnapshot, b: CatalogSnapshot): boolean => a.sequence_number === b.sequence_number && a.manifest_list === b.manifest_list;
 
 /**
  * Judges one table's commit from its lineage after the commit (`catalogTable`). `uploaded` are the
@@ -189,8 +188,10 @@ export function commitOutcome(before: CatalogSnapshot | null, uploaded: readonly
   const positions = uploaded.map((path) => after.lineage.findIndex((s) => objectPath(s.manifest_list) === path));
   const missing = uploaded.filter((_, i) => positions[i] === -1);
   if (missing.length > 0) return { kind: 'lost', missing };
-  const parent = after.lineage[Math.max(...positions) + 1] ?? null;
-  return sameSnapshot(parent, before) ? { kind: 'landed' } : { kind: 'replaced', parent };
+  // Normally the recorded snapshot is the direct parent. One further down is no loss: the catalog can
+  // answer the read before the commit from an older state (its SQLite connections see different snapshots).
+  const below = after.lineage.slice(Math.max(...positions) + 1);
+  return before === null || below.some((s) => sameSnapshot(s, before)) ? { kind: 'landed' } : { kind: 'replaced', parent: below[0] ?? null };
 }
 
 /** The manifest lists among `uploaded` (object paths) that belong to the table at `location`. */

@@ -94,6 +94,9 @@ export function catalogSpec(config: StackConfig): ServiceSpec {
       // until the server was restarted again) cannot block the next commit; busy_timeout waits out short locks.
       CATALOG_URI: `jdbc:sqlite:${config.paths.catalogDb}?journal_mode=WAL&busy_timeout=10000`,
       CATALOG_JDBC_SCHEMA__VERSION: 'V1',
+      // One pooled SQLite connection: with the default two, one was seen reading an old snapshot under two
+      // hosts' concurrent commits, then failing every commit with SQLITE_BUSY_SNAPSHOT until a restart.
+      CATALOG_CLIENTS: '1',
       CATALOG_WAREHOUSE: config.warehouse,
       CATALOG_IO__IMPL: 'org.apache.iceberg.aws.s3.S3FileIO',
       CATALOG_S3_ENDPOINT: config.s3Endpoint,

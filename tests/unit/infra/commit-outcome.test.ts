@@ -47,6 +47,10 @@ describe('commitOutcome', () => {
     expect(commitOutcome(null, [path('first')], table(snapshot(1, 'first')))).toEqual({ kind: 'landed' });
   });
 
+  it('landed: a snapshot between the recorded one and the commit loses nothing (the read before was of an older state)', () => {
+    expect(commitOutcome(base, [path('ours')], table(snapshot(6, 'ours'), snapshot(5, 'between'), base))).toEqual({ kind: 'landed' });
+  });
+
   it('lost: the catalog accepted the commit, but another writer\'s snapshot followed the recorded one', () => {
     expect(commitOutcome(base, [path('ours')], table(snapshot(5, 'theirs'), base))).toEqual({ kind: 'lost', missing: [path('ours')] });
   });
