@@ -18,9 +18,15 @@ export async function recordLakeRequests(lake: Lake): Promise<void> {
 // A log message is a DuckDB struct printed as text: {'request': {'type': PUT, 'url': '…', …}, …}.
 const REQUEST = /'request': \{'type': ([A-Z]+), 'url': '([^']+)'/;
 
-/** The HTTP requests the session has logged since `recordLakeRequests`, oldest first. */
+/**
+ * The table loads and manifest-list uploads the session has logged since `recordLakeRequests`, oldest
+ * first (a large read logs thousands of range GETs of data files: those stay in DuckDB).
+ */
 export async function lakeRequests(lake: Lake): Promise<LakeRequest[]> {
-  const rows = await lake.all(`SELECT message FROM duckdb_logs WHERE type = 'HTTP' ORDER BY timestamp`);
+  const rows = await lake.all(
+    `SELECT message FROM duckdb_logs WHERE type = 'HTTP' ` +
+      `AND (message LIKE '%''type'': GET,%/tables/%' OR message LIKE '%''type'': PUT,%/metadata/snap-%') ORDER BY timestamp`,
+  );
   return parseLakeRequests(rows.map((row) => String(row.message)));
 }
 
