@@ -21,17 +21,19 @@ const READS = 3;
  *
  * Why a lock: of concurrent commits to one table, the REST catalog rejects most of the stale ones
  * (409, retried here) but answers some with success without applying them: its own retry finds
- * "nothing to commit" (seen in tests: three "successful" concurrent commits, one survived). Every lake write in DougPT
- * goes through here, one at a time per state directory; the session is opened inside the lock so it
- * reads the newest snapshots. A writer killed while holding the lock loses it after `STALE_MS`.
+ * "nothing to commit" (seen in tests: three "successful" concurrent commits, one survived). Every
+ * lake write in DougPT goes through here, one at a time per state directory; the session is opened
+ * inside the lock so it reads the newest snapshots. A writer killed while holding the lock loses it
+ * after `STALE_MS`.
  *
- * Why the check: the lock is per state directory, so writers on two hosts still race, and the
- * catalog can answer such a commit with success without applying it. So before committing, the
- * current snapshot of every table the transaction loaded is recorded; after it, each table whose
- * snapshot files the session uploaded must show them on its current branch, on top of the recorded
- * snapshot (normally its direct child). A commit that is missing is written again on a fresh session (writes are keyed,
- * so that is safe) up to `COMMIT_ROUNDS` times; one that replaced another writer's snapshot, or one
- * still missing after that, throws `CommitVerificationError`: a lost commit is never reported as done.
+ * Why the check: the lock is per state directory, so writers on two hosts still race. So before
+ * committing, the current snapshot of every table the transaction loaded is recorded; after it, each
+ * table whose snapshot files the session uploaded must show them on its current branch, on top of
+ * the recorded snapshot (normally its direct child). A commit that is missing is written again on a
+ * fresh session (writes are keyed, so that is safe) up to `COMMIT_ROUNDS` times; one that replaced
+ * another writer's snapshot, or one still missing after that, throws `CommitVerificationError`: a
+ * lost commit is never reported as done. The check costs a catalog GET per table loaded, and one
+ * more per table written.
  *
  * @example
  * await writeLake(deps, async (lake) => insertNew(lake, chatMessages, sql));
