@@ -187,9 +187,10 @@ class LockstepPool extends SequencePool {
 
 /**
  * Makes a context sample one token at a time. node-llama-cpp samples the sequences of a batch
- * concurrently on libuv's thread pool, and llama.cpp's first read of the logits after a batch
- * reorders them in place (when the batch was split into micro-batches out of order): concurrent
- * reads race, and a sequence can sample from scrambled logits. Seen as two runs of one seed and
+ * concurrently on libuv's thread pool, and llama.cpp's every read of the logits first applies the
+ * batch's pending output reorder in place, unlocked (`llama_context::output_reorder`, when the
+ * outputs came out of the micro-batches out of order): concurrent reads race, and a sequence can
+ * sample from scrambled logits. Seen as two runs of one seed and
  * one schedule writing different text, identical with a one-thread pool. Sampling is a small part
  * of a step; the order of the batch's samples does not matter once they are serial.
  */
