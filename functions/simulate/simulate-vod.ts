@@ -13,8 +13,8 @@ import { pacingVodFromAlign } from './pacing-data.ts';
 import { PACING_FILE, readTranscriptFile } from './simulate-inputs.ts';
 import { SIM_STACK_OPTIONS, simulateTranscript, type SimulationSummary } from './simulate-transcript.ts';
 
-/** Bump when the same inputs would simulate differently: part of every sim_id. */
-export const SIMULATION_VERSION = 'dougpt-sim/1';
+/** Bump when the same inputs would simulate differently: part of every sim_id (2: the 8-sequence lockstep engine). */
+export const SIMULATION_VERSION = 'dougpt-sim/2';
 
 /** `simulateChat`'s plain-JSON input. `run_id` null: the base model alone (never "whatever is promoted now", so the id stays a function of the input). */
 export const SimulateChatInput = z.object({
@@ -23,6 +23,8 @@ export const SimulateChatInput = z.object({
   rate_scale: z.number().min(0.01).max(100).default(1),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
   max_messages: z.number().int().min(1).nullable().default(null),
+  /** The task queue of model jobs (workflows cannot read DOUGPT_GPU_TASK_QUEUE); not part of `sim_id`. */
+  gpu_queue: z.string().min(1).nullish(),
 });
 export type SimulateChatInput = z.input<typeof SimulateChatInput>;
 

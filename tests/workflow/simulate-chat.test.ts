@@ -42,8 +42,8 @@ function gpuStubs(calls: string[]) {
   };
 }
 
-async function run<T>(lakeStubs: object, calls: string[], body: (taskQueue: string) => Promise<T>): Promise<T> {
-  const gpu = await Worker.create({ connection: t.env.nativeConnection, taskQueue: GPU_TASK_QUEUE, workflowBundle: t.bundle, activities: gpuStubs(calls) });
+async function run<T>(lakeStubs: object, calls: string[], body: (taskQueue: string) => Promise<T>, gpuQueue = GPU_TASK_QUEUE): Promise<T> {
+  const gpu = await Worker.create({ connection: t.env.nativeConnection, taskQueue: gpuQueue, workflowBundle: t.bundle, activities: gpuStubs(calls) });
   return gpu.runUntil(withStubWorker(t, lakeStubs, body));
 }
 
@@ -94,5 +94,20 @@ describe('simulateChat', () => {
     expect(String((error as WorkflowFailedError).cause?.cause)).toContain('v404: no transcript');
     expect(attempts).toBe(1);
     expect(calls).toEqual([]);
+  });
+
+  it('sends the model job to the queue the input names (gpu_queue)', async () => {
+    const calls: string[] = [];
+    const gpuQueue = `gpu-elsewhere-${randomUUID()}`;
+    const lake = { stageSimulation: async () => staged(false) };
+    const result = await run(
+      lake,
+      calls,
+      (taskQueue) =>
+        t.env.client.workflow.execute('simulateChat', { taskQueue, workflowId: `simulate/${randomUUID()}`, args: [{ vod_id: 'v1', run_id: null, rate_scale: 1, seed: 3, gpu_queue: gpuQueue }] }),
+      gpuQueue,
+    );
+    expect((result as SimulateChatResult).messages).toBe(42);
+    expect(calls).toEqual(['run:sim-0123456789abcdef0123:3:1:null:gold/simulations/sim-0123456789abcdef0123/transcript.json']);
   });
 });
