@@ -21,6 +21,7 @@ import {
 import { TrainInputError } from './train/train-adapter.ts';
 import { stageSimulation, type SimulateChatInput } from './simulate/simulate-vod.ts';
 import { SimulateInputError } from './simulate/fit-pacing-files.ts';
+import { saveLakeRunPacing, type SaveLakeRunPacingInput } from './simulate/save-lake-run-pacing.ts';
 
 /** Failure types the workflows and the Web UI show for inputs that no retry can fix. */
 export const BAD_INPUT = 'BadInput';
@@ -94,6 +95,7 @@ export function createActivities(deps: LakeDeps) {
     recordPromotion: (input: Omit<PromotionRow, 'registry_id'> & { registry_id?: string }) => asActivity(() => recordPromotion(input, deps)),
     currentPromotedRun: (input: Record<string, never>) => asActivity(() => currentPromotedRun(input, deps)),
     stageSimulation: (input: SimulateChatInput) => asActivity((ctx) => stageSimulation(input, deps, ctx)),
+    saveRunPacing: (input: SaveLakeRunPacingInput) => asActivity((ctx) => saveLakeRunPacing(input, deps, ctx)),
   };
 }
 export type IngestActivities = ReturnType<typeof createActivities>;

@@ -1,7 +1,8 @@
-import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, patched, proxyActivities } from '@temporalio/workflow';
 import type { IngestActivities } from '../functions/activities.ts';
 import type { GpuActivities } from '../infra/gpu-activities.ts';
 import type { TrainAdapterInput, TrainAdapterOutput } from '../functions/train/train-adapter.ts';
+import type { SaveLakeRunPacingResult } from '../functions/simulate/save-lake-run-pacing.ts';
 import { promoteSignal } from './adapter-registry.ts';
 import { ADAPTER_REGISTRY_ID, gpuQueueOf, type GpuQueueInput } from './names.ts';
 import { gpuTraining, lakeCommit } from './profiles.ts';
@@ -10,14 +11,16 @@ export type TrainAdapterResult = TrainAdapterOutput & {
   eval: { eval_id: string; passed: boolean; failures: string[]; report_key: string; eval_key: string } | null;
   /** Whether this workflow asked the registry to promote the run (`promote: "if-gates-pass"` and gates passed). */
   promotion_requested: boolean;
+  /** The pacing model stored beside the adapter (`gold/adapters/<run_id>/pacing.json`), or why there is none. */
+  pacing?: SaveLakeRunPacingResult;
 };
 
 const lake = proxyActivities<IngestActivities>(lakeCommit);
 
 /**
  * `trainAdapter`: train (on the `dougpt-gpu` queue, checkpointing to the lake and resuming on retry),
- * record the run, evaluate it against the base and the promoted adapter, record the verdict, and
- * optionally promote it. Plain-JSON input:
+ * record the run, store the pacing model of the dataset's VODs beside the adapter, evaluate the run
+ * against the base and the promoted adapter, record the verdict, and optionally promote it. Plain-JSON input:
  *
  *   temporal workflow start --type trainAdapter --task-queue dougpt \
  *     --input '{"dataset_id":"ds-…","preset":"cpu","promote":"if-gates-pass"}'
@@ -26,6 +29,8 @@ export async function trainAdapter(input: TrainAdapterInput & GpuQueueInput & { 
   const gpu = proxyActivities<GpuActivities>({ ...gpuTraining, taskQueue: gpuQueueOf(input) });
   const trained = await gpu.trainAdapter(input);
   await lake.commitTrainingRun({ run_id: trained.run_id, resumed_from_step: trained.resumed_from_step });
+  // Histories recorded before the pacing step replay without it.
+  const pacing = patched('run-pacing') ? await lake.saveRunPacing({ run_id: trained.run_id, dataset_id: trained.dataset_id }) : undefined;
   let evaluation: TrainAdapterResult['eval'] = null;
   if (input.evaluate !== false) {
     const promoted = await lake.currentPromotedRun({});
@@ -43,5 +48,5 @@ export async function trainAdapter(input: TrainAdapterInput & GpuQueueInput & { 
     await getExternalWorkflowHandle(ADAPTER_REGISTRY_ID).signal(promoteSignal, { run_id: trained.run_id, note: 'trainAdapter: gates passed', who: 'trainAdapter' });
     promotionRequested = true;
   }
-  return { ...trained, eval: evaluation, promotion_requested: promotionRequested };
+  return { ...trained, eval: evaluation, promotion_requested: promotionRequested, ...(pacing ? { pacing } : {}) };
 }

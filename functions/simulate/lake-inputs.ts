@@ -53,7 +53,14 @@ export async function newestTranscript(lake: Lake, vodId: string): Promise<{ tra
  */
 export async function newestAlignment(lake: Lake, vodId: string): Promise<{ align_id: string; file: AlignFileForPacing } | null> {
   const alignId = await newestAlignId(lake, vodId);
-  if (!alignId) return null;
+  return alignId ? { align_id: alignId, file: await alignmentForPacing(lake, vodId, alignId) } : null;
+}
+
+/**
+ * One alignment of a VOD (its rows of gold.pairs and silver.chat_offsets) in the shape of a `dougpt
+ * align` file; no rows give a file with no pairs.
+ */
+export async function alignmentForPacing(lake: Lake, vodId: string, alignId: string): Promise<AlignFileForPacing> {
   const where = `vod_id = ${sqlString(vodId)} AND align_id = ${sqlString(alignId)}`;
   const rows = (
     await lake.all(
@@ -79,5 +86,5 @@ export async function newestAlignment(lake: Lake, vodId: string): Promise<{ alig
       ...(r.target_end_ms !== null ? { target_end_ms: r.target_end_ms } : {}),
     });
   }
-  return { align_id: alignId, file };
+  return file;
 }

@@ -97,7 +97,8 @@ export const PacingModel = z.object({
       constant: Figures,
     })
     .nullable(),
-  sources: z.array(z.object({ path: z.string().nullable(), sha256: z.string().nullable(), vod_id: z.string() })),
+  /** Align files (path, sha256) or, for a run trained from the lake, the alignment (align_id). */
+  sources: z.array(z.object({ path: z.string().nullable(), sha256: z.string().nullable(), vod_id: z.string(), align_id: z.string().optional() })),
   created_at: z.string(),
 });
 export type PacingModel = z.infer<typeof PacingModel>;

@@ -9,6 +9,8 @@ import { runIngestBatch } from '../../cli/run-ingest-batch.ts';
 import { flushInferenceLog } from '../../functions/inference/flush-inference-log.ts';
 import { identifyVod } from '../../functions/ingest/identify-vod.ts';
 import { jsonlLogSink, type InferenceLogRecord } from '../../functions/reply/inference-log.ts';
+import { PacingModel } from '../../functions/simulate/pacing-model.ts';
+import { saveLakeRunPacing } from '../../functions/simulate/save-lake-run-pacing.ts';
 import { connectTemporal } from '../../infra/temporal-client.ts';
 import { lakeDeps } from '../../infra/worker.ts';
 import type { TrainAdapterResult } from '../../workflows/train-adapter.ts';
@@ -32,13 +34,14 @@ async function trainingHeartbeat(workflowId: string): Promise<{ step: number; ch
 
 describe('model layer on the real stack: train → evaluate → promote → rollback', () => {
   let datasetId: string;
+  let vodId: string;
   let runId: string;
   let trained: TrainAdapterResult;
   const scratch = mkdtempSync(join(tmpdir(), 'dougpt-model-it-'));
 
   beforeAll(async () => {
     const vod = await sample(51, 90_000);
-    const vodId = await identifyVod({ video: vod.files.video });
+    vodId = await identifyVod({ video: vod.files.video });
     const { result } = await runIngestBatch(config, { vods: [{ video: vod.files.video, chat: vod.files.chat, vod_id: vodId }] });
     expect(result.failed).toEqual([]);
     // A 90-second VOD: cycles of three 30-second blocks give it a train, a validation and a test block.
@@ -84,6 +87,32 @@ describe('model layer on the real stack: train → evaluate → promote → roll
     expect(trained.eval).not.toBeNull();
     expect(keys).toContain(trained.eval?.report_key);
   }, 1_800_000);
+
+  it('stores the pacing model of the dataset\'s VODs beside the adapter, once', async () => {
+    const key = `gold/adapters/${runId}/pacing.json`;
+    expect(trained.pacing).toMatchObject({ key, created: true, vods: 1 });
+    const path = join(scratch, 'pacing.json');
+    await createObjectStore(config).getToFile(key, path);
+    const model = PacingModel.parse(JSON.parse(readFileSync(path, 'utf8')));
+    const [dataset] = await sqlRows(`select sources from gold.datasets where dataset_id = '${datasetId}'`);
+    const [source] = JSON.parse(String(dataset?.sources)) as { id: string; vod_id: string }[];
+    expect(model.sources).toEqual([{ path: null, sha256: null, vod_id: source?.vod_id, align_id: source?.id }]);
+    expect(model.training.vods[0]?.messages).toBeGreaterThan(0);
+    expect(model.evaluation?.model.windows).toBeGreaterThan(0);
+    // A retried or replayed step finds the object and writes nothing.
+    const again = await saveLakeRunPacing({ run_id: runId, dataset_id: datasetId }, lakeDeps(config));
+    expect(again).toEqual({ key, created: false, vods: 0, evaluation: null });
+  });
+
+  it('dougpt simulate --adapter <run_id> fetches the run from the lake and paces chat with its pacing model', async () => {
+    const out = join(scratch, 'sim.json');
+    const run = await dougpt(['simulate', '--vod', vodId, '--adapter', runId, '--max-messages', '4', '--parallel', '2', '--out', out, '--json']);
+    const summary = JSON.parse(run.stdout) as { messages: number; adapter: { run_id: string | null }; pacing: { source: string }; normalized: { rejected: number } };
+    expect(summary.adapter.run_id).toBe(runId);
+    expect(summary.pacing.source).toMatch(new RegExp(`${runId}.*pacing\\.json$`));
+    expect(summary.messages).toBe(4);
+    expect(summary.normalized.rejected).toBe(0);
+  }, 300_000);
 
   it('records the evaluation; promote obeys the gates (force overrides them), `current` follows, rollback returns', async () => {
     const results = await sqlRows(`select model, gates_passed, metrics from gold.eval_results where run_id = '${runId}' order by model`);

@@ -126,6 +126,7 @@ describe('trainAdapter', () => {
       withWorker(
         {
           commitTrainingRun: async (input) => (calls.push(`commit-run:${input.run_id}`), { rows_written: 1 }),
+          saveRunPacing: async (input) => (calls.push(`pacing:${input.run_id}:${input.dataset_id}`), { key: `gold/adapters/${input.run_id}/pacing.json`, created: true, vods: 1, evaluation: null }),
           currentPromotedRun: async () => 'fedcba9876543210',
           commitEvalResults: async (input) => (calls.push(`commit-eval:${input.eval_key}`), { rows_written: 4 }),
           latestEvalVerdict: async () => ({ eval_id: 'eval-000000000001', passed: true, failures: [], report_key: null }),
@@ -145,8 +146,8 @@ describe('trainAdapter', () => {
         },
       ),
     );
-    expect(calls).toEqual(['train:ds-0123abcd', 'commit-run:0123456789abcdef', 'eval:0123456789abcdef:fedcba9876543210', 'commit-eval:k/eval.json']);
-    expect(result).toMatchObject({ run_id: '0123456789abcdef', eval: { passed: true }, promotion_requested: true });
+    expect(calls).toEqual(['train:ds-0123abcd', 'commit-run:0123456789abcdef', 'pacing:0123456789abcdef:ds-0123abcd', 'eval:0123456789abcdef:fedcba9876543210', 'commit-eval:k/eval.json']);
+    expect(result).toMatchObject({ run_id: '0123456789abcdef', eval: { passed: true }, promotion_requested: true, pacing: { key: 'gold/adapters/0123456789abcdef/pacing.json' } });
     expect(promoted).toMatchObject({ action: 'promote', run_id: '0123456789abcdef', who: 'trainAdapter' });
   });
 });
