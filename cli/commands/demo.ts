@@ -139,6 +139,7 @@ export function registerDemoCommand(program: Command): void {
         evaluation: evalSummary
           ? { eval_id: run.eval?.eval_id, passed: evalSummary.gates.passed, failures: evalSummary.gates.failures.map((f) => f.message), base: evalSummary.base, adapter: evalSummary.adapter, report }
           : null,
+        pacing: run.pacing ?? null,
         promoted: run.promotion_requested ? run.run_id : null,
         replies: held.map((h, i) => ({ context: h.context, real: h.real, base: before[i], adapter: after[i] })),
         seconds: Math.round((Date.now() - started) / 100) / 10,
@@ -156,6 +157,11 @@ export function registerDemoCommand(program: Command): void {
         w(`  evaluation   ${run.eval?.eval_id} on ${Number(options.evalLimit)} held-out examples: perplexity ${num(evalSummary.base.perplexity, 1)} (base) → ${num(evalSummary.adapter.perplexity, 1)} (adapter); contextual lift ${num(evalSummary.adapter.contextual_lift, 3)} nats/token`);
         w(`  gates        ${evalSummary.gates.passed ? 'passed' : `failed: ${evalSummary.gates.failures.map((f) => f.message).join('; ')}`}`);
       }
+      const pacing = run.pacing;
+      if (pacing && 'key' in pacing) {
+        const e = pacing.evaluation;
+        w(`  pacing       ${pacing.key}${e ? `: held-out messages per 10 s, MAE ${num(e.mae)} (constant rate ${num(e.constant_mae)}), correlation ${num(e.corr)}` : ''}`);
+      } else if (pacing) w(`  pacing       none: ${pacing.skipped}`);
       w(`  promoted     ${run.promotion_requested ? `${run.run_id} (gates passed)` : 'nothing (the gates decide; `dougpt promote <run_id> --force` overrides)'}`);
       w('  replies to held-out moments (real chat · base model · trained adapter):');
       for (const r of summary.replies) {
