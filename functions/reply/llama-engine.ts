@@ -1,6 +1,6 @@
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import type { AdapterInfo } from './reply-schemas.ts';
-import type { AdapterRef, Generation, GenerateRequest, ReplyEngine } from './reply-engine.ts';
+import type { AdapterRef, Generation, GenerateRequest, PromptReuse, ReplyEngine } from './reply-engine.ts';
 
 /** The ChatML end of turn: the model's end-of-generation token, also matched as text to be safe. */
 export const END_OF_TURN = '<|im_end|>';
@@ -53,6 +53,7 @@ abstract class SequencePool {
     readonly context: LlamaContext,
     readonly info: AdapterInfo,
     protected readonly steps: (sequence: LlamaContextSequence, request: GenerateRequest) => GenerationSteps,
+    private readonly states: PromptStates | null,
   ) {
     this.sequences = Array.from({ length: context.totalSequences }, () => context.getSequence());
   }
@@ -60,6 +61,19 @@ abstract class SequencePool {
   abstract run(request: GenerateRequest): Promise<Generation>;
   /** Disposed once its last generation is done. */
   abstract retire(): void;
+
+  private gone = false;
+  private settleDisposed: () => void = () => undefined;
+  /** Resolves once the context and the saved prompt states are gone. */
+  readonly disposed = new Promise<void>((resolve) => {
+    this.settleDisposed = resolve;
+  });
+
+  protected dispose(): void {
+    if (this.gone) return;
+    this.gone = true;
+    void Promise.allSettled([this.context.dispose(), this.states?.close()]).then(() => this.settleDisposed());
+  }
 }
 
 /** Sequences taken by whichever request comes first; evaluations batched as they are queued. */
@@ -88,12 +102,12 @@ class AsReadyPool extends SequencePool {
     const next = this.waiting.shift();
     if (next) next(sequence);
     else this.free.push(sequence);
-    if (this.retired && this.active === 0) void this.context.dispose();
+    if (this.retired && this.active === 0) this.dispose();
   }
 
   retire(): void {
     this.retired = true;
-    if (this.active === 0) void this.context.dispose();
+    if (this.active === 0) this.dispose();
   }
 }
 
@@ -135,7 +149,7 @@ class LockstepPool extends SequencePool {
 
   retire(): void {
     this.retired = true;
-    if (!this.running) void this.context.dispose();
+    if (!this.running) this.dispose();
   }
 
   /** Gives idle sequences work: first the samples of the prompt each holds, then new prompts in order. */
@@ -181,7 +195,7 @@ class LockstepPool extends SequencePool {
       await new Promise((resolve) => setImmediate(resolve));
     }
     this.running = false;
-    if (this.retired) void this.context.dispose();
+    if (this.retired) this.dispose();
   }
 }
 
@@ -219,12 +233,66 @@ function firstStop(text: string, stops: readonly string[]): number {
 }
 
 /**
+ * Evaluated prompts saved to files (llama.cpp's per-sequence state: the tokens and their KV cells),
+ * newest `limit` kept. A lockstep pool saves each prompt it evaluates; a later request for one of
+ * them — a simulation's redraw of a sample the guardrails rejected, long after its sequence moved
+ * on — loads it instead of evaluating the prompt again, alone, token by token. The loaded numbers
+ * are the ones the first samples used.
+ */
+class PromptStates {
+  private readonly files = new Map<string, string>();
+  private next = 0;
+
+  private constructor(private readonly dir: string, private readonly limit: number) {}
+
+  static async open(limit: number): Promise<PromptStates> {
+    const [{ mkdtemp }, { tmpdir }, { join }] = await Promise.all([import('node:fs/promises'), import('node:os'), import('node:path')]);
+    return new PromptStates(await mkdtemp(join(tmpdir(), 'dougpt-prompt-states-')), limit);
+  }
+
+  /** The file holding the prompt's state, marked as just used; null when none is kept. */
+  take(prompt: string): string | null {
+    const file = this.files.get(prompt);
+    if (file === undefined) return null;
+    this.files.delete(prompt);
+    this.files.set(prompt, file);
+    return file;
+  }
+
+  async save(sequence: LlamaContextSequence, prompt: string): Promise<void> {
+    const { join } = await import('node:path');
+    const file = join(this.dir, `${this.next++}.state`);
+    await sequence.saveStateToFile(file);
+    this.files.set(prompt, file);
+    for (const [old, path] of this.files) {
+      if (this.files.size <= this.limit) break;
+      this.files.delete(old);
+      await this.remove(path);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.files.clear();
+    await this.remove(this.dir);
+  }
+
+  private async remove(path: string): Promise<void> {
+    const { rm } = await import('node:fs/promises');
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
+/** Prompts a lockstep pool keeps saved, per sequence: a simulation's window of prefetched requests. */
+const STATES_PER_SEQUENCE = 8;
+
+/**
  * The reply engine on node-llama-cpp: the base GGUF on CPU, the promoted LoRA GGUF applied to a
  * context. Prompts are tokenized with special tokens parsed (`<|im_start|>` is one token), exactly
  * as rendered: no chat wrapper of node-llama-cpp renders anything. A prompt is always evaluated in
  * the same batches (kept prefix, rest, last token), and a sequence keeps what it evaluated, so the
  * same seed and prompt give the same text whatever ran before, and another sample of the same prompt
- * costs only its own tokens.
+ * costs only its own tokens. In lockstep a prompt's evaluation is also saved (PromptStates), and a
+ * later sample of it on any sequence loads it.
  *
  * @example
  * const engine = await createLlamaEngine({ base: { name: 'smollm2-135m', gguf: '/…/model.gguf' } });
@@ -250,6 +318,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
    * very numbers a fresh evaluation would.
    */
   const held = new WeakMap<LlamaContextSequence, Token[]>();
+  const reuse: PromptReuse = { evaluated: 0, held: 0, loaded: 0 };
   const same = (a: readonly Token[], b: readonly Token[]) => a.length === b.length && a.every((t, i) => b[i] === t);
 
   /**
@@ -259,13 +328,23 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
    * Another sample of the prompt the sequence already holds (`n` > 1, a simulation's messages to one
    * phrase) evaluates only that token.
    */
-  async function* generationSteps(sequence: LlamaContextSequence, request: GenerateRequest, info: AdapterInfo): GenerationSteps {
+  async function* generationSteps(sequence: LlamaContextSequence, request: GenerateRequest, info: AdapterInfo, states: PromptStates | null): GenerationSteps {
     const tokens = model.tokenize(request.prompt, true);
     const body = tokens.slice(0, -1);
     const before = held.get(sequence);
     held.delete(sequence);
+    const saved = before && same(before, body) ? null : (states?.take(request.prompt) ?? null);
+    // Saved after the step's batch is done, inside the step: no evaluation waits on the file.
+    const save = async () => {
+      if (states && body.length > 0) await states.save(sequence, request.prompt);
+    };
+    reuse[before && same(before, body) ? 'held' : saved ? 'loaded' : 'evaluated']++;
     if (before && same(before, body)) {
       await sequence.eraseContextTokenRanges([{ start: body.length, end: sequence.nextTokenIndex }]);
+    } else if (saved) {
+      // A step of its own: this sequence then has no evaluation in the step's batch, whenever the load ends.
+      await sequence.loadStateFromFile(saved, { acceptRisk: true });
+      yield;
     } else if (prefix.length > 0 && body.length > prefix.length && hasPrefix(body)) {
       if (before && hasPrefix(before)) {
         await sequence.eraseContextTokenRanges([{ start: prefix.length, end: sequence.nextTokenIndex }]);
@@ -275,11 +354,13 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
         yield;
       }
       await sequence.evaluateWithoutGeneratingNewTokens(body.slice(prefix.length));
+      await save();
       yield;
     } else {
       await sequence.clearHistory();
       if (body.length > 0) {
         await sequence.evaluateWithoutGeneratingNewTokens(body);
+        await save();
         yield;
       }
     }
@@ -326,8 +407,10 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
     });
     serializeSampling(context);
     const info: AdapterInfo = { run_id: adapter?.run_id ?? null, gguf: adapter?.gguf ?? null, base };
-    const steps = (sequence: LlamaContextSequence, request: GenerateRequest) => generationSteps(sequence, request, info);
-    return lockstep ? new LockstepPool(context, info, steps) : new AsReadyPool(context, info, steps);
+    // States hold the adapter's numbers: one store per pool, removed with its context.
+    const states = lockstep ? await PromptStates.open(STATES_PER_SEQUENCE * parallel) : null;
+    const steps = (sequence: LlamaContextSequence, request: GenerateRequest) => generationSteps(sequence, request, info, states);
+    return lockstep ? new LockstepPool(context, info, steps, states) : new AsReadyPool(context, info, steps, null);
   };
 
   let current = await openPool(options.adapter ?? null);
@@ -364,6 +447,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
       // Failures reach the `generate` that takes the result.
       await Promise.allSettled(started);
     },
+    promptReuse: () => ({ ...reuse }),
     useAdapter(adapter) {
       const swap = swapping.then(async () => {
         if (closed) return;
@@ -382,6 +466,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
       prefetched.clear();
       await swapping;
       current.retire();
+      await current.disposed;
       await model.dispose();
       await llama.dispose();
     },

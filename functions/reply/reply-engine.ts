@@ -48,5 +48,16 @@ export interface ReplyEngine {
    */
   prefetch?(requests: readonly GenerateRequest[]): Promise<void>;
   useAdapter(adapter: AdapterRef | null): Promise<void>;
+  /**
+   * How the generations since the engine opened got their prompt: evaluated, already held by the
+   * sequence (another sample of it), or loaded from a saved evaluation.
+   */
+  promptReuse?(): PromptReuse;
   close(): Promise<void>;
+}
+
+export interface PromptReuse {
+  evaluated: number;
+  held: number;
+  loaded: number;
 }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { normalizeChat } from '../chat/normalize-chat.ts';
 import type { InferenceLogSink } from '../reply/inference-log.ts';
 import { renderPrompt } from '../prompt/prompt-spec.ts';
-import type { GenerateRequest } from '../reply/reply-engine.ts';
+import type { GenerateRequest, PromptReuse } from '../reply/reply-engine.ts';
 import { DEFAULT_SAMPLING, sampleSeed, type ReplyCall, type ReplyService } from '../reply/reply-service.ts';
 import { MAX_N } from '../reply/reply-schemas.ts';
 import { FIRST_PARTY_EMOTES } from '../sample/chat-vocabulary.ts';
@@ -59,6 +59,8 @@ export interface SimulationSummary {
   /** Engine sequences generating together: with another count the same seed writes other text. */
   sequences: number;
   completion_tokens: number;
+  /** How the engine's generations got their prompt (null: an engine that does not say). */
+  prompts: PromptReuse | null;
   guardrail_actions: Record<string, number>;
   adapter: { run_id: string | null; gguf: string | null; base: string };
   /** What the chat normaliser made of the written chat file. */
@@ -233,6 +235,7 @@ export async function simulateTranscript(options: SimulateTranscriptOptions): Pr
       reply_calls: calls.length,
       sequences: options.sequences,
       completion_tokens: completionTokens,
+      prompts: engine.promptReuse?.() ?? null,
       guardrail_actions: actions,
       adapter: { run_id: adapter.run_id, gguf: adapter.gguf, base: adapter.base.name },
       normalized: { accepted: normalized.accepted, rejected: normalized.rejected, format: normalized.format },

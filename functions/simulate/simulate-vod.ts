@@ -13,8 +13,8 @@ import { pacingVodFromAlign } from './pacing-data.ts';
 import { PACING_FILE, readTranscriptFile } from './simulate-inputs.ts';
 import { SIM_STACK_OPTIONS, simulateTranscript, type SimulationSummary } from './simulate-transcript.ts';
 
-/** Bump when the same inputs would simulate differently: part of every sim_id (2: the 8-sequence lockstep engine). */
-export const SIMULATION_VERSION = 'dougpt-sim/2';
+/** Bump when the same inputs would simulate differently: part of every sim_id (2: the 8-sequence lockstep engine; 3: redraws load the prompt's saved state). */
+export const SIMULATION_VERSION = 'dougpt-sim/3';
 
 /** `simulateChat`'s plain-JSON input. `run_id` null: the base model alone (never "whatever is promoted now", so the id stays a function of the input). */
 export const SimulateChatInput = z.object({
