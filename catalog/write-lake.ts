@@ -32,8 +32,9 @@ const READS = 3;
  * the recorded snapshot (normally its direct child). A commit that is missing is written again on a
  * fresh session (writes are keyed, so that is safe) up to `COMMIT_ROUNDS` times; one that replaced
  * another writer's snapshot, or one still missing after that, throws `CommitVerificationError`: a
- * lost commit is never reported as done. The check costs a catalog GET per table loaded, and one
- * more per table written.
+ * lost commit is never reported as done. A commit answered with a server error (5xx: applied or not,
+ * nobody knows) is judged the same way: landed is done, missing is written again. The check costs a
+ * catalog GET per table loaded, and one more per table written.
  *
  * @example
  * await writeLake(deps, async (lake) => insertNew(lake, chatMessages, sql));
@@ -46,7 +47,9 @@ export async function writeLake<T>(
   try {
     const catalog = catalogClient(deps.config);
     for (let round = 1; ; round++) {
-      const { result, commits } = await withConflictRetry(() => commitOnce(deps, catalog, work));
+      const { result, commits, unknown } = await withConflictRetry(() => commitOnce(deps, catalog, work));
+      // A commit answered with a server error and nothing to look for: its fate cannot be known here.
+      if (unknown && commits.length === 0) throw unknown;
       const lost = await lostCommits(catalog, commits);
       if (lost.length === 0) return result;
       if (round >= COMMIT_ROUNDS) {
@@ -69,22 +72,39 @@ interface TableCommit {
   manifestLists: string[];
 }
 
-/** Runs `work` in one transaction on a fresh session; returns what it committed, table by table. */
+/**
+ * DuckDB's error when the catalog answered the commit itself with a server error (or a proxy did): the
+ * commit may have been applied or not. The catalog check then decides, like for a commit answered 200.
+ */
+const UNKNOWN_COMMIT = /Failed to commit Iceberg transaction: Request returned HTTP 5\d\d/;
+
+/**
+ * Runs `work` in one transaction on a fresh session; returns what it committed, table by table, and
+ * the error of a commit whose state is unknown (answered 5xx).
+ */
 async function commitOnce<T>(
   deps: { config: StackConfig; openLake: () => Promise<Lake> },
   catalog: IcebergRestCatalog,
   work: (lake: Lake) => Promise<T>,
-): Promise<{ result: T; commits: TableCommit[] }> {
+): Promise<{ result: T; commits: TableCommit[]; unknown: Error | null }> {
   const lake = await deps.openLake();
   try {
     await recordLakeRequests(lake);
     const before = new Map<string, CatalogTable | null>();
-    const result = await lake.transaction(async () => {
-      const value = await work(lake);
-      // Recorded once the work has loaded every table it writes: DuckDB's commit must land on these.
-      for (const table of loadedTables(await lakeRequests(lake), deps.config.catalogUri)) before.set(table, await tableBefore(catalog, table));
-      return value;
-    });
+    let worked: { value: T } | null = null;
+    let unknown: Error | null = null;
+    try {
+      await lake.transaction(async () => {
+        const value = await work(lake);
+        // Recorded once the work has loaded every table it writes: DuckDB's commit must land on these.
+        for (const table of loadedTables(await lakeRequests(lake), deps.config.catalogUri)) before.set(table, await tableBefore(catalog, table));
+        worked = { value };
+      });
+    } catch (error) {
+      if (!worked || !(error instanceof Error) || !UNKNOWN_COMMIT.test(error.message)) throw error;
+      unknown = error;
+    }
+    const result = (worked as { value: T } | null)?.value as T;
     const uploaded = uploadedManifestLists(await lakeRequests(lake));
     const commits: TableCommit[] = [];
     for (const [table, state] of before) {
@@ -93,7 +113,7 @@ async function commitOnce<T>(
       const manifestLists = manifestListsOf(location, uploaded);
       if (manifestLists.length > 0) commits.push({ table, before: state?.lineage[0] ?? null, manifestLists });
     }
-    return { result, commits };
+    return { result, commits, unknown };
   } finally {
     lake.close();
   }
