@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../infra/config.ts';
@@ -29,6 +29,9 @@ export default async function setup(): Promise<() => Promise<void>> {
   await up(config, { onEvent: (service, state) => process.stderr.write(`[stack] ${service}: ${state}\n`) });
   process.stderr.write(`[stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s, state in ${home}\n`);
   return async () => {
-    if (process.env.DOUGPT_TEST_KEEP_STACK !== '1') await down(config);
+    if (process.env.DOUGPT_TEST_KEEP_STACK === '1') return;
+    await down(config);
+    // The state directory made here (MinIO's data, the catalog, logs: tens of MB a run) goes with the stack.
+    if (!process.env.DOUGPT_TEST_HOME) rmSync(home, { recursive: true, force: true });
   };
 }
