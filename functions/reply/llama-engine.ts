@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import type { AdapterInfo } from './reply-schemas.ts';
 import type { AdapterRef, Generation, GenerateRequest, PromptReuse, ReplyEngine } from './reply-engine.ts';
@@ -246,7 +249,6 @@ class PromptStates {
   private constructor(private readonly dir: string, private readonly limit: number) {}
 
   static async open(limit: number): Promise<PromptStates> {
-    const [{ mkdtemp }, { tmpdir }, { join }] = await Promise.all([import('node:fs/promises'), import('node:os'), import('node:path')]);
     return new PromptStates(await mkdtemp(join(tmpdir(), 'dougpt-prompt-states-')), limit);
   }
 
@@ -259,10 +261,15 @@ class PromptStates {
     return file;
   }
 
+  /** Saves the sequence's state as the prompt's; a failed save (a full disk) only loses the shortcut. */
   async save(sequence: LlamaContextSequence, prompt: string): Promise<void> {
-    const { join } = await import('node:path');
     const file = join(this.dir, `${this.next++}.state`);
-    await sequence.saveStateToFile(file);
+    try {
+      await sequence.saveStateToFile(file);
+    } catch {
+      await this.remove(file);
+      return;
+    }
     this.files.set(prompt, file);
     for (const [old, path] of this.files) {
       if (this.files.size <= this.limit) break;
@@ -271,13 +278,18 @@ class PromptStates {
     }
   }
 
+  forget(prompt: string): void {
+    const file = this.files.get(prompt);
+    this.files.delete(prompt);
+    if (file) void this.remove(file);
+  }
+
   async close(): Promise<void> {
     this.files.clear();
     await this.remove(this.dir);
   }
 
   private async remove(path: string): Promise<void> {
-    const { rm } = await import('node:fs/promises');
     await rm(path, { recursive: true, force: true });
   }
 }
@@ -331,20 +343,34 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
   async function* generationSteps(sequence: LlamaContextSequence, request: GenerateRequest, info: AdapterInfo, states: PromptStates | null): GenerationSteps {
     const tokens = model.tokenize(request.prompt, true);
     const body = tokens.slice(0, -1);
-    const before = held.get(sequence);
+    let before = held.get(sequence);
     held.delete(sequence);
-    const saved = before && same(before, body) ? null : (states?.take(request.prompt) ?? null);
+    const holds = before !== undefined && same(before, body);
+    const saved = holds ? null : (states?.take(request.prompt) ?? null);
+    let loaded = false;
+    if (saved) {
+      // Emptied first: a load that fails then leaves the sequence empty, not half what it held.
+      await sequence.clearHistory();
+      before = undefined;
+      try {
+        await sequence.loadStateFromFile(saved, { acceptRisk: true });
+        loaded = true;
+      } catch {
+        // A saved state that cannot be read is only a lost shortcut: evaluate the prompt from scratch.
+        states?.forget(request.prompt);
+      }
+      // A step of its own: this sequence then has no evaluation in the step's batch, whenever the load ends.
+      yield;
+    }
     // Saved after the step's batch is done, inside the step: no evaluation waits on the file.
     const save = async () => {
       if (states && body.length > 0) await states.save(sequence, request.prompt);
     };
-    reuse[before && same(before, body) ? 'held' : saved ? 'loaded' : 'evaluated']++;
-    if (before && same(before, body)) {
+    reuse[holds ? 'held' : loaded ? 'loaded' : 'evaluated']++;
+    if (holds) {
       await sequence.eraseContextTokenRanges([{ start: body.length, end: sequence.nextTokenIndex }]);
-    } else if (saved) {
-      // A step of its own: this sequence then has no evaluation in the step's batch, whenever the load ends.
-      await sequence.loadStateFromFile(saved, { acceptRisk: true });
-      yield;
+    } else if (loaded) {
+      // Holds the prompt's body, as evaluated when it was saved.
     } else if (prefix.length > 0 && body.length > prefix.length && hasPrefix(body)) {
       if (before && hasPrefix(before)) {
         await sequence.eraseContextTokenRanges([{ start: prefix.length, end: sequence.nextTokenIndex }]);

@@ -1,5 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveBaseModel } from '../../functions/reply/base-model.ts';
 import { createLlamaEngine } from '../../functions/reply/llama-engine.ts';
@@ -20,13 +21,19 @@ const CONTEXTS = ['okay chat we are going left this time', 'nobody touch the lav
 const statesDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('dougpt-prompt-states-'));
 
 describe.skipIf(!base)('lockstep engine: saved prompt evaluations', () => {
-  const run = async () => {
+  const run = async (options: { loseStates?: boolean } = {}) => {
+    const existing = statesDirs();
     const engine = await createLlamaEngine({ base: base!, parallel: 2, schedule: 'lockstep', promptPrefix: PREFIX });
     const dirs = statesDirs();
     try {
       const first = CONTEXTS.map((context, i) => request(context, i + 1));
       await engine.prefetch?.(first);
       const texts = await Promise.all(first.map(async (r) => (await engine.generate(r)).text));
+      if (options.loseStates) {
+        for (const dir of dirs.filter((d) => !existing.includes(d))) {
+          for (const file of readdirSync(join(tmpdir(), dir))) rmSync(join(tmpdir(), dir, file));
+        }
+      }
       // Both sequences now hold the last two prompts: another sample of the first loads its saved evaluation.
       const again = await engine.generate(request(CONTEXTS[0] as string, 99));
       return { texts: [...texts, again.text], reuse: engine.promptReuse?.(), dirs };
@@ -44,5 +51,12 @@ describe.skipIf(!base)('lockstep engine: saved prompt evaluations', () => {
     const b = await run();
     expect(b.texts).toEqual(a.texts);
     expect(a.texts.join('').length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a saved state that is gone only costs the shortcut: the prompt is evaluated again', async () => {
+    const lost = await run({ loseStates: true });
+    expect(lost.reuse).toEqual({ evaluated: 5, held: 0, loaded: 0 });
+    expect(lost.texts).toHaveLength(5);
+    expect(lost.texts.slice(0, 4).join('').length).toBeGreaterThan(0);
   }, 120_000);
 });
