@@ -23,6 +23,15 @@ class Example:
 
 
 @dataclass(frozen=True)
+class TrainReply:
+    """A training reply and where it was sent: the pool of ranking distractors."""
+
+    text: str
+    vod_id: str
+    offset_ms: float
+
+
+@dataclass(frozen=True)
 class EvalDataset:
     dataset_id: str
     split: str
@@ -31,6 +40,7 @@ class EvalDataset:
     viewer_salt: str
     viewer_hashes: frozenset[str]
     train_replies: list[str]
+    train_rows: list[TrainReply]
 
 
 def _read_json(path: Path) -> Any:
@@ -76,7 +86,7 @@ def spread(n: int, limit: int | None) -> list[int]:
     """`limit` indexes spread evenly over range(n) (all of them when limit is None or >= n).
 
     >>> spread(10, 3)
-    [0, 4, 8]
+    [0, 3, 6]
     """
     if limit is None or limit >= n:
         return list(range(n))
@@ -97,7 +107,11 @@ def load_dataset(folder: str | Path, split: str, limit: int | None) -> EvalDatas
         raise BadInput(f"{root}/sft/{split}.jsonl: needs at least 2 examples, has {len(examples)}")
     train_path = root / "sft" / "train.jsonl"
     train_rows = read_sft(train_path) if train_path.is_file() else []
-    train_replies = [row["completion"][0]["content"] for row in train_rows if row.get("completion")]
+    train = [
+        TrainReply(str(row["completion"][0]["content"]), str(row.get("vod_id", "")), float(row.get("offset_ms") or 0))
+        for row in train_rows
+        if row.get("completion")
+    ]
     return EvalDataset(
         dataset_id=str(summary.get("dataset_id", root.name)),
         split=split,
@@ -105,5 +119,15 @@ def load_dataset(folder: str | Path, split: str, limit: int | None) -> EvalDatas
         spec=spec,
         viewer_salt=viewers["salt"],
         viewer_hashes=frozenset(viewers["sha256"]),
-        train_replies=train_replies,
+        train_replies=[row.text for row in train],
+        train_rows=train,
     )
+
+
+def empty_context_prompt(spec: dict[str, Any], prompt: list[dict[str, str]]) -> list[dict[str, str]]:
+    """`prompt` with its streamer turn emptied: the prompt spec's rendering of a context with no speech (the
+    reply server sends the same when the streamer is silent). The no-context reference of ranking."""
+    empty = str((spec.get("context") or {}).get("empty", ""))
+    turn = str(spec.get("user_template", "{context}")).replace("{context}", empty)
+    last_user = max((i for i, m in enumerate(prompt) if m.get("role") == "user"), default=len(prompt) - 1)
+    return [{**m, "content": turn} if i == last_user else dict(m) for i, m in enumerate(prompt)]
