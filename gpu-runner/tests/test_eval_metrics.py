@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from dougpt_gpu.evaluate.likelihood import contextual_lift, mismatch_permutation, perplexity
+from dougpt_gpu.evaluate.likelihood import contextual_lift, mismatch_sources, perplexity, perplexity_without_end
 from dougpt_gpu.evaluate.safety import (
     banned_phrase_hits,
     login_hash,
@@ -52,7 +52,7 @@ def test_context_blind_scorer_has_zero_lift() -> None:
         shared = set(context.lower().split()) & set(reply.lower().split())
         return -0.7 * len(reply) + (2.0 if shared else 0.0)
 
-    permutation = mismatch_permutation(keys)
+    permutation = mismatch_sources(keys)
     tokens = [len(r) for r in replies]
     for scorer, expected_positive in ((blind, False), (reading, True)):
         true = [scorer(c, r) for c, r in zip(contexts, replies)]
@@ -64,18 +64,39 @@ def test_context_blind_scorer_has_zero_lift() -> None:
             assert lift == pytest.approx(0.0)
 
 
-def test_mismatch_permutation_is_a_fixed_derangement_across_vods() -> None:
-    keys = [("b", 10), ("a", 0), ("b", 0), ("a", 10), ("a", 20), ("b", 20)]
-    permutation = mismatch_permutation(keys)
-    assert sorted(permutation) == list(range(len(keys)))
-    assert all(i != j for i, j in enumerate(permutation))
-    assert all(keys[i][0] != keys[j][0] for i, j in enumerate(permutation))
-    assert mismatch_permutation(keys) == permutation
-    # One VOD: paired with a moment far away.
-    single = [("v", t) for t in range(0, 100, 10)]
-    assert all(abs(single[i][1] - single[j][1]) >= 50 for i, j in enumerate(mismatch_permutation(single)))
+def test_mismatched_context_comes_from_the_same_vod_at_least_60_s_away() -> None:
+    keys = [("b", 10_000), ("a", 0), ("b", 0), ("a", 70_000), ("a", 200_000), ("b", 130_000), ("a", 30_000)]
+    sources = mismatch_sources(keys)
+    assert mismatch_sources(keys) == sources  # fixed
+    for i, j in enumerate(sources):
+        assert i != j
+        if any(k[0] == keys[i][0] and abs(k[1] - keys[i][1]) >= 60_000 for k in keys):
+            assert keys[j][0] == keys[i][0] and abs(keys[j][1] - keys[i][1]) >= 60_000, (i, j)
+    # ("b", 0) and ("b", 10_000) have ("b", 130_000); it has both: all stay in VOD b.
+    assert {keys[sources[i]][0] for i in (0, 2, 5)} == {"b"}
+    # A long single VOD: contexts are borrowed about once each (no context serves everyone).
+    single = [("v", t * 20_000) for t in range(30)]
+    counts = {}
+    for j in mismatch_sources(single):
+        counts[j] = counts.get(j, 0) + 1
+    assert max(counts.values()) <= 2
+    # Nothing far enough in the VOD: another VOD's context, never its own.
+    close = [("v", 0), ("v", 30_000), ("w", 0)]
+    assert [close[j][0] for j in mismatch_sources(close)] == ["w", "w", "v"]
+    assert mismatch_sources([("v", 0), ("v", 10)]) == [1, 0]
     with pytest.raises(ValueError):
-        mismatch_permutation([("v", 0)])
+        mismatch_sources([("v", 0)])
+
+
+def test_perplexity_without_the_end_token_ignores_how_well_replies_stop() -> None:
+    # Two models equal on the reply tokens; one is sure of the end token, the other is not.
+    logliks_sure = [-6.0 + 0.0, -4.0 + 0.0]
+    logliks_unsure = [-6.0 - 3.0, -4.0 - 3.0]
+    tokens = [4, 3]  # 3 and 2 reply tokens plus the end token
+    assert perplexity(logliks_sure, tokens) < perplexity(logliks_unsure, tokens)
+    assert perplexity_without_end(logliks_sure, [0.0, 0.0], tokens) == pytest.approx(
+        perplexity_without_end(logliks_unsure, [-3.0, -3.0], tokens))
+    assert perplexity_without_end(logliks_sure, [0.0, 0.0], tokens) == pytest.approx(math.exp(10 / 5))
 
 
 def test_wasserstein_on_lengths() -> None:
