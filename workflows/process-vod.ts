@@ -62,12 +62,21 @@ export async function processVod(input: ProcessVodInput): Promise<ProcessVodResu
     // The GPU worker says what `auto` means there (a CPU run must not stand in for a later GPU run),
     // and the job is then told exactly that backend and model, so its words match the run id.
     const resolved = patched(RESOLVED_ASR_BACKEND_PATCH)
-      ? await gpuQuick.resolveAsrBackend({ backend: settings.backend, model: settings.model })
+      ? await gpuQuick.resolveAsrBackend({ backend: settings.backend, model: settings.model, compute_type: settings.compute_type })
       : undefined;
     const existing = await quick.lookupAsrRun(resolved ? { ...request, resolved } : request);
     runId = existing.run_id;
     if (!existing.exists) {
-      const job = resolved ? { ...request, backend: resolved.backend, model: resolved.backend === 'faster-whisper' ? resolved.model : undefined } : request;
+      const whisper = resolved?.backend === 'faster-whisper';
+      const job = resolved
+        ? {
+            ...request,
+            backend: resolved.backend,
+            model: whisper ? resolved.model : undefined,
+            compute_type: whisper ? (resolved.compute_type ?? undefined) : undefined,
+            device: whisper && (resolved.device === 'cpu' || resolved.device === 'cuda') ? (resolved.device as 'cpu' | 'cuda') : undefined,
+          }
+        : request;
       const transcript = await gpu.transcribeAudio(job);
       words = (await commitRun(runId, transcript.transcript_key, transcript.runtime_ms)).words;
     }

@@ -85,7 +85,7 @@ export function registerReplyCommand(program: Command): void {
       .command('reply')
       .description("chat replies to what the streamer said, from the promoted adapter (or --adapter, else the base model), through the guardrails")
       .argument('[context]', "the streamer's words the chat reacts to (or --audio)")
-      .option('--audio <clip>', 'a clip of the streamer instead: transcribed on the CPU path (pocketsphinx), its last 30 s of words are the context')
+      .option('--audio <clip>', 'a clip of the streamer instead: transcribed as `dougpt transcribe` does (Whisper tiny.en on a CPU), its last 30 s of words are the context')
       .option('--n <n>', 'replies to sample', '5')
       .option('--seed <n>', 'fixes the replies: the same seed and context give the same replies')
       .option('--temperature <t>', 'sampling temperature (0: greedy)')

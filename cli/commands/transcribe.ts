@@ -12,6 +12,7 @@ interface TranscribeFlags {
   captions?: string;
   device?: 'auto' | 'cpu' | 'cuda';
   computeType?: string;
+  language?: string;
   chunkS?: string;
   overlapS?: string;
   chunkDir?: string;
@@ -34,10 +35,11 @@ export function registerTranscribeCommand(program: Command): void {
     .description('transcribe audio to word-timed JSON (faster-whisper, pocketsphinx) or import captions')
     .argument('<audio>', 'audio or video file (anything ffmpeg reads)')
     .addOption(new Option('--backend <name>', 'recogniser').choices(TRANSCRIBE_BACKENDS).default('auto'))
-    .option('--model <name|path>', 'faster-whisper model: a name (large-v3, small.en) or a CTranslate2 model dir')
+    .option('--model <name|path>', 'faster-whisper model: a name (large-v3, small.en; tiny.en is the embedded one) or a CTranslate2 model dir (default: large-v3 on a GPU, the embedded tiny.en on a CPU)')
     .option('--captions <file>', 'with --backend captions: .vtt, .srt, .json3 or Whisper/WhisperX JSON to import')
     .addOption(new Option('--device <device>', 'faster-whisper device').choices(['auto', 'cpu', 'cuda']))
-    .option('--compute-type <type>', 'faster-whisper compute type (int8, float16, int8_float16, float32, default)')
+    .option('--compute-type <type>', 'faster-whisper compute type (int8, float16, int8_float16, float32; default: int8 on a CPU, float16 on a GPU)')
+    .option('--language <code>', 'spoken language (default: detected; English-only models such as tiny.en accept only en)')
     .option('--chunk-s <seconds>', 'chunk length for long audio (default: 600 for faster-whisper, 120 for pocketsphinx)')
     .option('--overlap-s <seconds>', 'overlap between chunks (default: 30 for faster-whisper, 10 for pocketsphinx)')
     .option('--chunk-dir <dir>', 'keep finished chunks here, so a rerun with --resume-from-chunk skips them')
@@ -62,6 +64,7 @@ export function registerTranscribeCommand(program: Command): void {
             model: flags.model,
             device: flags.device,
             compute_type: flags.computeType,
+            language: flags.language,
             chunk_s: positiveNumber('--chunk-s', flags.chunkS),
             overlap_s: positiveNumber('--overlap-s', flags.overlapS),
             chunk_dir: flags.chunkDir,
@@ -79,7 +82,7 @@ export function registerTranscribeCommand(program: Command): void {
         });
         if (started) bar.stop();
         if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-        else process.stderr.write(`${result.out}: ${result.words} words, ${result.segments} segments (${result.backend})\n`);
+        else process.stderr.write(`${result.out}: ${result.words} words, ${result.segments} segments (${result.backend}${result.model ? ` ${result.model}` : ''})\n`);
       } catch (error) {
         if (started) bar.stop();
         if (error instanceof RunnerError && error.kind === 'bad-input') throw new UserError(error.message.replace(/^transcribe: /, ''), 2);

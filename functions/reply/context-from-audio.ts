@@ -6,8 +6,9 @@ import { transcribeAudio } from '../transcribe/transcribe-audio.ts';
 import { Transcript } from '../transcribe/transcript.ts';
 
 /**
- * The streamer's words in an audio clip, for `dougpt reply --audio`: transcribed on the CPU path
- * (pocketsphinx, or whatever `backend` names), the last `maxMs` of speech joined into one context.
+ * The streamer's words in an audio clip, for `dougpt reply --audio`: transcribed as `dougpt transcribe`
+ * does (`auto`: Whisper on a GPU, the embedded tiny.en on a CPU, else pocketsphinx; or the `backend`
+ * given), the last `maxMs` of speech joined into one context.
  *
  * @example
  * const context = await contextFromAudio('clip.wav'); // 'okay chat we are going left'
@@ -16,7 +17,7 @@ export async function contextFromAudio(path: string, options: { backend?: 'auto'
   const dir = await mkdtemp(join(tmpdir(), 'dougpt-reply-audio-'));
   try {
     const out = join(dir, 'transcript.json');
-    await transcribeAudio({ input: { audio: path, out, backend: options.backend ?? 'pocketsphinx' }, runJob: runGpuJob, mode: 'process', signal: options.signal });
+    await transcribeAudio({ input: { audio: path, out, backend: options.backend ?? 'auto' }, runJob: runGpuJob, mode: 'process', signal: options.signal });
     const { words } = Transcript.parse(JSON.parse(await readFile(out, 'utf8')));
     const end = words.at(-1)?.end_ms ?? 0;
     const from = end - (options.maxMs ?? 30_000);

@@ -4,10 +4,18 @@ import { LAKE, sqlString } from '../../catalog/lake.ts';
 import { asrRuns, qualifiedName } from '../../catalog/tables.ts';
 import type { LakeDeps } from '../deps.ts';
 
-/** The recogniser a transcription really uses: `auto` resolved, and the model that backend loads. */
+/**
+ * The recogniser a transcription really uses: `auto` resolved, the model that backend loads, and (from
+ * workers that report them) the model file's sha256, device, compute type, language and decoding options.
+ */
 export const ResolvedAsrBackend = z.object({
   backend: z.enum(['faster-whisper', 'pocketsphinx']),
   model: z.string().min(1),
+  model_sha256: z.string().nullable().optional(),
+  device: z.string().nullable().optional(),
+  compute_type: z.string().nullable().optional(),
+  language: z.string().nullable().optional(),
+  options: z.record(z.string(), z.unknown()).optional(),
 });
 export type ResolvedAsrBackend = z.infer<typeof ResolvedAsrBackend>;
 
@@ -40,16 +48,26 @@ export type AsrRequest = z.input<typeof AsrRequest>;
 export function asrRunId(request: z.output<typeof AsrRequest>, resolved: ResolvedAsrBackend): string {
   const { vod_id, audio_sha256, compute_type, chunk_s, overlap_s } = request;
   const whisper = resolved.backend === 'faster-whisper';
+  const { backend, model, ...what } = resolved;
   const key = JSON.stringify({
     vod_id,
     audio_sha256,
-    backend: resolved.backend,
-    model: resolved.model,
+    backend,
+    model,
     compute_type: whisper ? (compute_type ?? null) : null,
     chunk_s: chunk_s ?? null,
     overlap_s: overlap_s ?? null,
+    // Workers that report the model's sha256 and the decoding options: these decide the words too.
+    ...(Object.keys(what).length > 0 ? { resolved: canonical(what) } : {}),
   });
   return `asr-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
+}
+
+/** A value with its object keys sorted, so the id does not depend on the order Python printed them in. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
 }
 
 /** The id runs had before backends were resolved: the requested settings, `auto` included. */

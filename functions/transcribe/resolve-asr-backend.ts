@@ -5,30 +5,25 @@ import { ResolvedAsrBackend } from './asr-run.ts';
 export const ResolveAsrBackendInput = z.object({
   backend: z.enum(['auto', 'faster-whisper', 'pocketsphinx']).default('auto'),
   model: z.string().min(1).optional(),
+  compute_type: z.string().min(1).optional(),
+  device: z.enum(['auto', 'cpu', 'cuda']).optional(),
+  language: z.string().min(1).optional(),
 });
 export type ResolveAsrBackendInput = z.input<typeof ResolveAsrBackendInput>;
 
 /**
- * Run by the transcribe job's own Python with its own helpers, so `auto` resolves exactly as the job's
- * `pick_backend` does (faster-whisper when CTranslate2 sees a CUDA GPU and the model is local, else
- * pocketsphinx), and the model is named as the job reports it. Without faster-whisper installed,
- * `auto` is pocketsphinx.
+ * Run by the transcribe job's own Python with its own `resolve`, so `auto` resolves exactly as the job's
+ * `pick_backend` does (Whisper on a GPU, the embedded tiny.en on a CPU, else pocketsphinx), with the
+ * model's sha256, device, compute type and decoding options the job will use.
  */
 const PROBE = `
 import json, sys
 request = json.loads(sys.argv[1])
-from dougpt_gpu.transcribe.job import SphinxOptions, WhisperOptions
-from dougpt_gpu.transcribe.sphinx_backend import SphinxBackend
-whisper = WhisperOptions(model=request["model"]) if request.get("model") else WhisperOptions()
-backend = request["backend"]
-if backend == "auto":
-    try:
-        from dougpt_gpu.transcribe.whisper_backend import cuda_device_count, model_is_available
-        backend = "faster-whisper" if cuda_device_count() and model_is_available(whisper) else "pocketsphinx"
-    except ImportError:
-        backend = "pocketsphinx"
-model = whisper.model if backend == "faster-whisper" else SphinxBackend(SphinxOptions()).model
-print(json.dumps({"backend": backend, "model": model}))
+from dougpt_gpu.transcribe.job import SphinxOptions, VadOptions, WhisperOptions
+from dougpt_gpu.transcribe.resolve import resolve
+whisper = {k: request[k] for k in ("model", "compute_type", "device", "language") if request.get(k) is not None}
+resolved = resolve(request["backend"], WhisperOptions(**whisper), VadOptions(), SphinxOptions())
+print(json.dumps(resolved.as_json()))
 `;
 
 /**
@@ -37,7 +32,7 @@ print(json.dumps({"backend": backend, "model": model}))
  *
  * @example
  * await resolveAsrBackend({ backend: 'auto' }, { python: '.venv/bin/python' })
- * // { backend: 'pocketsphinx', model: 'pocketsphinx-5.1.1/en-us' } on a machine without a GPU
+ * // { backend: 'faster-whisper', model: 'tiny.en', model_sha256: '1a5a…', device: 'cpu', compute_type: 'int8', … } on a CPU
  */
 export async function resolveAsrBackend(raw: ResolveAsrBackendInput, deps: { python: string; signal?: AbortSignal }): Promise<ResolvedAsrBackend> {
   const input = ResolveAsrBackendInput.parse(raw);

@@ -19,6 +19,8 @@ export const TranscribeAudioInput = z
     model: z.string().min(1).optional(),
     device: z.enum(['auto', 'cpu', 'cuda']).optional(),
     compute_type: z.string().min(1).optional(),
+    /** Spoken language (ISO code); English-only models (tiny.en, the CPU default) refuse any other. */
+    language: z.string().min(1).optional(),
     chunk_s: z.number().positive().optional(),
     overlap_s: z.number().nonnegative().optional(),
     /** Where finished chunks are kept so a rerun resumes (see resume_from_chunk). */
@@ -49,6 +51,7 @@ export function toTranscribeJob(input: z.output<typeof TranscribeAudioInput>): R
   if (input.model !== undefined) whisper.model = input.model;
   if (input.device !== undefined) whisper.device = input.device;
   if (input.compute_type !== undefined) whisper.compute_type = input.compute_type;
+  if (input.language !== undefined) whisper.language = input.language;
   const chunking: Record<string, unknown> = {};
   if (input.chunk_s !== undefined) chunking.chunk_s = input.chunk_s;
   if (input.overlap_s !== undefined) chunking.overlap_s = input.overlap_s;

@@ -102,16 +102,34 @@ def test_faster_whisper_tiny_model_contract(speech_wav: Path, tmp_path: Path) ->
     assert transcript["config"]["vad"]["enabled"] is True
 
 
-def test_auto_without_gpu_picks_pocketsphinx(speech_wav: Path, tmp_path: Path) -> None:
+def test_auto_without_gpu_runs_a_given_local_model_on_the_cpu(speech_wav: Path, tmp_path: Path) -> None:
     pytest.importorskip("ctranslate2")
     import ctranslate2
 
     if ctranslate2.get_cuda_device_count() > 0:
-        pytest.skip("a GPU is present: auto would pick faster-whisper")
+        pytest.skip("a GPU is present: auto runs the model there")
     job = {"audio": str(speech_wav), "out": str(tmp_path / "t.json"), "whisper": {"model": str(TINY_WHISPER)}}
     code, events, stderr = run_job(job, tmp_path)
     assert code == 0, stderr
-    assert events[-1]["backend"] == "pocketsphinx"
+    assert (events[-1]["backend"], events[-1]["model"]) == ("faster-whisper", str(TINY_WHISPER))
+    transcript = json.loads((tmp_path / "t.json").read_text())
+    resolved = transcript["config"]["resolved"]
+    assert (resolved["device"], resolved["compute_type"]) == ("cpu", "int8")
+    assert resolved["model_sha256"] == events[-1]["model_sha256"] and len(resolved["model_sha256"]) == 64
+    assert events[-1]["peak_rss_mb"] > 0
+
+
+def test_the_chunk_workers_give_the_words_of_one_process(speech_wav: Path, tmp_path: Path) -> None:
+    common = {"audio": str(speech_wav), "backend": "faster-whisper", "chunking": {"chunk_s": 3, "overlap_s": 1},
+              "whisper": {"model": str(TINY_WHISPER), "device": "cpu", "beam_size": 1, "temperature": 0.0, "cpu_threads": 1}}
+    one = {**common, "out": str(tmp_path / "one.json")}
+    two = {**common, "out": str(tmp_path / "two.json"), "whisper": {**common["whisper"], "workers": 2}}
+    for job in (one, two):
+        code, events, stderr = run_job(job, tmp_path)
+        assert code == 0, stderr
+        assert events[-1]["chunks"] > 1
+    words = [json.loads(Path(job["out"]).read_text())["words"] for job in (one, two)]
+    assert words[0] == words[1]
 
 
 @pytest.mark.gpu

@@ -25,6 +25,11 @@ export const TranscribeResult = z.object({
   resumed_chunks: z.number().int().nonnegative(),
   elapsed_s: z.number().nonnegative(),
   rtf: z.number().nonnegative(),
+  /** Largest resident set of the job's process, and of any one chunk worker process (MiB). */
+  peak_rss_mb: z.number().nonnegative().optional(),
+  peak_rss_worker_mb: z.number().nonnegative().optional(),
+  /** The model file's sha256 (faster-whisper). */
+  model_sha256: z.string().nullable().optional(),
 });
 export type TranscribeResult = z.infer<typeof TranscribeResult>;
 

@@ -13,6 +13,7 @@ import { config, env, sqlRows, temporal } from './stack.ts';
 import { sample, scratchDir } from './samples.ts';
 import { identifyVod } from '../../functions/ingest/identify-vod.ts';
 import { ingestPrefixes } from '../../catalog/keys.ts';
+import { scoreWords } from '../../functions/transcribe/score-words.ts';
 
 const store = createObjectStore(config);
 const TABLES = [
@@ -93,6 +94,22 @@ describe('ingestBatch', () => {
     // The staged Parquet went away with the commit.
     expect(await store.listKeys(`staging/chat/${idA}/`)).toEqual([]);
     expect(await store.listKeys(`staging/chat/${idB}/`)).toEqual([]);
+  });
+
+  it('transcribes with the embedded Whisper tiny.en on the CPU: the script comes back, word starts on time', async () => {
+    const [run] = await sqlRows(`select backend, model, config from silver.asr_runs where vod_id = '${idA}'`);
+    expect(run?.backend).toBe('faster-whisper');
+    expect(run?.model).toBe('tiny.en');
+    const resolved = JSON.parse(String(run?.config)).resolved as { model_sha256: string; compute_type: string; device: string };
+    expect(resolved.model_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect([resolved.device, resolved.compute_type]).toEqual(['cpu', 'int8']);
+    const recognised = (await sqlRows(`select word, start_ms from silver.transcript_words where vod_id = '${idA}' order by idx`))
+      .map((w) => ({ word: String(w.word), start_ms: Number(w.start_ms) }));
+    const script = JSON.parse(readFileSync(a.files.transcript, 'utf8')) as { words: Array<{ word: string; start_ms: number }> };
+    const score = scoreWords(script.words, recognised);
+    expect(score.wer).toBeLessThanOrEqual(0.3);
+    expect(score.median_start_error_ms).not.toBeNull();
+    expect(score.median_start_error_ms!).toBeLessThanOrEqual(250);
   });
 
   it('a second identical run adds no row and no object', async () => {

@@ -6,7 +6,7 @@ import { insertNew } from '../../../catalog/insert-new.ts';
 import { sqlString } from '../../../catalog/lake.ts';
 import { asrRuns } from '../../../catalog/tables.ts';
 import { writeLake } from '../../../catalog/write-lake.ts';
-import { lookupAsrRun, type AsrRequest, type ResolvedAsrBackend } from '../../../functions/transcribe/asr-run.ts';
+import { AsrRequest as AsrRequestSchema, asrRunId, lookupAsrRun, type AsrRequest, type ResolvedAsrBackend } from '../../../functions/transcribe/asr-run.ts';
 import { resolveAsrBackend } from '../../../functions/transcribe/resolve-asr-backend.ts';
 import { REPO_ROOT } from '../../../infra/paths.ts';
 import { memoryLakeDeps, type MemoryLakeDeps } from '../align/memory-lake.ts';
@@ -54,12 +54,26 @@ describe('transcription run ids', () => {
 const python = join(REPO_ROOT, '.venv', 'bin', 'python');
 
 describe.skipIf(!existsSync(python))('resolveAsrBackend (the job\'s own Python)', () => {
-  it('names the backend and model the way the transcribe job reports them', async () => {
+  it('names the backend, model, sha256 and settings the way the transcribe job resolves them', async () => {
     const sphinx = (await execa(python, ['-c', "from importlib.metadata import version; print(version('pocketsphinx'))"])).stdout.trim();
+    const gpus = Number((await execa(python, ['-c', 'import ctranslate2; print(ctranslate2.get_cuda_device_count())'])).stdout.trim());
     const auto = await resolveAsrBackend({ backend: 'auto' }, { python });
-    // No model is in the local cache here, so even a GPU machine picks pocketsphinx for `auto`.
-    expect(auto).toEqual({ backend: 'pocketsphinx', model: `pocketsphinx-${sphinx}/en-us` });
-    expect(await resolveAsrBackend({ backend: 'faster-whisper', model: 'small.en' }, { python })).toEqual({ backend: 'faster-whisper', model: 'small.en' });
-    expect(await resolveAsrBackend({ backend: 'faster-whisper' }, { python })).toEqual({ backend: 'faster-whisper', model: 'large-v3' });
+    // On a CPU: the embedded Whisper tiny.en in int8 (on a GPU without large-v3 cached: the same model there).
+    expect(auto).toMatchObject({ backend: 'faster-whisper', model: 'tiny.en', device: gpus ? 'cuda' : 'cpu', language: 'en' });
+    expect(auto.model_sha256).toMatch(/^[0-9a-f]{64}$/);
+    if (!gpus) expect(auto.compute_type).toBe('int8');
+    expect(auto.options).toMatchObject({ beam_size: 5, vad: { enabled: true } });
+    expect(await resolveAsrBackend({ backend: 'pocketsphinx' }, { python })).toMatchObject({ backend: 'pocketsphinx', model: `pocketsphinx-${sphinx}/en-us`, model_sha256: null });
+    // Named and not local: kept by name (the job fetches it), sha256 unknown until then.
+    expect(await resolveAsrBackend({ backend: 'faster-whisper', model: 'small.en' }, { python })).toMatchObject({ backend: 'faster-whisper', model: 'small.en', model_sha256: null });
+    // Another compute type is another run.
+    const float32 = await resolveAsrBackend({ backend: 'auto', compute_type: 'float32' }, { python });
+    expect(float32.compute_type).toBe('float32');
+    const id = (resolved: ResolvedAsrBackend) => asrRunId(AsrRequestSchema.parse(request), resolved);
+    expect(id(float32)).not.toBe(id(auto));
+    expect(id(auto)).toBe(id({ ...auto }));
+    // A different model file under the same name is another run.
+    expect(id({ ...auto, model_sha256: 'f'.repeat(64) })).not.toBe(id(auto));
+    await expect(resolveAsrBackend({ backend: 'auto', language: 'de' }, { python })).rejects.toThrow(/English-only/);
   }, 120_000);
 });

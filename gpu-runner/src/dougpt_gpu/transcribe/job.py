@@ -38,9 +38,16 @@ class VadOptions:
 class WhisperOptions:
     """faster-whisper (CTranslate2): a model name its cache or hub resolves, or a local model directory."""
 
-    model: str = _help("model name (large-v3, small.en, org/repo) or path of a CTranslate2 model dir", default="large-v3")
+    model: str | None = _help(
+        "model name (large-v3, small.en, org/repo) or path of a CTranslate2 model dir (null: large-v3 on a GPU, the "
+        "embedded tiny.en on a CPU); tiny.en is the embedded model when its wheel is installed",
+        default=None,
+    )
     device: Device = _help("cpu, cuda, or auto (cuda when CTranslate2 sees a GPU)", default="auto")
-    compute_type: str = _help("CTranslate2 compute type: default, int8, int8_float16, float16, float32", default="default")
+    compute_type: str = _help(
+        "CTranslate2 compute type: int8, int8_float16, float16, float32, or default (int8 on a CPU, float16 on a GPU)",
+        default="default",
+    )
     beam_size: int = _help("beam width", default=5)
     temperature: float | None = _help(
         "decode at this temperature only (null: faster-whisper's fallback schedule 0.0 … 1.0, which samples at random "
@@ -49,17 +56,21 @@ class WhisperOptions:
     )
     batch_size: int = _help("batched pipeline size on GPU (1 turns batching off)", default=8)
     language: str | None = _help("language code, or null to detect", default=None)
-    cpu_threads: int = _help("CPU threads (0: CTranslate2 default)", default=0)
+    cpu_threads: int = _help("CPU threads per process (0: CTranslate2 default)", default=0)
+    workers: int = _help(
+        "processes decoding chunks side by side, each loading the model (1: one process); never changes the words",
+        default=1,
+    )
     download_root: str | None = _help("where named models are cached (null: the hub cache)", default=None)
     local_files_only: bool = _help("never download: use only cached or local models", default=False)
 
     def __post_init__(self) -> None:
-        if not self.model:
-            raise BadInput("whisper.model: must name a model or a model directory")
+        if self.model is not None and not self.model:
+            raise BadInput("whisper.model: must name a model or a model directory (or be null)")
         if self.device not in get_args(Device):
             raise BadInput(f"whisper.device: {self.device!r} is not one of {', '.join(get_args(Device))}")
-        if self.beam_size < 1 or self.batch_size < 1 or self.cpu_threads < 0:
-            raise BadInput("whisper: beam_size and batch_size must be >= 1, cpu_threads >= 0")
+        if self.beam_size < 1 or self.batch_size < 1 or self.workers < 1 or self.cpu_threads < 0:
+            raise BadInput("whisper: beam_size, batch_size and workers must be >= 1, cpu_threads >= 0")
 
 
 @dataclass(frozen=True)
@@ -123,7 +134,10 @@ class TranscribeJob:
 
     audio: str = _help("path of the audio (or video) file; ffmpeg decodes it")
     out: str = _help("path of the Transcript JSON to write")
-    backend: Backend = _help("auto picks faster-whisper when a GPU and the model are present", default="auto")
+    backend: Backend = _help(
+        "auto: faster-whisper (the configured model on a GPU, the embedded tiny.en on a CPU), else pocketsphinx",
+        default="auto",
+    )
     whisper: WhisperOptions = _help("faster-whisper options", default_factory=WhisperOptions)
     vad: VadOptions = _help("VAD options (faster-whisper)", default_factory=VadOptions)
     pocketsphinx: SphinxOptions = _help("pocketsphinx options", default_factory=SphinxOptions)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -22,6 +23,7 @@ from .chunk_store import ChunkStore, file_sha256, fingerprint
 from .chunks import Chunk, plan_chunks, stitch
 from .job import TranscribeJob
 from .progress import OrderedProgress
+from .resolve import resolve
 from .words import ChunkResult
 
 log = logging.getLogger("dougpt_gpu.transcribe")
@@ -35,19 +37,14 @@ class Backend(Protocol):
 
 
 def pick_backend(job: TranscribeJob) -> Backend:
-    """`auto`: faster-whisper when CTranslate2 sees a GPU and the model is local, else pocketsphinx."""
-    name = job.backend
-    if name == "auto":
-        from .whisper_backend import cuda_device_count, model_is_available
-
-        gpus = cuda_device_count()
-        has_model = model_is_available(job.whisper)
-        name = "faster-whisper" if gpus and has_model else "pocketsphinx"
-        log.info("backend auto: %s (cuda devices: %d, model %s local: %s)", name, gpus, job.whisper.model, has_model)
-    if name == "faster-whisper":
+    """The backend `resolve` names on this machine (`auto`: Whisper on a GPU, the embedded tiny.en on a CPU, else
+    pocketsphinx), loaded."""
+    resolved = resolve(job.backend, job.whisper, job.vad, job.pocketsphinx)
+    log.info("backend %s: %s %s (%s, %s)", job.backend, resolved.backend, resolved.model, resolved.device, resolved.compute_type)
+    if resolved.backend == "faster-whisper":
         from .whisper_backend import WhisperBackend
 
-        return WhisperBackend(job.whisper, job.vad)
+        return WhisperBackend(job.whisper, job.vad, resolved)
     from .sphinx_backend import SphinxBackend
 
     return SphinxBackend(job.pocketsphinx)
@@ -56,25 +53,28 @@ def pick_backend(job: TranscribeJob) -> Backend:
 def backend_config(job: TranscribeJob, backend: Backend) -> dict[str, Any]:
     """The options that shaped the words, stored in the transcript and in each chunk's fingerprint.
 
-    Chunk lengths appear resolved (the backend's defaults filled in); pocketsphinx's `workers` is left out, as it
-    changes only how fast the words come, so a resume on a machine with other cores still finds its chunks.
+    `resolved` is what ran: backend, model, the model file's sha256, device, compute type, language and decoding
+    options. Chunk lengths appear resolved (the backend's defaults filled in); pocketsphinx's `workers` is left out,
+    as it changes only how fast the words come, so a resume on a machine with other cores still finds its chunks.
     """
     config: dict[str, Any] = {"chunking": asdict(job.chunking.resolved(backend.name))}
     if backend.name == "faster-whisper":
-        config |= {"whisper": asdict(job.whisper), "vad": asdict(job.vad), "device": getattr(backend, "device", None)}
+        resolved = backend.resolved  # type: ignore[attr-defined]
+        whisper = {k: v for k, v in asdict(job.whisper).items() if k != "workers"}
+        config |= {"whisper": whisper, "vad": asdict(job.vad), "device": resolved.device, "resolved": resolved.as_json()}
     else:
-        config |= {"pocketsphinx": {k: v for k, v in asdict(job.pocketsphinx).items() if k != "workers"}}
+        config |= {
+            "pocketsphinx": {k: v for k, v in asdict(job.pocketsphinx).items() if k != "workers"},
+            "resolved": resolve("pocketsphinx", job.whisper, job.vad, job.pocketsphinx).as_json(),
+        }
     return config
 
 
 def worker_count(job: TranscribeJob, backend: Backend, chunks: int) -> int:
-    """Processes to decode `chunks` chunks: pocketsphinx uses one per core (or `workers`), never more than chunks.
-
-    Whisper keeps one process: it loads one model and CTranslate2 already spreads it over the cores or the GPU.
-    """
-    if backend.name != "pocketsphinx":
-        return 1
-    return max(1, min(job.pocketsphinx.workers or available_cores(), chunks))
+    """Processes to decode `chunks` chunks, never more than chunks: pocketsphinx uses one per core (or `workers`);
+    Whisper keeps one unless `whisper.workers` asks for more (CTranslate2 already spreads one model over the cores)."""
+    wanted = job.whisper.workers if backend.name == "faster-whisper" else (job.pocketsphinx.workers or available_cores())
+    return max(1, min(wanted, chunks))
 
 
 def run_transcribe(raw: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +130,15 @@ def run_transcribe(raw: dict[str, Any]) -> dict[str, Any]:
         "resumed_chunks": resumed,
         "elapsed_s": round(elapsed, 3),
         "rtf": round(elapsed / (total_ms / 1000), 4),
+        "peak_rss_mb": _peak_rss_mb(resource.RUSAGE_SELF),
+        "peak_rss_worker_mb": _peak_rss_mb(resource.RUSAGE_CHILDREN),
+        "model_sha256": config["resolved"].get("model_sha256"),
     }
+
+
+def _peak_rss_mb(who: int) -> float:
+    """ru_maxrss is in KiB on Linux: the largest resident set of this process, or of its largest child."""
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
 
 
 def _write_json(path: str, value: Any) -> None:

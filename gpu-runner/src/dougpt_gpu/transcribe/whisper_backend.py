@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from collections.abc import Callable
 
 import numpy as np
 
 from ..errors import BadInput, JobFailed
+from .chunk_pool import available_cores
 from .chunks import Chunk
 from .job import VadOptions, WhisperOptions
+from .resolve import Resolved, model_file_sha256
 from .words import ChunkResult, Segment, Word
 
 log = logging.getLogger("dougpt_gpu.whisper")
@@ -33,11 +36,27 @@ def _looks_like_path(model: str) -> bool:
     return os.path.exists(model) or model.startswith(("/", ".", "~")) or model.count("/") > 1
 
 
+def local_model_dir(model: str) -> str | None:
+    """The local folder of a model (a path holding model.bin, or a named model already in the hub cache), or None.
+
+    A path without model.bin is bad input: it can only be a mistake.
+    """
+    expanded = os.path.expanduser(model)
+    if _looks_like_path(expanded):
+        if not os.path.isfile(os.path.join(expanded, "model.bin")):
+            raise BadInput(f"{model}: model directory not found or has no model.bin (a CTranslate2 Whisper model)")
+        return expanded
+    try:
+        return resolve_model(WhisperOptions(model=model), local_only=True)
+    except BadInput:
+        return None
+
+
 def resolve_model(options: WhisperOptions, local_only: bool) -> str:
     """Local directory of the model: a given path, or a named model from the cache (downloading unless local_only)."""
     from faster_whisper.utils import available_models, download_model
 
-    model = os.path.expanduser(options.model)
+    model = os.path.expanduser(options.model or "")
     if _looks_like_path(model):
         if not os.path.isfile(os.path.join(model, "model.bin")):
             raise BadInput(f"{options.model}: model directory not found or has no model.bin (a CTranslate2 Whisper model)")
@@ -52,36 +71,47 @@ def resolve_model(options: WhisperOptions, local_only: bool) -> str:
         raise JobFailed(f"{options.model}: model download failed ({type(error).__name__}: {error})") from error
 
 
-def model_is_available(options: WhisperOptions) -> bool:
-    try:
-        resolve_model(options, local_only=True)
-        return True
-    except BadInput:
-        return False
-
-
 class WhisperBackend:
     name = "faster-whisper"
 
-    def __init__(self, options: WhisperOptions, vad: VadOptions) -> None:
+    def __init__(self, options: WhisperOptions, vad: VadOptions, resolved: Resolved) -> None:
+        path = resolved.path
+        if path is None:  # named and not local yet: fetched now, as a user who asked for it by name expects
+            path = resolve_model(replace(options, model=resolved.model), local_only=False)
+            resolved = replace(resolved, path=path, model_sha256=model_file_sha256(path))
+        self.resolved = resolved
+        self.options = replace(options, language=resolved.language)
+        self.vad = vad
+        self.model = resolved.model
+        self.device = resolved.device or "cpu"
+        self.path = path
+        self._model = None
+        self._pipeline = None
+        self._load()
+
+    def _load(self) -> None:
+        """Load the model in this process (again in each chunk worker: a loaded model does not pickle)."""
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-        self.options = options
-        self.vad = vad
-        self.model = options.model
-        path = resolve_model(options, local_only=False)
-        self.device = options.device if options.device != "auto" else ("cuda" if cuda_device_count() else "cpu")
-        log.info("loading %s on %s (%s)", path, self.device, options.compute_type)
+        options, resolved = self.options, self.resolved
+        # Side-by-side workers share the cores rather than each taking all of them.
+        threads = options.cpu_threads or (max(1, available_cores() // options.workers) if options.workers > 1 else 0)
+        log.info("loading %s from %s on %s (%s)", resolved.model, self.path, self.device, resolved.compute_type)
         try:
             self._model = WhisperModel(
-                path, device=self.device, compute_type=options.compute_type, cpu_threads=options.cpu_threads
+                self.path, device=self.device, compute_type=resolved.compute_type or "default", cpu_threads=threads
             )
         except (RuntimeError, ValueError) as error:
-            raise JobFailed(f"{options.model}: could not load model ({error})") from error
+            raise JobFailed(f"{resolved.model}: could not load model ({error})") from error
         batched = self.device == "cuda" and options.batch_size > 1
         self._pipeline = BatchedInferencePipeline(self._model) if batched else None
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_model": None, "_pipeline": None}
+
     def transcribe(self, samples: np.ndarray, chunk: Chunk, on_progress: Callable[[int], None]) -> ChunkResult:
+        if self._model is None:
+            self._load()
         options = self.options
         vad_parameters = {"min_silence_duration_ms": self.vad.min_silence_ms, "speech_pad_ms": self.vad.speech_pad_ms}
         if self._pipeline is not None:
