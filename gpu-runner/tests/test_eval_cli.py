@@ -27,7 +27,13 @@ CONTEXTS = [
     ("v2", 65_000, "why is everyone typing L in chat", "@viewer L"),
     ("v2", 90_000, "we did it we actually did it", "LETS GO"),
 ]
-TRAIN = ["the bird is always right chat honestly", "LUL", "DOUG NO", "go left", "W", "KEKW", "true", "pog", "L", "easy"]
+TRAIN = ["the bird is always right chat honestly", "LUL", "DOUG NO", "go left", "W", "KEKW", "true", "pog", "L", "easy",
+         "lets go", "no way", "he did it", "bird again", "wait what", "clip it", "so close", "chat is this real",
+         "jump now", "i believe", "omegalul", "ggs", "o7", "monkaS", "doug pls", "right side", "BIRD", "first try",
+         "left is right", "not again"]
+# Rows of a test VOD: "NEAR" 20 s from an example (never a distractor of it), "hi DOUG  <3" a real reply's twin.
+TRAIN_IN_TEST_VODS = [("v1", 60_000, "NEAR"), ("v2", 200_000, "hi DOUG  <3")]
+RANKING_CANDIDATES = 30
 
 
 def _row(vod: str, offset: int, context: str, reply: str, spec: dict, split: str, n: int) -> dict:
@@ -56,6 +62,7 @@ def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sft.mkdir()
     test_rows = [_row(v, o, c, r, spec, "test", i) for i, (v, o, c, r) in enumerate(CONTEXTS)]
     train_rows = [_row("v0", 1000 * i, "some speech", r, spec, "train", i) for i, r in enumerate(TRAIN)]
+    train_rows += [_row(v, o, "other speech", r, spec, "train", len(train_rows) + k) for k, (v, o, r) in enumerate(TRAIN_IN_TEST_VODS)]
     (sft / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test_rows))
     (sft / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train_rows))
     (sft / "validation.jsonl").write_text("")
@@ -168,15 +175,24 @@ def test_reply_logliks_match_full_forward_and_ignore_padding(dataset_dir: Path, 
     options = GenerationOptions(seed=7, max_new_tokens=5)
     for side in ("base", "adapter"):
         with scorer.use(side):
-            batched, sampled = scorer.run(prompts, continuations, batch_size=3, generation=(options, 5, 200))
+            batched, ends, sampled = scorer.run(prompts, continuations, batch_size=3, generation=(options, 5, 200))
             single = [scorer.run([p], [[r]], batch_size=1)[0][0][0] for p, r in zip(prompts, replies)]
             again = scorer.run(prompts, continuations, batch_size=3, generation=(options, 5, 200))
+            # Prompts with different numbers of replies in one batch.
+            uneven = scorer.run(prompts, [continuations[0], continuations[1][:1], continuations[2]], batch_size=3)[0]
+            ranked = scorer.mean_logliks(prompts[0], [replies[0], replies[1], replies[2]], per_pass=2)
             with torch.inference_mode():
                 full = [full_forward(prompts[0], continuations[0][0]), full_forward(prompts[0], continuations[0][1])]
+                reply_only = full_forward(prompts[0], replies[0][:-1])
         assert [b[0] for b in batched] == pytest.approx(single, abs=1e-3)  # padding and batching change nothing
         assert batched[0] == pytest.approx(full, abs=1e-3)
+        assert ends[0][0] == pytest.approx(full[0] - reply_only, abs=1e-3)  # the end-of-turn token's share
+        assert [len(u) for u in uneven] == [2, 1, 2] and uneven[1][0] == pytest.approx(batched[1][0], abs=1e-3)
+        # Ranking scores: mean per token, the same as the full forward pass, whatever the pass size.
+        assert ranked[0] == pytest.approx(full[0] / len(replies[0]), abs=1e-4)
+        assert ranked[1] == pytest.approx(full[1] / len(replies[1]), abs=1e-4)
         assert all(v < 0 for b in batched for v in b)
-        assert again == (batched, sampled)  # same seed, same scores and replies
+        assert again == (batched, ends, sampled)  # same seed, same scores and replies
         assert any(sampled)
         if side == "base":
             base_values = batched
@@ -188,7 +204,8 @@ def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_pat
     candidate, promoted = runs
     out = tmp_path / "evals"
     job = {"dataset": str(dataset_dir), "adapter": str(candidate), "promoted": str(promoted), "out": str(out),
-           "batch_size": 4, "threads": 1, "generation": {"max_new_tokens": 6, "seed": 3}, "classifier_folds": 4}
+           "batch_size": 4, "threads": 1, "generation": {"max_new_tokens": 6, "seed": 3}, "classifier_folds": 4,
+           "ranking_candidates": RANKING_CANDIDATES}
     started = time.monotonic()
     code, events, stderr = run_eval_job(job, tmp_path)
     elapsed = time.monotonic() - started
@@ -199,6 +216,7 @@ def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_pat
     done = [e["done"] for e in progress]
     assert done == sorted(done) and done[-1] == progress[-1]["total"]
     assert {e["model"] for e in progress if e["stage"] == "score"} == {"base", "adapter", "promoted"}
+    assert {e["model"] for e in progress if e["stage"] == "rank"} == {"base", "adapter", "promoted"}
 
     summary = json.loads(Path(result["eval_json"]).read_text())
     assert Path(result["eval_json"]).parent == out / result["eval_id"]
@@ -206,10 +224,38 @@ def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_pat
     assert summary["n_examples"] == 8 and summary["split"] == "test" and summary["adapter_run_id"] == "run-1"
     for side in ("base", "adapter", "promoted"):
         metrics = summary[side]
-        assert 1 < metrics["perplexity"] < 1e6
+        assert 1 < metrics["perplexity"] < 1e6 and 1 < metrics["perplexity_no_eot"] < 1e6
         assert math.isfinite(metrics["contextual_lift"])
         assert 0 <= metrics["classifier_accuracy"] <= 1
         assert metrics["name_leaks"] >= 0 and 0 <= metrics["verbatim_copy_rate"] <= 1
+        low, high = metrics["contextual_lift_ci95"]
+        assert low <= metrics["contextual_lift"] <= high
+        low, high = metrics["classifier_accuracy_ci95"]
+        assert 0 <= low <= metrics["classifier_accuracy"] <= high <= 1
+        for key in ("ranking", "ranking_no_context", "ranking_pmi"):
+            ranking = metrics[key]
+            assert ranking["n"] == 8 and ranking["n_candidates"] == RANKING_CANDIDATES, (key, ranking)
+            assert 0 <= ranking["r_at_1"] <= ranking["r_at_5"] <= ranking["r_at_10"] <= 1
+            assert 1 / RANKING_CANDIDATES <= ranking["mrr"] <= 1 and 1 <= ranking["mean_rank"] <= RANKING_CANDIDATES
+            low, high = ranking["r_at_10_ci95"]
+            assert 0 <= low <= ranking["r_at_10"] <= high <= 1
+        print(side, {k: round(metrics[k], 3) for k in ("perplexity", "perplexity_no_eot", "contextual_lift")},
+              {k: (metrics[k]["r_at_10"], round(metrics[k]["mrr"], 3)) for k in ("ranking", "ranking_no_context", "ranking_pmi")})
+    lift = summary["lift_vs_base"]
+    assert lift["value"] == pytest.approx(summary["adapter"]["contextual_lift"] - summary["base"]["contextual_lift"], abs=1e-9)
+    assert lift["ci95"][0] <= lift["value"] <= lift["ci95"][1]
+    assert summary["random"]["ranking"]["r_at_10"] == pytest.approx(10 / RANKING_CANDIDATES)
+    popularity = summary["popularity"]["ranking"]
+    assert popularity["n_candidates"] == RANKING_CANDIDATES and 0 <= popularity["r_at_10"] <= 1
+    print("lift_vs_base", lift, "popularity", popularity)
+    candidates = [json.loads(line) for line in Path(summary["candidates"]).read_text().splitlines()]
+    assert [c["pair_id"] for c in candidates] == [f"test-{i}" for i in range(8)]
+    for row, (vod, offset, _, reply) in zip(candidates, CONTEXTS):
+        texts = [c["text"] for c in row["candidates"]]
+        assert len(texts) == RANKING_CANDIDATES and texts[0] == reply and row["candidates"][0]["source"] == "real"
+        assert len({" ".join(t.lower().split()) for t in texts}) == len(texts)
+        assert all(not (c["vod_id"] == vod and abs(c["offset_ms"] - offset) < 60_000) for c in row["candidates"][1:])
+    assert "NEAR" not in [c["text"] for c in candidates[0]["candidates"]]  # v1 at 10 s: the row 50 s later is out
     assert summary["adapter"]["perplexity"] != pytest.approx(summary["base"]["perplexity"], rel=1e-4)
     real = summary["real"]
     assert real["name_leaks"] == 0 and real["emote_rate"] == pytest.approx(4 / 8)
@@ -219,11 +265,15 @@ def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_pat
     for failure in gates["failures"]:
         assert failure["passed"] is False and failure["message"]
     # A LoRA of random noise is no better than base: the perplexity gate must catch it.
-    assert "perplexity_vs_base" in {f["gate"] for f in gates["failures"]}
+    assert "perplexity_no_eot_vs_base" in {f["gate"] for f in gates["failures"]}
+    assert gates["version"] == "dougpt-gates/2"
+    assert {"lift_vs_base", "ranking_needs_context"} <= {o["gate"] for o in gates["checked"]}
 
     samples = [json.loads(line) for line in (out / result["eval_id"] / "samples.jsonl").read_text().splitlines()]
     assert [s["real"] for s in samples] == [c[3] for c in CONTEXTS]
+    assert all(1 <= s["rank"][side]["context"] <= RANKING_CANDIDATES for s in samples for side in ("base", "adapter"))
     html = Path(summary["report"]).read_text()
     assert html.count("<svg") >= 2 and "<script" not in html
+    assert "Listening" in html and "R@10" in html and "popularity" in html
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)  # self-contained: nothing fetched
     assert all(escape(s["adapter"], quote=True) in html for s in samples)

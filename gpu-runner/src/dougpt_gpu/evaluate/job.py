@@ -64,6 +64,11 @@ class EvalJob:
     dtype: Dtype = _help("weights dtype (auto: float32 on CPU, bfloat16 on CUDA)", default="auto")
     threads: int = _help("torch CPU threads (0: torch's default)", default=0)
     classifier_folds: int = _help("cross-validation folds of the real-vs-generated classifier", default=5)
+    ranking_candidates: int = _help(
+        "candidates ranked per context: the real reply and distractors from the training split (fewer when the "
+        "training split has fewer distinct replies)",
+        default=100,
+    )
     report_samples: int = _help("sample contexts shown in report.html", default=30)
 
     def __post_init__(self) -> None:
@@ -87,6 +92,8 @@ class EvalJob:
             raise BadInput(f"dtype: {self.dtype!r} is not one of {', '.join(get_args(Dtype))}")
         if self.batch_size < 1 or self.threads < 0 or self.classifier_folds < 2 or self.report_samples < 0:
             raise BadInput("need batch_size >= 1, threads >= 0, classifier_folds >= 2, report_samples >= 0")
+        if self.ranking_candidates < 2:
+            raise BadInput("ranking_candidates: must be >= 2 (the real reply and at least one distractor)")
 
     @property
     def gates_path(self) -> Path:

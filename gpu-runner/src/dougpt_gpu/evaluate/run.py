@@ -2,7 +2,8 @@
 
     python -m dougpt_gpu eval --input job.json
 
-Writes <out>/<eval_id>/eval.json (the object `dougpt eval --json` prints), samples.jsonl and report.html.
+Writes <out>/<eval_id>/eval.json (the object `dougpt eval --json` prints), samples.jsonl, candidates.jsonl (the
+ranking's candidate sets) and report.html.
 The eval id is a digest of everything that decides the numbers, so re-running the same eval rewrites the same
 folder with the same numbers.
 """
@@ -14,18 +15,21 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .judgments import summarize_judgments
 from ..errors import BadInput
 from ..events import emit
-from .classifier import classifier_accuracy
-from .dataset import EvalDataset, load_dataset
+from .candidates import CandidateSet, build_candidate_sets, candidate_records, fold, frequency
+from .classifier import classifier_outcomes
+from .dataset import EvalDataset, empty_context_prompt, load_dataset
 from .gates import GateSpec, load_gates, verdict
+from .intervals import mean_ci, ratio_ci
 from .job import EvalJob
-from .likelihood import contextual_lift, mismatch_permutation, perplexity
+from .likelihood import contextual_lift, mismatch_sources, perplexity, perplexity_without_end
+from .ranking import Placement, pmi_scores, ranking_metrics
 from .report import render_report
 from .safety import banned_phrase_hits, name_leaks, rate, read_banned_phrases, toxicity_flags, verbatim_copy_rate
 from .style import char_lengths, style_metrics
@@ -84,6 +88,7 @@ def eval_id(job: EvalJob, dataset: EvalDataset, base_label: str, adapters: dict[
         "dtype": job.dtype,
         "batch_size": job.batch_size,
         "folds": job.classifier_folds,
+        "ranking_candidates": job.ranking_candidates,
     }
     return "eval-" + hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -100,10 +105,20 @@ class Progress:
         emit("progress", stage=stage, model=model, done=self.done, total=self.total)
 
 
+@dataclass(frozen=True)
+class SideScores:
+    """What one model produced: sampled replies, reply log-likelihoods, and its candidate scores."""
+
+    generated: list[str]
+    true_ll: list[float]  # the real reply after its own context (sum over its tokens, end of turn included)
+    mismatched_ll: list[float]  # the real reply after the mismatched context
+    end_ll: list[float]  # the end-of-turn token's share of true_ll
+    ranked: list[list[float]]  # mean log-likelihood per token of each candidate after the context
+    ranked_blind: list[list[float]]  # the same after an empty streamer turn
+
+
 def side_metrics(
-    generated: list[str],
-    true_ll: list[float],
-    mismatched_ll: list[float],
+    scores: SideScores,
     tokens: list[int],
     dataset: EvalDataset,
     real: list[str],
@@ -111,17 +126,43 @@ def side_metrics(
     job: EvalJob,
 ) -> dict[str, Any]:
     spec = dataset.spec
+    seed = job.generation.seed
     exempt = {name.lower() for name in spec.get("streamer_names", [])} | {spec.get("viewer_placeholder", "").lstrip("@").lower()}
+    generated = scores.generated
+    told_apart = classifier_outcomes(real, generated, job.classifier_folds, seed)
     return {
-        "perplexity": perplexity(true_ll, tokens),
-        "contextual_lift": contextual_lift(true_ll, mismatched_ll, tokens),
-        "mean_loglik_per_token": sum(true_ll) / sum(tokens),
+        "perplexity": perplexity(scores.true_ll, tokens),
+        "perplexity_no_eot": perplexity_without_end(scores.true_ll, scores.end_ll, tokens),
+        "contextual_lift": contextual_lift(scores.true_ll, scores.mismatched_ll, tokens),
+        "contextual_lift_ci95": ratio_ci([t - m for t, m in zip(scores.true_ll, scores.mismatched_ll)], tokens, seed),
+        "mean_loglik_per_token": sum(scores.true_ll) / sum(tokens),
         **style_metrics(generated, spec.get("viewer_placeholder", "@viewer"), char_lengths(real)),
-        "classifier_accuracy": classifier_accuracy(real, generated, job.classifier_folds, job.generation.seed),
+        "classifier_accuracy": sum(told_apart) / len(told_apart) if told_apart else None,
+        "classifier_accuracy_ci95": mean_ci(told_apart, seed) if told_apart else None,
         "toxicity_rate": rate(toxicity_flags(generated)),
         "banned_phrase_hits": banned_phrase_hits(generated, banned),
         "name_leaks": name_leaks(generated, dataset.viewer_salt, dataset.viewer_hashes, exempt),
         "verbatim_copy_rate": verbatim_copy_rate(generated, dataset.train_replies),
+        "ranking": ranking_metrics(scores.ranked, seed),
+        "ranking_no_context": ranking_metrics(scores.ranked_blind, seed),
+        "ranking_pmi": ranking_metrics(pmi_scores(scores.ranked, scores.ranked_blind), seed),
+    }
+
+
+def lift_vs_base(candidate: SideScores, base: SideScores, tokens: list[int], seed: int) -> dict[str, Any]:
+    """The candidate's contextual lift minus the base's on the same contexts, with a paired bootstrap interval."""
+    gains = [(ct - cm) - (bt - bm) for ct, cm, bt, bm in
+             zip(candidate.true_ll, candidate.mismatched_ll, base.true_ll, base.mismatched_ll)]
+    return {"value": sum(gains) / sum(tokens), "ci95": ratio_ci(gains, tokens, seed)}
+
+
+def reference_rankings(sets: list[CandidateSet], dataset: EvalDataset, seed: int) -> dict[str, Any]:
+    """Rankings no model is needed for: by training frequency (the context-blind reference) and at random."""
+    counts = frequency(dataset.train_rows)
+    popular = [[float(counts.get(fold(c.text), 0)) for c in s.candidates] for s in sets]
+    return {
+        "popularity": {"ranking": ranking_metrics(popular, seed)},
+        "random": {"ranking": ranking_metrics([[0.0] * len(s.candidates) for s in sets], seed)},
     }
 
 
@@ -136,6 +177,12 @@ def real_metrics(real: list[str], dataset: EvalDataset, banned: list[str]) -> di
         "name_leaks": name_leaks(real, dataset.viewer_salt, dataset.viewer_hashes, exempt),
         "verbatim_copy_rate": verbatim_copy_rate(real, dataset.train_replies),
     }
+
+
+def _top(candidates: CandidateSet, scores: list[float]) -> str:
+    # On a tie a distractor wins: a model that cannot separate the real reply has not picked it.
+    best = max(range(len(scores)), key=lambda c: (scores[c], c))
+    return candidates.candidates[best].text
 
 
 def _json_safe(value: Any) -> Any:
@@ -182,7 +229,11 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
     sides = [BASE, *adapters]
     n = len(dataset.examples)
     batches = -(-n // job.batch_size)
-    progress = Progress(1 + len(sides) * batches + 1)
+    seed = job.generation.seed
+    candidate_sets = build_candidate_sets(dataset.examples, dataset.train_rows, dataset.dataset_id, seed,
+                                          job.ranking_candidates)
+    # Per model: the scoring batches, one ranking step per context, one for the empty-context pass.
+    progress = Progress(1 + len(sides) * (batches + n + 1) + 1)
     base = resolve_base_model(base_name)
     loading = time.monotonic()
     scorer = Scorer(job, base, adapters)
@@ -192,34 +243,56 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
     prompts = [scorer.prompt_ids(e.prompt) for e in dataset.examples]
     replies = [scorer.reply_ids(e.reply) for e in dataset.examples]
     tokens = [len(r) for r in replies]
-    permutation = mismatch_permutation([(e.vod_id, e.offset_ms) for e in dataset.examples])
-    # Prompt j is followed by its own reply and by the reply of the example whose context it replaces.
-    inverse = [0] * n
-    for i, j in enumerate(permutation):
-        inverse[j] = i
-    continuations = [[replies[j], replies[inverse[j]]] for j in range(n)]
+    sources = mismatch_sources([(e.vod_id, e.offset_ms) for e in dataset.examples])
+    # Prompt j is followed by its own reply, then by the replies of the examples whose context it stands in for.
+    borrowers: list[list[int]] = [[] for _ in range(n)]
+    for i, j in enumerate(sources):
+        borrowers[j].append(i)
+    continuations = [[replies[j], *(replies[i] for i in borrowers[j])] for j in range(n)]
     real = [e.reply for e in dataset.examples]
+    candidate_ids = [[scorer.reply_ids(c.text) for c in s.candidates] for s in candidate_sets]
+    # After an empty streamer turn every context's prompt is the same: each distinct candidate is scored once.
+    blind_prompt = scorer.prompt_ids(empty_context_prompt(dataset.spec, dataset.examples[0].prompt))
+    distinct: dict[tuple[int, ...], int] = {}
+    for ids in (ids for per_context in candidate_ids for ids in per_context):
+        distinct.setdefault(tuple(ids), len(distinct))
+    per_pass = 4 * job.batch_size
 
     timings: dict[str, float] = {}
-    outputs: dict[str, dict[str, Any]] = {}
+    outputs: dict[str, SideScores] = {}
     for side in sides:
         with scorer.use(side):
             t0 = time.monotonic()
-            scored, generated = scorer.run(prompts, continuations, job.batch_size, (job.generation, max_new_tokens, max_chars),
-                                           lambda: progress.step("score", side))
-            true_ll = [scored[i][0] for i in range(n)]
-            mis_ll = [scored[permutation[i]][1] for i in range(n)]
-        timings[f"{side}_s"] = round(time.monotonic() - t0, 2)
-        outputs[side] = {"generated": generated, "true_ll": true_ll, "mismatched_ll": mis_ll}
-        log.info("%s: scored and sampled in %.1f s", side, timings[f"{side}_s"])
+            scored, ends, generated = scorer.run(prompts, continuations, job.batch_size,
+                                                 (job.generation, max_new_tokens, max_chars),
+                                                 lambda: progress.step("score", side))
+            t1 = time.monotonic()
+            ranked = []
+            for i in range(n):
+                ranked.append(scorer.mean_logliks(prompts[i], candidate_ids[i], per_pass))
+                progress.step("rank", side)
+            blind = scorer.mean_logliks(blind_prompt, [list(ids) for ids in distinct], per_pass)
+            progress.step("rank", side)
+        timings[f"{side}_s"] = round(t1 - t0, 2)
+        timings[f"{side}_rank_s"] = round(time.monotonic() - t1, 2)
+        outputs[side] = SideScores(
+            generated=generated,
+            true_ll=[scored[i][0] for i in range(n)],
+            mismatched_ll=[scored[sources[i]][1 + borrowers[sources[i]].index(i)] for i in range(n)],
+            end_ll=[ends[i][0] for i in range(n)],
+            ranked=ranked,
+            ranked_blind=[[blind[distinct[tuple(ids)]] for ids in per_context] for per_context in candidate_ids],
+        )
+        log.info("%s: scored and sampled in %.1f s, ranked in %.1f s", side, timings[f"{side}_s"], timings[f"{side}_rank_s"])
 
     t0 = time.monotonic()
-    metrics = {
-        side: side_metrics(o["generated"], o["true_ll"], o["mismatched_ll"], tokens, dataset, real, banned, job)
-        for side, o in outputs.items()
-    }
+    metrics = {side: side_metrics(o, tokens, dataset, real, banned, job) for side, o in outputs.items()}
     real_side = real_metrics(real, dataset, banned)
-    gate_verdict = verdict(gates, metrics[CANDIDATE], metrics[BASE], real_side, metrics.get(PROMOTED))
+    overall = {
+        "lift_vs_base": lift_vs_base(outputs[CANDIDATE], outputs[BASE], tokens, seed),
+        **reference_rankings(candidate_sets, dataset, seed),
+    }
+    gate_verdict = verdict(gates, metrics[CANDIDATE], metrics[BASE], real_side, metrics.get(PROMOTED), _json_safe(overall))
     timings["metrics_s"] = round(time.monotonic() - t0, 2)
 
     report_path = out_dir / "report.html"
@@ -229,6 +302,7 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
         "adapter": metrics[CANDIDATE],
         "promoted": metrics.get(PROMOTED),
         "real": real_side,
+        **overall,
         "gates": gate_verdict,
         # Blind spot checks of this adapter's earlier evaluations (dougpt judge): 0.5 correct = indistinguishable.
         "human_judgments": summarize_judgments(out_dir.parent),
@@ -244,17 +318,26 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
         "base_sha256": base.sha256,
         "prompt_spec": {"version": dataset.spec.get("version")},
         "generation": {**asdict(job.generation), "max_new_tokens": max_new_tokens},
-        "mismatch": "each reply scored after the context of the example half way round the (vod_id, offset_ms) order",
+        "mismatch": "each reply scored after another context of the same VOD at least 60 s away (another VOD's when "
+                    "there is none), half way round the VOD's time order",
+        "ranking_candidates": job.ranking_candidates,
+        "candidates": str(out_dir / "candidates.jsonl"),
         "reply_tokens": sum(tokens),
         "timings": timings,
     })
     samples = [
         {"pair_id": e.pair_id, "vod_id": e.vod_id, "offset_ms": e.offset_ms, "context": e.context, "real": e.reply,
-         **{side: outputs[side]["generated"][i] for side in sides}}
+         **{side: outputs[side].generated[i] for side in sides},
+         # The real reply's rank among its candidates (ties: the mean rank), and each model's first choice.
+         "rank": {side: {"context": Placement.of(outputs[side].ranked[i]).mean_rank,
+                         "no_context": Placement.of(outputs[side].ranked_blind[i]).mean_rank} for side in sides},
+         "top": {side: _top(candidate_sets[i], outputs[side].ranked[i]) for side in sides}}
         for i, e in enumerate(dataset.examples)
     ]
     elapsed = round(time.monotonic() - started, 2)
     result["elapsed_s"] = elapsed
+    _write(out_dir / "candidates.jsonl",
+           "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in candidate_records(candidate_sets)))
     _write(out_dir / "samples.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples))
     _write(report_path, render_report(result, samples, job.report_samples))
     _write(out_dir / "eval.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")

@@ -127,8 +127,11 @@ class Scorer:
             mask[row, width - len(prompts[i]) :] = 1
         return ids.to(self.device), mask.to(self.device)
 
-    def _score(self, out: Any, mask: Any, replies: Sequence[list[int]], prompt_lengths: Sequence[int], k: int) -> list[float]:
-        """Log-likelihood sums of `replies` (k per prompt, in prompt order) continuing from the prompts' cache."""
+    def _score(
+        self, out: Any, mask: Any, replies: Sequence[list[int]], prompt_lengths: Sequence[int], k: int
+    ) -> tuple[list[float], list[float]]:
+        """Log-likelihood sums of `replies` (k per prompt, in prompt order) continuing from the prompts' cache, and
+        the log-likelihood of each reply's last token (the end of turn). The cache is consumed."""
         import torch
 
         lm = self._causal_lm()
@@ -156,7 +159,10 @@ class Scorer:
         rows = torch.arange(len(replies), device=self.device)[:, None].expand_as(keep)[keep]
         sums = torch.zeros(len(replies), dtype=torch.float64, device=self.device)
         sums.index_add_(0, rows, token_ll.double())
-        return [float(v) for v in sums]
+        lengths = reply_mask.sum(dim=1)
+        # Offsets of each reply's last token within the flattened kept positions.
+        ends = lengths.cumsum(0) - 1
+        return [float(v) for v in sums], [float(v) for v in token_ll[ends].double()]
 
     def _sample(self, ids: Any, mask: Any, cache: Any, options: GenerationOptions, max_new_tokens: int, seed: int) -> Any:
         import torch
@@ -184,9 +190,11 @@ class Scorer:
         batch_size: int,
         generation: tuple[GenerationOptions, int, int] | None = None,
         on_batch: Callable[[], None] = lambda: None,
-    ) -> tuple[list[list[float]], list[str]]:
-        """For each prompt: the log-likelihood sum of each reply in `continuations[i]` (reply tokens only), and,
-        with `generation` = (options, max_new_tokens, max_chars), one sampled reply.
+    ) -> tuple[list[list[float]], list[list[float]], list[str]]:
+        """For each prompt: the log-likelihood sum of each reply in `continuations[i]` (reply tokens only), the
+        log-likelihood of each reply's last token (the end of turn, to leave out of a perplexity), and, with
+        `generation` = (options, max_new_tokens, max_chars), one sampled reply. Prompts may have different numbers
+        of replies (at least one each).
 
         Each prompt goes through the model once, left-padded in batches of similar length; its replies (its own and
         a mismatched one) and the sampled reply all continue from its keys and values. Batch b samples with seed
@@ -202,20 +210,26 @@ class Scorer:
         backbone = getattr(lm, lm.base_model_prefix)
         order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
         logliks: list[list[float]] = [[] for _ in prompts]
+        end_logliks: list[list[float]] = [[] for _ in prompts]
         replies = [""] * len(prompts)
+        if any(not c for c in continuations):
+            raise ValueError("run: every prompt needs at least one reply")
         with torch.inference_mode():
             for b, start in enumerate(range(0, len(order), batch_size)):
                 batch = order[start : start + batch_size]
-                k = len(continuations[batch[0]])
-                if any(len(continuations[i]) != k for i in batch):
-                    raise ValueError("run: every prompt needs the same number of replies")
+                # The cache is repeated k times per prompt: a prompt with fewer replies is padded with a bare end
+                # token (one position, scored and dropped).
+                k = max(len(continuations[i]) for i in batch)
+                padded = [[*continuations[i], *[[self.end_id]] * (k - len(continuations[i]))] for i in batch]
                 ids, mask = self._left_padded(prompts, batch)
                 positions = (mask.cumsum(-1) - 1).clamp(min=0)
                 out = backbone(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
                 kept = copy.deepcopy(out.past_key_values) if generation else None
-                sums = self._score(out, mask, [r for i in batch for r in continuations[i]], [len(prompts[i]) for i in batch for _ in range(k)], k)
+                sums, ends = self._score(out, mask, [r for rs in padded for r in rs], [len(prompts[i]) for i in batch for _ in range(k)], k)
                 for row, i in enumerate(batch):
-                    logliks[i] = sums[row * k : (row + 1) * k]
+                    count = len(continuations[i])
+                    logliks[i] = sums[row * k : row * k + count]
+                    end_logliks[i] = ends[row * k : row * k + count]
                 if generation:
                     options, max_new_tokens, max_chars = generation
                     new_tokens = self._sample(ids, mask, kept, options, max_new_tokens, options.seed + b)
@@ -225,4 +239,36 @@ class Scorer:
                         lines = text.strip().splitlines()
                         replies[i] = (lines[0].strip() if lines else "")[:max_chars]
                 on_batch()
-        return logliks, replies
+        return logliks, end_logliks, replies
+
+    def mean_logliks(self, prompt: list[int], candidates: Sequence[list[int]], per_pass: int) -> list[float]:
+        """Mean log-likelihood per token of each candidate reply after `prompt`: the ranking score.
+
+        The prompt goes through the model once; the candidates continue from its keys and values, `per_pass` at a
+        time (the cache is repeated once per candidate of a pass, so this bounds memory).
+        """
+        import copy
+
+        import torch
+
+        lm = self._causal_lm()
+        backbone = getattr(lm, lm.base_model_prefix)
+        scores: list[float] = []
+        with torch.inference_mode():
+            ids, mask = self._left_padded([prompt], [0])
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            out = backbone(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+            for start in range(0, len(candidates), per_pass):
+                part = candidates[start : start + per_pass]
+                view = _Prompted(copy.deepcopy(out.past_key_values), out.last_hidden_state)
+                sums, _ = self._score(view, mask, part, [len(prompt)] * len(part), len(part))
+                scores += [total / len(reply) for total, reply in zip(sums, part)]
+        return scores
+
+
+@dataclass(frozen=True)
+class _Prompted:
+    """A prompt's forward output as `_score` reads it, with a cache of its own to consume."""
+
+    past_key_values: Any
+    last_hidden_state: Any
