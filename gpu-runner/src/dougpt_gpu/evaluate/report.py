@@ -7,12 +7,15 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .listening import listening_section
+
 COLOURS = {"real": "#555555", "base": "#9aa5b1", "adapter": "#d9480f", "promoted": "#1971c2"}
 LABELS = {"real": "real chat", "base": "base model", "adapter": "candidate", "promoted": "promoted"}
 
 # (metric, what a good value is) in the order the page shows them.
 METRICS: list[tuple[str, str]] = [
     ("perplexity", "lower is better"),
+    ("perplexity_no_eot", "lower is better (end-of-turn token left out)"),
     ("contextual_lift", "higher is better (nats/token; 0: context ignored)"),
     ("classifier_accuracy", "0.5 is best (indistinguishable from real)"),
     ("length_wasserstein", "lower is better (chars)"),
@@ -136,7 +139,9 @@ def render_report(result: Mapping[str, Any], samples: Sequence[Mapping[str, Any]
     for metric, good in METRICS:
         cells = [f"<td class='num'>{_num(result[name].get(metric))}</td>" for name in sides]
         out.append(f"<tr><td>{_esc(metric)}</td>{''.join(cells)}<td>{_esc(good)}</td></tr>")
-    out.append("</table><h2>Reply lengths</h2>")
+    out.append("</table>")
+    out.append(listening_section(result, samples))
+    out.append("<h2>Reply lengths</h2>")
     lengths = {name: [len(s[name]) for s in samples if s.get(name) is not None] for name in sides}
     out.append(histogram_svg(lengths))
     out.append("<h2>Per metric</h2><div class='bars'>")
