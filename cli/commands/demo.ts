@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { EvalSummary, metricValue } from '../../functions/eval/eval-events.ts';
 import { loadConfig } from '../../infra/config.ts';
 import { printJson } from '../output.ts';
 
@@ -10,12 +11,6 @@ interface DemoOptions {
   durationS: string;
   evalLimit: string;
   json?: boolean;
-}
-
-interface EvalView {
-  base: Record<string, number | null>;
-  adapter: Record<string, number | null>;
-  gates: { passed: boolean; failures: Array<{ message: string }> };
 }
 
 interface HeldOut {
@@ -118,14 +113,14 @@ export function registerDemoCommand(program: Command): void {
       say(`replies of the trained adapter … (${lap()})`);
       const after = await replyAll(adapterDir);
       let report: string | null = null;
-      let evalSummary = null as EvalView | null;
+      let evalSummary = null as EvalSummary | null;
       if (run.eval) {
         const store = createObjectStore(config);
         report = join(adapterDir, 'report.html');
         await store.getToFile(run.eval.report_key, report);
         const evalPath = join(adapterDir, 'eval.json');
         await store.getToFile(run.eval.eval_key, evalPath);
-        evalSummary = JSON.parse(readFileSync(evalPath, 'utf8')) as EvalView;
+        evalSummary = EvalSummary.parse(JSON.parse(readFileSync(evalPath, 'utf8')));
       }
 
       const summary = {
@@ -137,7 +132,7 @@ export function registerDemoCommand(program: Command): void {
         dataset: { dataset_id: dataset.summary.dataset_id, splits: dataset.summary.splits, out: datasetDir },
         training: { workflow_id: train.workflow_id, run_id: run.run_id, steps: run.steps, loss_first: run.loss_first, loss_last: run.loss_last, tokens_per_s: run.tokens_per_s, adapter_key: run.adapter_key, adapter_dir: adapterDir },
         evaluation: evalSummary
-          ? { eval_id: run.eval?.eval_id, passed: evalSummary.gates.passed, failures: evalSummary.gates.failures.map((f) => f.message), base: evalSummary.base, adapter: evalSummary.adapter, report }
+          ? { eval_id: run.eval?.eval_id, passed: evalSummary.gates.passed, failures: evalSummary.gates.failures.map((f) => f.message), base: evalSummary.base, adapter: evalSummary.adapter, lift_vs_base: evalSummary.lift_vs_base, popularity: evalSummary.popularity, report }
           : null,
         pacing: run.pacing ?? null,
         promoted: run.promotion_requested ? run.run_id : null,
@@ -154,7 +149,11 @@ export function registerDemoCommand(program: Command): void {
       w(`  dataset      ${dataset.summary.dataset_id}: train ${s.train}, validation ${s.validation}, test ${s.test} (split by ${dataset.summary.split_by})`);
       w(`  training     run ${run.run_id} (cpu-smoke): ${run.steps} steps, loss ${num(run.loss_first)} → ${num(run.loss_last)}, ${num(run.tokens_per_s, 0)} tokens/s`);
       if (evalSummary) {
-        w(`  evaluation   ${run.eval?.eval_id} on ${Number(options.evalLimit)} held-out examples: perplexity ${num(evalSummary.base.perplexity, 1)} (base) → ${num(evalSummary.adapter.perplexity, 1)} (adapter); contextual lift ${num(evalSummary.adapter.contextual_lift, 3)} nats/token`);
+        const ci = (interval: [number, number] | null | undefined) => (interval ? ` [${num(interval[0], 3)}, ${num(interval[1], 3)}]` : '');
+        const ranking = evalSummary.adapter.ranking;
+        const blind = evalSummary.adapter.ranking_no_context;
+        w(`  evaluation   ${run.eval?.eval_id} on ${evalSummary.n_examples} held-out examples: perplexity without end token ${num(metricValue(evalSummary.base, 'perplexity_no_eot'), 1)} (base) → ${num(metricValue(evalSummary.adapter, 'perplexity_no_eot'), 1)} (adapter)`);
+        w(`  listening    R@10 among ${evalSummary.popularity.ranking.n_candidates} candidates: ${num(ranking?.r_at_10, 3)}${ci(ranking?.r_at_10_ci95)} with context, ${num(blind?.r_at_10, 3)}${ci(blind?.r_at_10_ci95)} without (popularity ${num(evalSummary.popularity.ranking.r_at_10, 3)}, random ${num(evalSummary.random.ranking.r_at_10, 3)}); lift over base ${num(evalSummary.lift_vs_base.value, 3)}${ci(evalSummary.lift_vs_base.ci95)} nats/token`);
         w(`  gates        ${evalSummary.gates.passed ? 'passed' : `failed: ${evalSummary.gates.failures.map((f) => f.message).join('; ')}`}`);
       }
       const pacing = run.pacing;

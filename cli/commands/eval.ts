@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import type { EvalMetrics, EvalSummary } from '../../functions/eval/eval-events.ts';
+import { metricValue, type EvalMetrics, type EvalSummary, type Interval, type RankingMetrics } from '../../functions/eval/eval-events.ts';
 import { evaluateAdapter, type RunEvalJob } from '../../functions/eval/evaluate-adapter.ts';
 import { runGpuJob } from '../../gpu-runner/worker/run-gpu-job.ts';
 import { RunnerError } from '../../gpu-runner/worker/runner-error.ts';
@@ -20,6 +20,7 @@ interface EvalFlags {
   seed?: string;
   maxNewTokens?: string;
   batchSize?: string;
+  rankingCandidates?: string;
   device?: 'auto' | 'cpu' | 'cuda';
   json?: boolean;
   open?: boolean;
@@ -27,7 +28,7 @@ interface EvalFlags {
 
 // Rows of the summary table: metric, digits.
 const SHOWN: [string, number][] = [
-  ['perplexity', 2], ['contextual_lift', 3], ['classifier_accuracy', 3], ['length_wasserstein', 1], ['mean_chars', 1],
+  ['perplexity', 2], ['perplexity_no_eot', 2], ['contextual_lift', 3], ['classifier_accuracy', 3], ['length_wasserstein', 1], ['mean_chars', 1],
   ['emote_rate', 3], ['all_caps_rate', 3], ['distinct_1', 3], ['distinct_2', 3], ['placeholder_mention_rate', 3],
   ['toxicity_rate', 3], ['banned_phrase_hits', 0], ['name_leaks', 0], ['verbatim_copy_rate', 3],
 ];
@@ -40,8 +41,36 @@ function intFlag(name: string, value: string | undefined, min: number): number |
 }
 
 function cell(metrics: EvalMetrics | null, metric: string, digits: number): string {
-  const value = metrics?.[metric];
-  return (value === undefined || value === null ? '–' : value.toFixed(digits)).padStart(10);
+  const value = metricValue(metrics, metric);
+  return (value === null ? '–' : value.toFixed(digits)).padStart(10);
+}
+
+function withInterval(value: number | null | undefined, interval: Interval | undefined, digits = 3): string {
+  const shown = value === null || value === undefined ? '–' : value.toFixed(digits);
+  return interval ? `${shown} [${interval[0].toFixed(digits)}, ${interval[1].toFixed(digits)}]` : shown;
+}
+
+function recallAt10(ranking: RankingMetrics | undefined): string {
+  return ranking ? withInterval(ranking.r_at_10, ranking.r_at_10_ci95) : '–';
+}
+
+/**
+ * Does the candidate listen? R@10 among the ranking candidates with and without the context (and the
+ * references), and its contextual lift over the base with the interval.
+ *
+ * @example
+ * listeningLines(summary); // ['listening (100 candidates per context) ...', ...]
+ */
+export function listeningLines(summary: EvalSummary): string[] {
+  const lines = [`listening (${summary.popularity.ranking.n_candidates} candidates per context; 95% intervals):`];
+  const sides: [string, EvalMetrics | null][] = [['base', summary.base], ['candidate', summary.adapter], ['promoted', summary.promoted]];
+  for (const [name, metrics] of sides) {
+    if (!metrics?.ranking) continue;
+    lines.push(`  ${name.padEnd(10)} R@10 ${recallAt10(metrics.ranking)} with context, ${recallAt10(metrics.ranking_no_context)} without; MRR ${withInterval(metrics.ranking.mrr, undefined)}`);
+  }
+  lines.push(`  references R@10 popularity ${recallAt10(summary.popularity.ranking)}, random ${recallAt10(summary.random.ranking)}`);
+  lines.push(`  lift over base ${withInterval(summary.lift_vs_base.value, summary.lift_vs_base.ci95)} nats/token`);
+  return lines;
 }
 
 /** The metric table and the gate verdict, for a terminal. */
@@ -53,6 +82,7 @@ export function formatSummary(summary: EvalSummary): string {
   for (const [metric, digits] of SHOWN) {
     lines.push(`${metric.padEnd(26)}${sides.map(([, m]) => cell(m, metric, digits)).join('')}`);
   }
+  lines.push('', ...listeningLines(summary));
   const { gates } = summary;
   lines.push('', `gates (${gates.version}): ${gates.passed ? 'passed' : `FAILED ${gates.failures.length}`}`);
   for (const failure of gates.failures) lines.push(`  ${failure.gate}: ${failure.message}`);
@@ -83,6 +113,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--seed <n>', 'sampling seed (default 0)')
     .option('--max-new-tokens <n>', 'reply length limit in tokens (default: the prompt spec\'s)')
     .option('--batch-size <n>', 'sequences per forward pass (default 16)')
+    .option('--ranking-candidates <n>', 'candidates ranked per context, the real reply included (default 100)')
     .addOption(new Option('--device <device>', 'where the model runs').choices(['auto', 'cpu', 'cuda']))
     .option('--json', 'print eval.json on stdout')
     .option('--open', 'open report.html in a browser (its path is printed either way)')
@@ -107,6 +138,7 @@ export function registerEvalCommand(program: Command): void {
             seed: intFlag('--seed', flags.seed, 0),
             max_new_tokens: intFlag('--max-new-tokens', flags.maxNewTokens, 1),
             batch_size: intFlag('--batch-size', flags.batchSize, 1),
+            ranking_candidates: intFlag('--ranking-candidates', flags.rankingCandidates, 2),
             device: flags.device,
           },
           runJob: runEvalJob,

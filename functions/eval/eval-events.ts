@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** Progress line of the `eval` job: `done` of `total` steps (batches), in `stage`, for `model` (base, adapter, promoted). */
 export const EvalProgressEvent = z.object({
   event: z.literal('progress'),
-  stage: z.enum(['load', 'score', 'report']),
+  stage: z.enum(['load', 'score', 'rank', 'report']),
   model: z.string().nullable(),
   done: z.number().int().nonnegative(),
   total: z.number().int().positive(),
@@ -24,20 +24,60 @@ export const EvalJobResult = z.object({
 });
 export type EvalJobResult = z.infer<typeof EvalJobResult>;
 
-/** One side's metrics (nan is written as null). */
-export const EvalMetrics = z.record(z.string(), z.number().nullable());
+/** A 95% bootstrap interval over contexts, [low, high]; null when there were too few contexts. */
+export const Interval = z.tuple([z.number(), z.number()]).nullable();
+export type Interval = z.infer<typeof Interval>;
+
+/**
+ * Where the real reply lands among its context's candidates (the real one and distractors from the training
+ * split): recall at 1/5/10, mean reciprocal rank, mean rank, over `n` contexts of `n_candidates` candidates.
+ * Random ranking gives R@10 = 10 / n_candidates.
+ */
+export const RankingMetrics = z.object({
+  r_at_1: z.number().min(0).max(1).nullable(),
+  r_at_5: z.number().min(0).max(1).nullable(),
+  r_at_10: z.number().min(0).max(1).nullable(),
+  mrr: z.number().min(0).max(1).nullable(),
+  mean_rank: z.number().min(1).nullable(),
+  n: z.number().int().nonnegative(),
+  n_candidates: z.number().int().nonnegative(),
+  r_at_10_ci95: Interval,
+});
+export type RankingMetrics = z.infer<typeof RankingMetrics>;
+
+/**
+ * One side's metrics (nan is written as null): numbers, their intervals (`<metric>_ci95`) and, for the models,
+ * the candidate rankings with the context, after an empty streamer turn, and by their difference (PMI).
+ */
+export const EvalMetrics = z
+  .object({
+    ranking: RankingMetrics.optional(),
+    ranking_no_context: RankingMetrics.optional(),
+    ranking_pmi: RankingMetrics.optional(),
+    contextual_lift_ci95: Interval.optional(),
+    classifier_accuracy_ci95: Interval.optional(),
+  })
+  .catchall(z.number().nullable());
 export type EvalMetrics = z.infer<typeof EvalMetrics>;
+
+/** A side's plain number `metric` (null when missing, nan, or not a number such as a ranking). */
+export function metricValue(metrics: EvalMetrics | null | undefined, metric: string): number | null {
+  const value: unknown = metrics?.[metric];
+  return typeof value === 'number' ? value : null;
+}
 
 export const GateOutcome = z.object({
   gate: z.string(),
   metric: z.string(),
   op: z.enum(['<=', '<', '>=', '>']),
-  against: z.enum(['value', 'base', 'real', 'promoted']),
+  against: z.enum(['value', 'base', 'real', 'promoted', 'self']),
   candidate: z.number().nullable(),
   reference: z.number().nullable(),
   limit: z.number().nullable(),
   passed: z.boolean().nullable(),
   message: z.string(),
+  /** The candidate number's 95% interval, when it has one. */
+  interval: Interval.optional(),
 });
 export type GateOutcome = z.infer<typeof GateOutcome>;
 
@@ -51,6 +91,12 @@ export const EvalSummary = z.looseObject({
   adapter: EvalMetrics,
   promoted: EvalMetrics.nullable(),
   real: EvalMetrics,
+  /** The candidate's contextual lift minus the base's, with a paired bootstrap interval over contexts. */
+  lift_vs_base: z.object({ value: z.number().nullable(), ci95: Interval }),
+  /** Ranking by training frequency: the context-blind reference. */
+  popularity: z.object({ ranking: RankingMetrics }),
+  random: z.object({ ranking: RankingMetrics }),
+  ranking_candidates: z.number().int().min(2),
   gates: z.object({
     passed: z.boolean(),
     failures: z.array(GateOutcome),

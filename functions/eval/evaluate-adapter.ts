@@ -22,6 +22,8 @@ export const EvaluateAdapterInput = z.object({
   seed: z.number().int().nonnegative().optional(),
   max_new_tokens: z.number().int().positive().optional(),
   batch_size: z.number().int().positive().optional(),
+  /** Candidates ranked per context, the real reply included (default 100). */
+  ranking_candidates: z.number().int().min(2).optional(),
   device: z.enum(['auto', 'cpu', 'cuda']).optional(),
 });
 export type EvaluateAdapterInput = z.input<typeof EvaluateAdapterInput>;
@@ -55,6 +57,7 @@ export function toEvalJob(input: z.output<typeof EvaluateAdapterInput>): Record<
   // A base given by name stays a name; one given as a folder is made absolute.
   if (input.base !== undefined) job.base = /[/\\]|^\./.test(input.base) ? resolve(input.base) : input.base;
   if (input.batch_size !== undefined) job.batch_size = input.batch_size;
+  if (input.ranking_candidates !== undefined) job.ranking_candidates = input.ranking_candidates;
   if (input.device !== undefined) job.device = input.device;
   return job;
 }

@@ -8,7 +8,7 @@ import { stageRows } from '../../catalog/stage-rows.ts';
 import { evalResults, promotions, qualifiedName, trainingRuns, type TableDef } from '../../catalog/tables.ts';
 import { writeLake } from '../../catalog/write-lake.ts';
 import type { LakeDeps } from '../deps.ts';
-import { EvalSummary } from '../eval/eval-events.ts';
+import { EvalSummary, type EvalMetrics } from '../eval/eval-events.ts';
 import { adapterPrefix } from './train-adapter.ts';
 
 /** run.json as the train job writes it (the fields the lake keeps). */
@@ -91,7 +91,7 @@ export async function commitEvalResults(
 ): Promise<{ rows_written: number }> {
   return withScratch(deps, async (dir) => {
     const summary = EvalSummary.parse(await readObjectJson(deps, input.eval_key, dir));
-    const sides: Array<[string, Record<string, number | null> | null]> = [
+    const sides: Array<[string, EvalMetrics | null]> = [
       ['base', summary.base],
       ['adapter', summary.adapter],
       ['promoted', summary.promoted],
