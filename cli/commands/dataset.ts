@@ -13,8 +13,8 @@ interface BuildFlags {
 }
 
 /** What `--json` prints: one summary object. */
-function publicSummary(s: { dataset_id: string; split_by: string; splits: object; dpo_splits: object; vods: number; filtered: object; capped: object; prompt_spec: object }, out: string | null, extra: object = {}) {
-  return { dataset_id: s.dataset_id, split_by: s.split_by, splits: s.splits, dpo: s.dpo_splits, vods: s.vods, filtered: s.filtered, capped: s.capped, prompt_spec: s.prompt_spec, out, ...extra };
+function publicSummary(s: { dataset_id: string; split_by: string; splits: object; dpo_splits: object; dpo_negatives: object; vods: number; filtered: object; capped: object; prompt_spec: object }, out: string | null, extra: object = {}) {
+  return { dataset_id: s.dataset_id, split_by: s.split_by, splits: s.splits, dpo: s.dpo_splits, dpo_negatives: s.dpo_negatives, vods: s.vods, filtered: s.filtered, capped: s.capped, prompt_spec: s.prompt_spec, out, ...extra };
 }
 
 /** `dougpt dataset build | diff`: versioned training data from aligned pairs. */

@@ -72,6 +72,7 @@ export async function assembleDataset(session: SqlSession, input: AssembleInput)
     split_rule: SPLIT_RULE_VERSION,
     splits: { train: counts.splits.train ?? 0, validation: counts.splits.validation ?? 0, test: counts.splits.test ?? 0 },
     dpo_splits: { train: counts.dpo.train ?? 0, validation: counts.dpo.validation ?? 0, test: counts.dpo.test ?? 0 },
+    dpo_negatives: counts.dpo_negatives,
     vods: counts.vods,
     vod_ids: vodIds,
     filtered: counts.filtered,

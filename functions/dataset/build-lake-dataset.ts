@@ -98,7 +98,7 @@ export async function buildLakeDataset(raw: BuildLakeDatasetInput, deps: LakeDep
     }
     const membership = join(work, 'membership.parquet');
     await lake.run(`COPY (SELECT ${sqlString(summary.dataset_id)} AS dataset_id, pair_id, vod_id, message_id, split, align_id FROM examples) TO ${sqlString(membership)} (FORMAT parquet)`);
-    const counts = { splits: summary.splits, dpo: summary.dpo_splits, filtered: summary.filtered, capped: summary.capped };
+    const counts = { splits: summary.splits, dpo: summary.dpo_splits, dpo_negatives: summary.dpo_negatives, filtered: summary.filtered, capped: summary.capped };
     const datasetRow = {
       dataset_id: summary.dataset_id,
       split_by: summary.split_by,

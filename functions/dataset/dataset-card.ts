@@ -7,6 +7,8 @@ export interface DatasetSummary {
   split_rule: string;
   splits: Record<Split, number>;
   dpo_splits: Record<Split, number>;
+  /** Where the DPO rows' rejected replies come from: the chosen reply's own VOD, or another. */
+  dpo_negatives: { same_vod: number; other_vod: number };
   vods: number;
   vod_ids: string[];
   filtered: Record<string, number>;
@@ -20,6 +22,12 @@ export interface DatasetSummary {
 }
 
 const yamlString = (s: string) => JSON.stringify(s);
+
+/** 60000 → "1 minute", 90000 → "90 seconds". */
+function formatDistance(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`;
+  return `${Math.round(ms / 1000)} seconds`;
+}
 
 /**
  * The dataset card: a YAML header that `datasets.load_dataset(DIR)` reads (config `sft` by default,
@@ -71,8 +79,10 @@ Streamer context → real Twitch chat reply, built by DougPT from ${summary.vods
 
 - **sft** (default): TRL conversational prompt-completion rows — \`prompt\` (system + user turns rendered from the
   prompt spec), \`completion\` (the real chat reply) — plus provenance columns.
-- **dpo**: \`prompt\`, \`chosen\` (the real reply), \`rejected\` (a real reply from elsewhere: another VOD or at least
-  ${Math.round(summary.config.dpo_min_distance_ms / 60000)} minutes away, never a near-duplicate of the chosen text).
+- **dpo**: \`prompt\`, \`chosen\` (the real reply), \`rejected\` (a hard negative: a real reply of the same VOD at least
+  ${formatDistance(summary.config.dpo_min_distance_ms)} away, so it differs in the moment it reacts to, not in chat or style; from another VOD only
+  when the VOD has none; never a near-duplicate of the chosen text). Rejected replies: ${summary.dpo_negatives.same_vod} from the same VOD,
+  ${summary.dpo_negatives.other_vod} from another VOD.
 
 | split | sft | dpo |
 | --- | --- | --- |

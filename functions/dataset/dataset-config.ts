@@ -53,8 +53,11 @@ export const DatasetConfig = z
     max_reply_chars: z.number().int().positive().nullable().default(null),
     /** Optional stratification: cap each reply-length bucket (1–5, 6–15, 16–40, 41+ chars) at this share. */
     max_length_bucket_share: z.number().min(0).max(1).nullable().default(null),
-    /** DPO `rejected`: a reply from another VOD or at least this far away on the same VOD. */
-    dpo_min_distance_ms: z.number().int().min(0).default(300_000),
+    /**
+     * DPO `rejected`: a reply of the same VOD at least this far away (a hard negative: same chat, another
+     * moment); one of another VOD only when the VOD has none.
+     */
+    dpo_min_distance_ms: z.number().int().min(0).default(60_000),
   })
   .strict();
 export type DatasetConfig = z.infer<typeof DatasetConfig>;

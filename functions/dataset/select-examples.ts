@@ -49,6 +49,8 @@ export interface SelectionCounts {
   capped: Record<string, number>;
   splits: Record<string, number>;
   dpo: Record<string, number>;
+  /** Where the DPO rows' rejected replies come from: the chosen reply's own VOD, or another. */
+  dpo_negatives: { same_vod: number; other_vod: number };
   vods: number;
 }
 
@@ -56,7 +58,7 @@ export interface SelectionCounts {
 const COPYPASTA_MIN_CHARS = 20;
 /** One short text ("LUL", "W", "lol") may fill at most this share of the dataset. */
 const MAX_SHORT_TEXT_SHARE = 0.02;
-/** DPO: how many later rows (in a fixed pseudo-random order) are tried as the rejected reply. */
+/** DPO: how many later rows (in a fixed pseudo-random order) are tried as the rejected reply, per round. */
 const DPO_TRIES = 8;
 
 /** The provenance columns `examples` carries (what the export and `gold.dataset_examples` read). */
@@ -200,8 +202,11 @@ export async function selectExamples(session: SqlSession, config: DatasetConfig,
   for (const row of await db.all(`SELECT split AS k, count(*) AS n FROM examples GROUP BY 1`)) splits[String(row.k)] = Number(row.n);
   const dpo: Record<string, number> = { train: 0, validation: 0, test: 0 };
   for (const row of await db.all(`SELECT split AS k, count(*) AS n FROM dpo GROUP BY 1`)) dpo[String(row.k)] = Number(row.n);
+  const [negatives] = await db.all(`SELECT count(*) FILTER (WHERE same_vod) AS same_vod, count(*) FILTER (WHERE NOT same_vod) AS other_vod FROM dpo`);
+  const dpoNegatives = { same_vod: Number(negatives?.same_vod ?? 0), other_vod: Number(negatives?.other_vod ?? 0) };
+  await db.run(`ALTER TABLE dpo DROP COLUMN same_vod`);
   const vods = Number((await db.all(`SELECT count(DISTINCT vod_id) AS n FROM examples`))[0]?.n ?? 0);
-  return { filtered, capped, splits, dpo, vods };
+  return { filtered, capped, splits, dpo, dpo_negatives: dpoNegatives, vods };
 }
 
 async function countRows(db: SqlSession, table: string): Promise<number> {
@@ -209,27 +214,43 @@ async function countRows(db: SqlSession, table: string): Promise<number> {
 }
 
 /**
- * DPO pairs within each split: `rejected` is a real reply that reacts to something else — another VOD,
- * or at least `dpo_min_distance_ms` away — and is no near-duplicate of the chosen one (different
- * normalised text, character Jaccard < 0.5). Tried in a fixed pseudo-random order; rows with no
- * suitable partner among the first tries get no DPO row.
+ * DPO pairs within each split. `rejected` is a hard negative: a real reply of the same VOD (same chat,
+ * same streamer, same day) that reacts to another moment, at least `dpo_min_distance_ms` away, so
+ * the pair differs in what was said rather than in style or era, and only listening to the context
+ * tells them apart. Only a row whose VOD offers no such partner among its tries takes one from the
+ * whole split (another VOD, or the same VOD far enough away). Never a near-duplicate of the chosen
+ * reply (different normalised text, character Jaccard < 0.5). Partners are tried in a fixed
+ * pseudo-random order: first up to `DPO_TRIES` rows of the VOD (all of them in a VOD of at most
+ * `DPO_TRIES + 1` rows of the split), then up to `DPO_TRIES` rows of the split; a row with no
+ * suitable partner gets no DPO row. `dpo.same_vod` says which kind each row got.
  */
 async function pairPreferences(db: SqlSession, config: DatasetConfig): Promise<void> {
+  const order = `md5(pair_id || '|dpo')`;
   await db.run(`CREATE OR REPLACE TEMP TABLE dpo_order AS
     SELECT rid, pair_id, vod_id, offset_ms, norm_text, split,
-           row_number() OVER (PARTITION BY split ORDER BY md5(pair_id || '|dpo')) - 1 AS rn,
-           count(*) OVER (PARTITION BY split) AS n
+           row_number() OVER (PARTITION BY split ORDER BY ${order}) - 1 AS rn,
+           count(*) OVER (PARTITION BY split) AS n,
+           row_number() OVER (PARTITION BY split, vod_id ORDER BY ${order}) - 1 AS vrn,
+           count(*) OVER (PARTITION BY split, vod_id) AS vn
     FROM examples`);
-  // An equi-join on (split, target row): a hash join, not a scan per row.
-  const tries = (from: string) => `
-    SELECT a.rid, a.split, b.rid AS rejected_rid, b.pair_id AS rejected_pair_id, b.vod_id AS rejected_vod_id, b.offset_ms AS rejected_offset_ms, a.k
-    FROM ${from} a JOIN dpo_order b ON b.split = a.split AND b.rn = (a.rn + a.k) % a.n
-    WHERE (b.vod_id <> a.vod_id OR abs(b.offset_ms - a.offset_ms) >= ${config.dpo_min_distance_ms})
-      AND b.norm_text <> a.norm_text AND jaccard(a.norm_text || ' ', b.norm_text || ' ') < 0.5`;
-  // The next row in the order mostly suits: only the rows it does not suit try the later ones.
-  await db.run(`CREATE OR REPLACE TEMP TABLE dpo AS ${tries(`(SELECT *, 1 AS k FROM dpo_order WHERE n > 1)`)}`);
+  const farEnough = `abs(b.offset_ms - a.offset_ms) >= ${config.dpo_min_distance_ms}`;
+  const notNearDuplicate = `b.norm_text <> a.norm_text AND jaccard(a.norm_text || ' ', b.norm_text || ' ') < 0.5`;
+  // Equi-joins on (split[, vod], target row): hash joins, not a scan per row.
+  const pick = (from: string, target: string, where: string) => `
+    SELECT a.rid, a.split, b.rid AS rejected_rid, b.pair_id AS rejected_pair_id, b.vod_id AS rejected_vod_id, b.offset_ms AS rejected_offset_ms,
+           b.vod_id = a.vod_id AS same_vod, a.k
+    FROM ${from} a JOIN dpo_order b ON b.split = a.split AND ${target}
+    WHERE (${where}) AND ${notNearDuplicate}`;
+  const sameVod = (from: string) => pick(from, 'b.vod_id = a.vod_id AND b.vrn = (a.vrn + a.k) % a.vn', farEnough);
+  const anyVod = (from: string) => pick(from, 'b.rn = (a.rn + a.k) % a.n', `b.vod_id <> a.vod_id OR ${farEnough}`);
+  const unpaired = 'o.rid NOT IN (SELECT rid FROM dpo)';
+  // The next row of the VOD mostly suits: only the rows it does not suit try the later ones.
+  await db.run(`CREATE OR REPLACE TEMP TABLE dpo AS ${sameVod(`(SELECT *, 1 AS k FROM dpo_order WHERE vn > 1)`)}`);
   await db.run(`INSERT INTO dpo
-    SELECT * FROM (${tries(`(SELECT o.*, r.k FROM dpo_order o, range(2, ${DPO_TRIES + 1}) r(k) WHERE o.n > 1 AND o.rid NOT IN (SELECT rid FROM dpo))`)})
+    SELECT * FROM (${sameVod(`(SELECT o.*, r.k FROM dpo_order o, range(2, ${DPO_TRIES + 1}) r(k) WHERE r.k < o.vn AND ${unpaired})`)})
+    QUALIFY row_number() OVER (PARTITION BY rid ORDER BY k) = 1`);
+  await db.run(`INSERT INTO dpo
+    SELECT * FROM (${anyVod(`(SELECT o.*, r.k FROM dpo_order o, range(1, ${DPO_TRIES + 1}) r(k) WHERE r.k < o.n AND ${unpaired})`)})
     QUALIFY row_number() OVER (PARTITION BY rid ORDER BY k) = 1`);
   await db.run(`ALTER TABLE dpo DROP COLUMN k`);
   await db.run('DROP TABLE dpo_order');

@@ -50,6 +50,10 @@ def test_dpo_config_loads_preference_pairs(dataset_dir):
     out, summary = dataset_dir
     dpo = load_dataset(str(out), "dpo")
     assert len(dpo["train"]) == summary["dpo"]["train"] > 0
-    row = dpo["train"][0]
-    assert row["chosen"][0]["content"] != row["rejected"][0]["content"]
-    assert row["rejected_vod_id"] != row["vod_id"] or abs(row["rejected_offset_ms"] - row["offset_ms"]) >= 300_000
+    same_vod = 0
+    for row in dpo["train"]:
+        assert row["chosen"][0]["content"] != row["rejected"][0]["content"]
+        assert row["rejected_vod_id"] != row["vod_id"] or abs(row["rejected_offset_ms"] - row["offset_ms"]) >= 60_000
+        same_vod += row["rejected_vod_id"] == row["vod_id"]
+    # Hard negatives: the same VOD first; another VOD only where the VOD has no reply a minute away.
+    assert summary["dpo_negatives"]["same_vod"] >= same_vod > 0

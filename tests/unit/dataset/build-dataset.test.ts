@@ -132,16 +132,46 @@ describe('dataset build from alignment files', () => {
     expect(strict.capped['chatter-share']).toBeGreaterThan(0);
   });
 
-  it('pairs DPO preferences with replies from another VOD or 5+ minutes away, never near-duplicates', async () => {
+  it('pairs DPO preferences with hard negatives: a reply of the same VOD 60+ s away, never a near-duplicate', async () => {
     const out = join(dir, 'dpo');
     const s = await buildDatasetFromFiles({ pairs: [a, b], out });
+    expect(s.config.dpo_min_distance_ms).toBe(60_000);
     expect(s.dpo_splits.train).toBeGreaterThan(0);
     const rows = rowsOf(out, 'dpo') as Array<Record<string, any>>;
+    expect(rows.length).toBe(s.dpo_splits.train + s.dpo_splits.validation + s.dpo_splits.test);
     for (const r of rows) {
-      expect(r.rejected_vod_id !== r.vod_id || Math.abs(r.rejected_offset_ms - r.offset_ms) >= 300_000).toBe(true);
+      // Both VODs have plenty of rows a minute or more apart in every split: no row needs another VOD.
+      expect(r.rejected_vod_id).toBe(r.vod_id);
+      expect(Math.abs(r.rejected_offset_ms - r.offset_ms)).toBeGreaterThanOrEqual(60_000);
+      expect(r.rejected_pair_id).not.toBe(r.pair_id);
       expect(r.rejected[0].content.toLowerCase()).not.toBe(r.chosen[0].content.toLowerCase());
     }
-    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('config_name: dpo');
+    // Not always the nearest allowed row: the partners spread over the VOD.
+    expect(new Set(rows.map((r) => Math.round(Math.abs(r.rejected_offset_ms - r.offset_ms) / 60_000))).size).toBeGreaterThan(3);
+    expect(s.dpo_negatives).toEqual({ same_vod: rows.length, other_vod: 0 });
+    const card = readFileSync(join(out, 'README.md'), 'utf8');
+    expect(card).toContain('config_name: dpo');
+    expect(card).toContain('at least\n  1 minute away');
+    expect(card).toContain(`Rejected replies: ${rows.length} from the same VOD,\n  0 from another VOD.`);
+  });
+
+  it('takes a DPO negative from another VOD only when the VOD has none far enough away; the distance is configurable', async () => {
+    // 40 s of chat: no two of its replies are a minute apart.
+    const short = makeAlignFile(dir, 'vodS', { minutes: 65 / 60, everyMs: 2_000, seed: 5 });
+    const s = await buildDatasetFromFiles({ pairs: [a, short], out: join(dir, 'dpo-short') });
+    const rows = rowsOf(join(dir, 'dpo-short'), 'dpo') as Array<Record<string, any>>;
+    const fromShort = rows.filter((r) => r.vod_id === 'vodS');
+    expect(fromShort.length).toBeGreaterThan(0);
+    for (const r of fromShort) expect(r.rejected_vod_id).toBe('vodA');
+    for (const r of rows.filter((x) => x.vod_id === 'vodA')) expect(r.rejected_vod_id).toBe('vodA');
+    expect(s.dpo_negatives).toEqual({ same_vod: rows.length - fromShort.length, other_vod: fromShort.length });
+
+    const far = await buildDatasetFromFiles({ pairs: [a, b], out: join(dir, 'dpo-far'), config: writeConfig(dir, { dpo_min_distance_ms: 240_000 }) });
+    const farRows = rowsOf(join(dir, 'dpo-far'), 'dpo') as Array<Record<string, any>>;
+    expect(farRows.length).toBeGreaterThan(0);
+    for (const r of farRows) expect(r.rejected_vod_id !== r.vod_id || Math.abs(r.rejected_offset_ms - r.offset_ms) >= 240_000).toBe(true);
+    expect(far.dpo_negatives.same_vod).toBeGreaterThan(0);
+    expect(readFileSync(join(dir, 'dpo-far', 'README.md'), 'utf8')).toContain('at least\n  4 minutes away');
   });
 
   it('writes each line as JSON.stringify writes its row, each prompt as renderMessages renders its context', async () => {
