@@ -1,9 +1,9 @@
 import { normalizeWord } from './normalize-word.ts';
 
-/** A word with its start on the audio timeline: the script's truth or a recogniser's output. */
+/** A word with its start on the audio timeline: the script's truth or a recogniser's output (null: not known). */
 export interface TimedWord {
   word: string;
-  start_ms: number;
+  start_ms: number | null;
 }
 
 /** How recognised words compare with the words really spoken. */
@@ -12,7 +12,7 @@ export interface WordScore {
   wer: number;
   words_ref: number;
   words_hyp: number;
-  /** Reference words matched exactly by the alignment, whose start errors are measured. */
+  /** Reference words matched exactly by the alignment; start errors are measured on those with both times. */
   matched_words: number;
   median_start_error_ms: number | null;
   p90_start_error_ms: number | null;
@@ -72,7 +72,12 @@ export function scoreWords(reference: readonly TimedWord[], recognised: readonly
   const ref = tokens(reference);
   const hyp = tokens(recognised);
   const { edits, matches } = align(ref.map((w) => w.word), hyp.map((w) => w.word));
-  const errors = matches.map(([i, j]) => Math.abs(hyp[j]!.start_ms - ref[i]!.start_ms)).sort((a, b) => a - b);
+  const errors = matches
+    .flatMap(([i, j]) => {
+      const [truth, heard] = [ref[i]!.start_ms, hyp[j]!.start_ms];
+      return truth === null || heard === null ? [] : [Math.abs(heard - truth)];
+    })
+    .sort((a, b) => a - b);
   return {
     wer: ref.length === 0 ? (hyp.length === 0 ? 0 : 1) : Number((edits / ref.length).toFixed(4)),
     words_ref: ref.length,

@@ -25,6 +25,8 @@ export const TranscribeResult = z.object({
   resumed_chunks: z.number().int().nonnegative(),
   elapsed_s: z.number().nonnegative(),
   rtf: z.number().nonnegative(),
+  /** Processes that decoded chunks (1: the job's own). */
+  workers: z.number().int().positive().optional(),
   /** Largest resident set of the job's process, and of any one chunk worker process (MiB). */
   peak_rss_mb: z.number().nonnegative().optional(),
   peak_rss_worker_mb: z.number().nonnegative().optional(),

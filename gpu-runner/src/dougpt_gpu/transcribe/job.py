@@ -55,11 +55,17 @@ class WhisperOptions:
         default=None,
     )
     batch_size: int = _help("batched pipeline size on GPU (1 turns batching off)", default=8)
+    retime: bool = _help(
+        "re-time each segment's words by forced alignment with pocketsphinx's acoustic model (Whisper's own word "
+        "times run late, most after pauses); a segment that cannot be aligned keeps Whisper's times",
+        default=True,
+    )
     language: str | None = _help("language code, or null to detect", default=None)
     cpu_threads: int = _help("CPU threads per process (0: CTranslate2 default)", default=0)
     workers: int = _help(
-        "processes decoding chunks side by side, each loading the model (1: one process); never changes the words",
-        default=1,
+        "processes decoding chunks side by side, each loading the model (0: one per CPU core on a CPU, one on a GPU); "
+        "never changes the words",
+        default=0,
     )
     download_root: str | None = _help("where named models are cached (null: the hub cache)", default=None)
     local_files_only: bool = _help("never download: use only cached or local models", default=False)
@@ -69,8 +75,8 @@ class WhisperOptions:
             raise BadInput("whisper.model: must name a model or a model directory (or be null)")
         if self.device not in get_args(Device):
             raise BadInput(f"whisper.device: {self.device!r} is not one of {', '.join(get_args(Device))}")
-        if self.beam_size < 1 or self.batch_size < 1 or self.workers < 1 or self.cpu_threads < 0:
-            raise BadInput("whisper: beam_size, batch_size and workers must be >= 1, cpu_threads >= 0")
+        if self.beam_size < 1 or self.batch_size < 1 or self.workers < 0 or self.cpu_threads < 0:
+            raise BadInput("whisper: beam_size and batch_size must be >= 1, workers and cpu_threads >= 0")
 
 
 @dataclass(frozen=True)
@@ -94,10 +100,16 @@ class SphinxOptions:
             raise BadInput("pocketsphinx.workers: must be >= 0 (0: one per CPU core)")
 
 
-# (chunk_s, overlap_s) when the job leaves them null. pocketsphinx decodes one chunk per CPU core, so its chunks are
-# short enough that a few minutes of audio already spread over the cores; each extra chunk costs a fresh decoder
-# (~0.3 s) and its re-decoded overlap (~9% at 120/10). Whisper runs one model, so long chunks cost nothing there.
-DEFAULT_CHUNKING: dict[str, tuple[float, float]] = {"faster-whisper": (600.0, 30.0), "pocketsphinx": (120.0, 10.0)}
+# (chunk_s, overlap_s) when the job leaves them null. On a CPU, chunks are decoded one per core, so they are short
+# enough that a few minutes of audio already spread over the cores; each extra chunk costs a fresh decoder and its
+# re-decoded overlap (~9% at 120/10, 12% at 120/15). One Whisper model on two threads ran 2.4x slower than two
+# single-thread workers (tests/bench/transcribe-cpu.bench.ts). On a GPU Whisper runs one model: long chunks cost
+# nothing there. The plan depends on the device, never on the core count, so a resume elsewhere finds its chunks.
+DEFAULT_CHUNKING: dict[str, tuple[float, float]] = {
+    "faster-whisper": (600.0, 30.0),
+    "faster-whisper-cpu": (120.0, 15.0),
+    "pocketsphinx": (120.0, 10.0),
+}
 
 
 @dataclass(frozen=True)

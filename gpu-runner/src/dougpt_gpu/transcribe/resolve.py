@@ -142,7 +142,7 @@ def _whisper(
             )
         language = "en"
     decoding = {"beam_size": options.beam_size, "temperature": options.temperature, "vad": asdict(vad),
-                "batch_size": options.batch_size if device == "cuda" else 1}
+                "batch_size": options.batch_size if device == "cuda" else 1, "retime": options.retime}
     return Resolved(
         backend="faster-whisper", model=model, model_sha256=sha256 or model_file_sha256(folder), device=device,
         compute_type=compute_type, language=language, options=decoding, path=folder,

@@ -57,7 +57,7 @@ def backend_config(job: TranscribeJob, backend: Backend) -> dict[str, Any]:
     options. Chunk lengths appear resolved (the backend's defaults filled in); pocketsphinx's `workers` is left out,
     as it changes only how fast the words come, so a resume on a machine with other cores still finds its chunks.
     """
-    config: dict[str, Any] = {"chunking": asdict(job.chunking.resolved(backend.name))}
+    config: dict[str, Any] = {"chunking": asdict(job.chunking.resolved(chunking_key(backend)))}
     if backend.name == "faster-whisper":
         resolved = backend.resolved  # type: ignore[attr-defined]
         whisper = {k: v for k, v in asdict(job.whisper).items() if k != "workers"}
@@ -70,11 +70,20 @@ def backend_config(job: TranscribeJob, backend: Backend) -> dict[str, Any]:
     return config
 
 
+def on_cpu(backend: Backend) -> bool:
+    return backend.name == "pocketsphinx" or getattr(backend, "device", "cpu") == "cpu"
+
+
+def chunking_key(backend: Backend) -> str:
+    """Which DEFAULT_CHUNKING entry applies: Whisper on a CPU cuts short chunks, to decode one per core."""
+    return "faster-whisper-cpu" if backend.name == "faster-whisper" and on_cpu(backend) else backend.name
+
+
 def worker_count(job: TranscribeJob, backend: Backend, chunks: int) -> int:
-    """Processes to decode `chunks` chunks, never more than chunks: pocketsphinx uses one per core (or `workers`);
-    Whisper keeps one unless `whisper.workers` asks for more (CTranslate2 already spreads one model over the cores)."""
-    wanted = job.whisper.workers if backend.name == "faster-whisper" else (job.pocketsphinx.workers or available_cores())
-    return max(1, min(wanted, chunks))
+    """Processes to decode `chunks` chunks, never more than chunks: one per core on a CPU (or `workers`), one model on
+    a GPU."""
+    asked = job.whisper.workers if backend.name == "faster-whisper" else job.pocketsphinx.workers
+    return max(1, min(asked or (available_cores() if on_cpu(backend) else 1), chunks))
 
 
 def run_transcribe(raw: dict[str, Any]) -> dict[str, Any]:
@@ -84,7 +93,7 @@ def run_transcribe(raw: dict[str, Any]) -> dict[str, Any]:
     total_ms = probe_duration_ms(job.audio)
     backend = pick_backend(job)
     config = backend_config(job, backend)
-    chunking = job.chunking.resolved(backend.name)
+    chunking = job.chunking.resolved(chunking_key(backend))
     chunks = plan_chunks(total_ms, round(chunking.chunk_s * 1000), round(chunking.overlap_s * 1000))
     store = None
     if job.chunk_dir:
@@ -101,6 +110,8 @@ def run_transcribe(raw: dict[str, Any]) -> dict[str, Any]:
         progress.finish(index)
     pending = [chunk for chunk in chunks if chunk.index not in results]
     workers = worker_count(job, backend, len(pending))
+    if hasattr(backend, "processes"):
+        backend.processes = workers
     if pending:
         log.info("%d chunk(s) to transcribe, %d resumed, %d worker(s)", len(pending), resumed, workers)
     for result in transcribe_chunks(job.audio, pending, backend, workers, progress.chunk_progress):
@@ -128,6 +139,7 @@ def run_transcribe(raw: dict[str, Any]) -> dict[str, Any]:
         "duration_ms": total_ms,
         "chunks": len(chunks),
         "resumed_chunks": resumed,
+        "workers": workers,
         "elapsed_s": round(elapsed, 3),
         "rtf": round(elapsed / (total_ms / 1000), 4),
         "peak_rss_mb": _peak_rss_mb(resource.RUSAGE_SELF),

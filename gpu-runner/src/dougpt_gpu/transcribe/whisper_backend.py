@@ -17,6 +17,7 @@ from .chunk_pool import available_cores
 from .chunks import Chunk
 from .job import VadOptions, WhisperOptions
 from .resolve import Resolved, model_file_sha256
+from .retime import Retimer
 from .words import ChunkResult, Segment, Word
 
 log = logging.getLogger("dougpt_gpu.whisper")
@@ -85,9 +86,12 @@ class WhisperBackend:
         self.model = resolved.model
         self.device = resolved.device or "cpu"
         self.path = path
+        self._retimer = Retimer() if options.retime else None
         self._model = None
         self._pipeline = None
-        self._load()
+        #: processes decoding side by side (set by the job before the chunks go out): they share the cores.
+        self.processes = 1
+        # Loaded on first use: in the process that decodes (each chunk worker loads its own; this one, none then).
 
     def _load(self) -> None:
         """Load the model in this process (again in each chunk worker: a loaded model does not pickle)."""
@@ -95,7 +99,8 @@ class WhisperBackend:
 
         options, resolved = self.options, self.resolved
         # Side-by-side workers share the cores rather than each taking all of them.
-        threads = options.cpu_threads or (max(1, available_cores() // options.workers) if options.workers > 1 else 0)
+        processes = self.processes
+        threads = options.cpu_threads or (max(1, available_cores() // processes) if processes > 1 else 0)
         log.info("loading %s from %s on %s (%s)", resolved.model, self.path, self.device, resolved.compute_type)
         try:
             self._model = WhisperModel(
@@ -151,4 +156,7 @@ class WhisperBackend:
                 )
                 words.extend(segment_words)
             on_progress(clamp(found_segment.end))
+        if self._retimer is not None and words:
+            words, segments = self._retimer.retime(samples, chunk.start_ms, words, segments)
+            log.info("chunk %d: word times from forced alignment %s", chunk.index, self._retimer.stats.as_json())
         return ChunkResult(chunk.index, chunk.start_ms, chunk.end_ms, tuple(words), tuple(segments))
