@@ -6,12 +6,13 @@
  * offset − lag.
  *   npx tsx tests/bench/align-accuracy.bench.ts [--minutes 30] [--kinds exact,neural,neural-hard] [--recognised DIR]
  * With --recognised, also the samples in DIR made by align-recognised.sh (espeak-ng speech
- * transcribed by pocketsphinx), as transcript kind "pocketsphinx", beside their exact transcripts.
+ * transcribed by Whisper tiny.en and by pocketsphinx), as transcript kinds "whisper" and
+ * "pocketsphinx", beside their exact transcripts.
  * Prints a table and one line of JSON. "right": the context spans ≤ 30 s, starts before the end of
  * the line reacted to and ends within 2.5 s of it (see align-score.ts).
  */
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { LagStep } from '../../functions/sample/ground-truth.ts';
 import { runCase, type CaseResult, type Figures } from './align-score.ts';
 import { benchStream, recognisedStream } from './align-streams.ts';
@@ -41,7 +42,8 @@ const CASES: Case[] = [
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const pad = (s: string, n: number) => s.padEnd(n);
-type Kind = TranscriptKind | 'pocketsphinx' | 'exact (recognised set)';
+const RECOGNISERS = ['whisper', 'pocketsphinx'] as const;
+type Kind = TranscriptKind | (typeof RECOGNISERS)[number] | 'exact (recognised set)';
 const rows: Array<{ kind: Kind; name: string; r: CaseResult }> = [];
 for (const c of CASES) {
   const { stream, messages } = await benchStream({ seed: c.seed, durationMs: DURATION, lagSchedule: c.schedule, wholeSecondOffsets: c.wholeSeconds });
@@ -53,12 +55,18 @@ for (const c of CASES) {
 }
 
 if (RECOGNISED) {
-  const stems = (await readdir(RECOGNISED)).filter((f) => f.endsWith('.pocketsphinx.json')).map((f) => join(RECOGNISED, f.replace(/\.pocketsphinx\.json$/, ''))).sort();
+  const files = await readdir(RECOGNISED);
+  const stems = [...new Set(files.filter((f) => f.endsWith('.truth.json')).map((f) => join(RECOGNISED, f.replace(/\.truth\.json$/, ''))))].sort();
   for (const stem of stems) {
-    const { truth, messages, exact, recognised } = await recognisedStream(stem, 'pocketsphinx');
-    const name = `seed ${truth.seed} lag ${truth.lag_schedule.map((s) => s.lag_ms / 1000).join('→')} s${truth.whole_second_offsets ? ' (whole s)' : ''} ${Math.round(truth.duration_ms / 60_000)} min`;
-    rows.push({ kind: 'exact (recognised set)', name, r: runCase(truth, messages, exact, truth.vod_id) });
-    rows.push({ kind: 'pocketsphinx', name, r: runCase(truth, messages, recognised, truth.vod_id) });
+    let exactDone = false;
+    for (const recogniser of RECOGNISERS) {
+      if (!files.includes(`${basename(stem)}.${recogniser}.json`)) continue;
+      const { truth, messages, exact, recognised } = await recognisedStream(stem, recogniser);
+      const name = `seed ${truth.seed} lag ${truth.lag_schedule.map((s) => s.lag_ms / 1000).join('→')} s${truth.whole_second_offsets ? ' (whole s)' : ''} ${Math.round(truth.duration_ms / 60_000)} min`;
+      if (!exactDone) rows.push({ kind: 'exact (recognised set)', name, r: runCase(truth, messages, exact, truth.vod_id) });
+      exactDone = true;
+      rows.push({ kind: recogniser, name, r: runCase(truth, messages, recognised, truth.vod_id) });
+    }
   }
 }
 
@@ -72,7 +80,7 @@ for (const { kind, name, r } of rows) {
       `${pad(r.changeErrorsMs.map((e) => (e === null ? 'none' : `${(e / 1000).toFixed(0)} s`)).join(',') || '-', 12)}${pad(`${(r.alignMs / 1000).toFixed(1)} s`, 8)}${segs}\n`,
   );
 }
-if (RECOGNISED) process.stdout.write('exact*: the exact transcript of the streams transcribed by pocketsphinx, for comparison\n');
+if (RECOGNISED) process.stdout.write('exact*: the exact transcript of the recognised streams, for comparison\n');
 const med = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const summary = (fs: Figures[]) => ({
   median_lag_error_ms: med(fs.map((f) => f.medianLagErrorMs)),
