@@ -40,6 +40,7 @@ def test_contract(first_run: dict) -> None:
     assert [e["step"] for e in progress] == [1, 2, 3, 4]
     for e in progress:
         assert set(e) >= PROGRESS_FIELDS and e["max_steps"] == 4 and e["loss"] > 0 and e["eta_s"] >= 0
+        assert e["stage"] == "sft" and "reward_accuracy" not in e
     assert progress[-1]["tokens_per_s"] > 0
     saved = [e for e in events if e["event"] == "checkpoint"]
     assert [e["step"] for e in saved] == [2, 4]
@@ -48,6 +49,7 @@ def test_contract(first_run: dict) -> None:
 
     result = events[-1]
     assert result["reused"] is False and result["steps"] == 4 and result["base_model"] == "smollm2-135m"
+    assert result["stages"] == ["sft"] and result["dpo"] is None
     assert len(result["run_id"]) == 16 and len(result["base_sha256"]) == 64
     assert result["loss_first"] == progress[0]["loss"] and result["loss_last"] == progress[-1]["loss"]
 

@@ -51,6 +51,13 @@ def test_every_preset_builds(paths: dict) -> None:
         ({"wat": 1}, "unknown field 'wat'"),
         ({"preset": "gpu-8gb"}, "base_model"),
         ({"preset": "gpu-8gb", "base_model": "x", "device": "cpu"}, "needs a CUDA GPU"),
+        ({"stages": ["dpo"]}, r'stages: \["dpo"\] is not \["sft"\] or \["sft", "dpo"\]'),
+        ({"stages": ["sft", "dpo", "dpo"]}, "stages: "),
+        ({"stages": []}, "stages: "),
+        ({"stages": "sft,dpo"}, "stages: must be a list of strings"),
+        ({"dpo": {"beta": 0}}, "dpo.beta: must be > 0"),
+        ({"dpo": {"batch_size": 0}}, "dpo: need batch_size >= 1"),
+        ({"dpo": {"gamma": 1}}, "dpo: unknown field 'gamma'"),
     ],
 )
 def test_bad_options_name_the_field(paths: dict, change: dict, message: str) -> None:
@@ -78,6 +85,23 @@ def test_run_identity(paths: dict, tmp_path: Path) -> None:
     assert rid != run_id_of("ds-1", "a" * 64, config, 1)
     other = TrainJob.from_dict({**paths, "optim": {"learning_rate": 1e-5}}).config()
     assert rid != run_id_of("ds-1", "a" * 64, other, 0)
+
+
+def test_stages_shape_the_run_identity_only_with_dpo(paths: dict) -> None:
+    sft = TrainJob.from_dict({**paths, "preset": "cpu"})
+    assert sft.stages == ("sft",) and sft.dpo.max_steps == PRESETS["cpu"].values["dpo"]["max_steps"]
+    # An SFT-only run's id does not depend on the preference options it does not use.
+    assert "stages" not in sft.config() and "dpo" not in sft.config()
+    assert TrainJob.from_dict({**paths, "preset": "cpu", "dpo": {"beta": 0.5}}).config() == sft.config()
+    both = TrainJob.from_dict({**paths, "preset": "cpu", "stages": ["sft", "dpo"]})
+    assert both.stages == ("sft", "dpo") and both.config()["stages"] == ["sft", "dpo"]
+    assert both.config()["dpo"]["beta"] == 0.1
+    assert run_id_of("ds", "a" * 64, both.config(), 0) != run_id_of("ds", "a" * 64, sft.config(), 0)
+    other_beta = TrainJob.from_dict({**paths, "preset": "cpu", "stages": ["sft", "dpo"], "dpo": {"beta": 0.5}})
+    assert run_id_of("ds", "a" * 64, both.config(), 0) != run_id_of("ds", "a" * 64, other_beta.config(), 0)
+    for name in ("cpu-smoke", "cpu"):
+        assert set(PRESETS[name].values["dpo"]) >= {"beta", "learning_rate", "max_steps", "batch_size"}
+        assert "stages" not in PRESETS[name].values
 
 
 def test_translators() -> None:

@@ -3,8 +3,13 @@
     python -m dougpt_gpu train --input job.json
 
 The Trainer writes `checkpoint-N/` (adapter, optimizer, scheduler, RNG states, trainer_state.json). Once it is
-complete, a manifest with the run id and every file's sha256 is added and the folder is renamed to `step-N/`: a
-`step-N/` folder is therefore always whole, and a resume checks the hashes before trusting it.
+complete, a manifest with the run id, the stage and every file's sha256 is added and the folder is renamed to
+`step-N/`: a `step-N/` folder is therefore always whole, and a resume checks the hashes before trusting it.
+
+N counts the run's optimizer steps over all its stages: a dpo checkpoint after S SFT steps and n DPO steps is
+`step-(S+n)/`, so the newest folder is the furthest point of the run. A dpo checkpoint carries what resuming the stage
+needs besides the adapter and the optimizer: `ref/` (the adapter as SFT left it, the stage's reference, which TRL
+saves beside the trained one) and `sft-stage.json` (the SFT stage's figures for run.json).
 """
 
 from __future__ import annotations
@@ -23,12 +28,25 @@ MANIFEST = "dougpt-checkpoint.json"
 _STEP_DIR = re.compile(r"^step-(\d+)$")
 # What Trainer needs to continue exactly: without any of these it would silently restart part of the state.
 REQUIRED = ("adapter_model.safetensors", "adapter_config.json", "optimizer.pt", "scheduler.pt", "trainer_state.json")
+# The SFT stage's figures, written into every dpo checkpoint.
+SFT_STAGE = "sft-stage.json"
+REQUIRED_BY_STAGE = {
+    "sft": REQUIRED,
+    "dpo": (*REQUIRED, "ref/adapter_model.safetensors", "ref/adapter_config.json", SFT_STAGE),
+}
 
 
-def seal(trainer_dir: Path, run_id: str, step: int) -> Path:
-    """Adds the manifest to Trainer's `checkpoint-N/` and renames it `step-N/`; returns the new path."""
-    files = {p.name: file_sha256(p) for p in sorted(trainer_dir.iterdir()) if p.is_file()}
-    manifest = {"run_id": run_id, "step": step, "files": files}
+def seal(trainer_dir: Path, run_id: str, step: int, stage: str = "sft", stage_step: int | None = None) -> Path:
+    """Adds the manifest to Trainer's `checkpoint-N/` and renames it `step-<step>/`; returns the new path.
+
+    `step` is the run's step (all stages), `stage_step` the stage's own (Trainer's global step).
+    """
+    files = {
+        p.relative_to(trainer_dir).as_posix(): file_sha256(p)
+        for p in sorted(trainer_dir.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+    manifest = {"run_id": run_id, "step": step, "stage": stage, "stage_step": step if stage_step is None else stage_step, "files": files}
     (trainer_dir / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     target = trainer_dir.with_name(f"step-{step}")
     if target.exists():
@@ -62,7 +80,7 @@ def pick(resume_from: str) -> Path:
 
 
 def verify(checkpoint: Path, run_id: str) -> dict[str, Any]:
-    """Bad input unless the checkpoint is whole, unchanged and of this run; returns its manifest."""
+    """Bad input unless the checkpoint is whole, unchanged and of this run; returns its manifest (with its stage)."""
     try:
         manifest = json.loads((checkpoint / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
@@ -73,7 +91,10 @@ def verify(checkpoint: Path, run_id: str) -> dict[str, Any]:
         raise BadInput(
             f"{checkpoint}: checkpoint of run {manifest.get('run_id')}, not of this run {run_id} (other dataset, base or config)"
         )
-    missing = [name for name in REQUIRED if name not in manifest["files"]]
+    stage = manifest.setdefault("stage", "sft")
+    if stage not in REQUIRED_BY_STAGE:
+        raise BadInput(f"{checkpoint}: corrupt checkpoint (unknown stage {stage!r})")
+    missing = [name for name in REQUIRED_BY_STAGE[stage] if name not in manifest["files"]]
     if missing:
         raise BadInput(f"{checkpoint}: corrupt checkpoint ({missing[0]} was never saved)")
     for name, digest in manifest["files"].items():

@@ -26,6 +26,8 @@ Precision = Literal["auto", "fp32", "bf16", "fp16"]
 QuantMode = Literal["none", "nf4"]
 Scheduler = Literal["cosine", "linear", "constant_with_warmup"]
 Optimizer = Literal["adamw_torch", "adamw_torch_fused", "paged_adamw_8bit"]
+# The stages a run may have, in the order they run: supervised fine-tuning, then the preference stage.
+STAGE_ORDERS = (("sft",), ("sft", "dpo"))
 _LITERALS = {"Device": Device, "Precision": Precision, "QuantMode": QuantMode, "Scheduler": Scheduler, "Optimizer": Optimizer}
 
 
@@ -117,12 +119,38 @@ class CheckpointOptions:
             raise BadInput("checkpoint: need every_steps >= 0 and keep_last >= 1")
 
 
+@dataclass(frozen=True)
+class DpoOptions:
+    """The preference stage (stages ["sft", "dpo"]): DPO on the dataset's dpo config, after SFT, on the same adapter.
+
+    Each dpo row pairs the real reply (chosen) with a real reply of the same chat to another moment (rejected), so
+    the stage rewards replies that fit what the streamer just said. The reference is the adapter as SFT left it:
+    its log-probabilities of every pair are computed once before the stage, then the same LoRA trains on.
+    """
+
+    beta: float = _help("DPO temperature: how far the adapter may move from its SFT state (higher: less far)", default=0.1)
+    learning_rate: float = _help("peak learning rate of the stage", default=5e-5)
+    max_steps: int = _help("optimizer steps of the stage", default=100)
+    warmup_steps: int = _help("linear warm-up steps of the stage", default=5)
+    batch_size: int = _help("preference pairs per forward pass (each pair is two sequences)", default=8)
+    grad_accum: int = _help("forward passes per optimizer step", default=1)
+
+    def __post_init__(self) -> None:
+        if not self.beta > 0:
+            raise BadInput("dpo.beta: must be > 0")
+        if not self.learning_rate > 0 or self.max_steps < 1 or self.warmup_steps < 0:
+            raise BadInput("dpo: need learning_rate > 0, max_steps >= 1, warmup_steps >= 0")
+        if self.batch_size < 1 or self.grad_accum < 1:
+            raise BadInput("dpo: need batch_size >= 1 and grad_accum >= 1")
+
+
 _NESTED: dict[str, type] = {
     "lora": LoraOptions,
     "quant": QuantOptions,
     "optim": OptimOptions,
     "batch": BatchOptions,
     "checkpoint": CheckpointOptions,
+    "dpo": DpoOptions,
 }
 # Fields that say where things are or how fast they go, not what is trained: left out of the run's identity.
 _NOT_CONFIG = ("dataset", "out", "resume_from", "force", "threads")
@@ -147,6 +175,8 @@ class TrainJob:
     optim: OptimOptions = _help("optimizer options", default_factory=OptimOptions)
     batch: BatchOptions = _help("batching options", default_factory=BatchOptions)
     checkpoint: CheckpointOptions = _help("checkpoint options", default_factory=CheckpointOptions)
+    stages: tuple[str, ...] = _help('stages in order: ["sft"] or ["sft", "dpo"] (the preference stage after SFT)', default=("sft",))
+    dpo: DpoOptions = _help("preference stage options (used when stages has dpo)", default_factory=DpoOptions)
     resume_from: str | None = _help("checkpoints folder (newest step-N is used) or one step-N folder", default=None)
     force: bool = _help("train again even when OUT already holds this run", default=False)
 
@@ -164,6 +194,9 @@ class TrainJob:
                 raise BadInput(f"{name}: {getattr(self, name)!r} is not one of {', '.join(get_args(kinds))}")
         if self.threads < 0:
             raise BadInput("threads: must be >= 0")
+        if tuple(self.stages) not in STAGE_ORDERS:
+            orders = " or ".join(json.dumps(list(order)) for order in STAGE_ORDERS)
+            raise BadInput(f"stages: {json.dumps(list(self.stages))} is not {orders}")
         if self.resume_from is not None and not Path(self.resume_from).exists():
             raise BadInput(f"{self.resume_from}: checkpoint folder not found")
         if self.quant.mode != "none" and self.device == "cpu":
@@ -189,12 +222,21 @@ class TrainJob:
                 values[key] = build(_NESTED[key], value, key, _LITERALS)
             else:
                 check_type(top[key].type, value, key, _LITERALS)
-                values[key] = value
+                values[key] = tuple(value) if isinstance(value, list) and str(top[key].type).startswith("tuple[") else value
         return TrainJob(**values)
 
     def config(self) -> dict[str, Any]:
-        """What shapes the adapter (everything but paths, resume and thread count): hashed into the run id."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in _NOT_CONFIG}
+        """What shapes the adapter (everything but paths, resume and thread count): hashed into the run id.
+
+        An SFT-only run leaves `stages` and `dpo` out: they do not shape its adapter, and its run id stays what it
+        was before the preference stage existed.
+        """
+        config = {k: v for k, v in dataclasses.asdict(self).items() if k not in _NOT_CONFIG}
+        if "dpo" not in self.stages:
+            del config["stages"], config["dpo"]
+        else:
+            config["stages"] = list(self.stages)
+        return config
 
 
 def config_hash(config: dict[str, Any]) -> str:

@@ -11,6 +11,10 @@ peak of the training process, time the whole run.
 | gpu-24gb  | 7-8B local folder       | NF4 QLoRA r32 all     | ~16-19 GB VRAM| ~1.5-2.5 h on an RTX 3090/4090    |
 | gpu-80gb  | 7-8B local folder       | bf16 LoRA r64 all     | ~45-60 GB VRAM| ~40-60 min on an A100/H100 80 GB  |
 
+Every preset trains SFT only (`stages` ["sft"]); `"stages": ["sft", "dpo"]` adds the preference stage after it, with
+the preset's `dpo` settings where it has them (cpu-smoke: 8 steps of 4 pairs; cpu: 150 steps of 16 pairs) and the
+defaults of `DpoOptions` elsewhere. A DPO step scores two sequences per pair, chosen and rejected.
+
 The gpu presets have no default base (none can be downloaded here): give `base_model`, a local Hugging Face
 folder such as Qwen2.5-1.5B-Instruct (gpu-8gb) or Qwen2.5-7B-Instruct / Llama-3.1-8B-Instruct.
 """
@@ -42,6 +46,7 @@ PRESETS: dict[str, Preset] = {
             "optim": {"learning_rate": 1e-3, "max_steps": 24, "warmup_steps": 3, "scheduler": "cosine"},
             "batch": {"batch_size": 8, "grad_accum": 1, "max_length": 256},
             "checkpoint": {"every_steps": 8, "keep_last": 2},
+            "dpo": {"beta": 0.1, "learning_rate": 2e-4, "max_steps": 8, "warmup_steps": 1, "batch_size": 4},
         },
     ),
     "cpu": Preset(
@@ -54,6 +59,7 @@ PRESETS: dict[str, Preset] = {
             "optim": {"learning_rate": 3e-4, "max_steps": 600, "warmup_steps": 20, "scheduler": "cosine"},
             "batch": {"batch_size": 8, "grad_accum": 2, "max_length": 256},
             "checkpoint": {"every_steps": 50, "keep_last": 2},
+            "dpo": {"beta": 0.1, "learning_rate": 5e-5, "max_steps": 100, "warmup_steps": 10, "batch_size": 4, "grad_accum": 4},
         },
     ),
     "gpu-8gb": Preset(

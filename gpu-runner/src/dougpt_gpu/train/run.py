@@ -4,6 +4,10 @@
 
 Everything that can be wrong with the input (dataset, preset, base, checkpoint) is found before the model loads.
 The same dataset, base, config and seed give the same run id; a finished run with that id in OUT is reused.
+
+A run has one or two stages (`stages`): SFT, then optionally the preference stage (train/preference.py) on the same
+adapter. A resume continues in the stage its checkpoint was written in: an SFT checkpoint finishes SFT and then runs
+the preference stage from its start; a dpo checkpoint skips SFT (its figures come from the checkpoint).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 from ..errors import BadInput
 from ..models.registry import BaseModel, resolve_base
 from . import checkpoints
-from .data import DatasetInfo, read_info, read_sft
+from .data import DatasetInfo, read_dpo, read_info, read_sft
 from .job import TrainJob, config_hash, run_id_of
 
 log = logging.getLogger("dougpt_gpu.train")
@@ -57,6 +61,14 @@ def run_train(raw: dict[str, Any]) -> dict[str, Any]:
     if not rows:
         raise BadInput(f"{job.dataset}: split {job.split} has no rows")
     validation = read_sft(job.dataset, "validation") if (Path(job.dataset) / "sft" / "validation.jsonl").is_file() else []
+    pairs: list[dict[str, Any]] = []
+    pair_validation: list[dict[str, Any]] = []
+    if "dpo" in job.stages:
+        pairs = read_dpo(job.dataset, job.split)
+        if not pairs:
+            raise BadInput(f"{job.dataset}: dpo split {job.split} has no rows (stages has dpo)")
+        if (Path(job.dataset) / "dpo" / "validation.jsonl").is_file():
+            pair_validation = read_dpo(job.dataset, "validation")
     base = resolve_base(job.base_model or "")
     if base.sha256 is None:
         raise BadInput(f"{base.name}: base model has no sha256")
@@ -73,81 +85,186 @@ def run_train(raw: dict[str, Any]) -> dict[str, Any]:
         raise BadInput(f"{out}: holds run {other}, not this run {run_id}; use force or another out folder")
 
     resume = None
+    resume_stage = "sft"
     if job.resume_from is not None:
         resume = checkpoints.pick(job.resume_from)
-        checkpoints.verify(resume, run_id)
-        log.info("resuming from %s", resume)
+        resume_stage = checkpoints.verify(resume, run_id)["stage"]
+        log.info("resuming the %s stage from %s", resume_stage, resume)
     _clear(out, keep=resume)
 
     with protocol_stdout() as emit:
-        record = _train(job, info, base, rows, validation, run_id, config, resume, emit)
+        data = StageData(rows, validation, pairs, pair_validation)
+        record = _train(job, info, base, data, run_id, config, resume, resume_stage, emit)
     record["elapsed_s"] = round(time.monotonic() - started, 3)
     _write_json(out / "run.json", record)
     return _result(record, out, reused=False, elapsed=record["elapsed_s"])
+
+
+@dataclass(frozen=True)
+class StageData:
+    """The rows each stage trains and validates on."""
+
+    rows: list[dict[str, Any]]
+    validation: list[dict[str, Any]]
+    pairs: list[dict[str, Any]]
+    pair_validation: list[dict[str, Any]]
 
 
 def _train(
     job: TrainJob,
     info: DatasetInfo,
     base: BaseModel,
-    rows: list[dict[str, Any]],
-    validation: list[dict[str, Any]],
+    data: StageData,
     run_id: str,
     config: dict[str, Any],
     resume: Path | None,
+    resume_stage: str,
     emit: Any,
 ) -> dict[str, Any]:
     from .gguf_export import export_lora_gguf
 
     out = Path(job.out)
-    checkpoint_dir = out / "checkpoints"
-    built = build_trainer(job, base, rows, validation, run_id, emit)
-    trainer, events, train_tokens, val_tokens = built.trainer, built.events, built.train_tokens, built.val_tokens
-    device, precision = built.device, built.precision
-    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    validation_loss = trainer.evaluate()["eval_loss"] if trainer.eval_dataset is not None else None
-
     adapter_dir = out / "adapter"
-    trainer.model.save_pretrained(str(adapter_dir))
+    with_dpo = "dpo" in job.stages
+    # With a preference stage, SFT's adapter is kept beside the final one: the stage's reference, and the run's
+    # SFT-only model for comparisons.
+    sft_adapter = out / "sft-adapter" if with_dpo else adapter_dir
+    if resume_stage == "dpo":
+        assert resume is not None
+        sft = json.loads((resume / checkpoints.SFT_STAGE).read_text(encoding="utf-8"))
+        shutil.copytree(resume / "ref", sft_adapter)
+        log.info("SFT finished before the checkpoint (%d steps): skipped", sft["steps"])
+    else:
+        sft = _sft_stage(job, base, data, run_id, resume, sft_adapter, emit)
+    dpo = None
+    if with_dpo:
+        dpo = _dpo_stage(job, base, data, run_id, sft, sft_adapter, resume if resume_stage == "dpo" else None, adapter_dir, emit)
     gguf = export_lora_gguf(adapter_dir, Path(base.hf_dir), out / "adapter.gguf")
-    (checkpoint_dir / "README.md").unlink(missing_ok=True)
+    (out / "checkpoints" / "README.md").unlink(missing_ok=True)
 
-    losses = [{"step": step, "loss": loss} for step, loss in events.losses]
     return {
         "run_id": run_id,
         "dataset_id": info.dataset_id,
         "dataset": info.path,
         "split": job.split,
+        "stages": list(job.stages),
         "base": {k: v for k, v in asdict(base).items() if k in ("name", "kind", "sha256", "hf_sha256", "gguf", "hf_dir", "source")},
         "preset": job.preset,
         "config": config,
         "config_hash": config_hash(config),
         "seed": job.seed,
-        "device": device,
-        "precision": precision,
+        "device": sft["device"],
+        "precision": sft["precision"],
         "libraries": {name: _version(name) for name in LIBRARIES},
+        "rows": sft["rows"],
+        "steps": sft["steps"],
+        "resumed_from": str(resume) if resume else None,
+        "resumed_from_step": _checkpoint_step(resume),
+        "losses": sft["losses"],
+        "loss_first": sft["losses"][0]["loss"] if sft["losses"] else None,
+        "loss_last": sft["losses"][-1]["loss"] if sft["losses"] else None,
+        "validation_loss": sft["validation_loss"],
+        "tokens_per_s": sft["tokens_per_s"],
+        "train_seconds": sft["train_seconds"],
+        "checkpoints": sft["checkpoints"] + (dpo["checkpoints"] if dpo else []),
+        "dpo": dpo,
+        "adapter": str(adapter_dir),
+        "sft_adapter": str(sft_adapter) if with_dpo else None,
+        "adapter_gguf": str(gguf),
+        "adapter_gguf_bytes": gguf.stat().st_size,
+        "prompt_spec": info.prompt_spec,
+        "end_token": sft["end_token"],
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _sft_stage(
+    job: TrainJob, base: BaseModel, data: StageData, run_id: str, resume: Path | None, save_to: Path, emit: Any
+) -> dict[str, Any]:
+    """Supervised fine-tuning; saves the adapter to `save_to` and returns the stage's figures (JSON-safe)."""
+    import gc
+
+    built = build_trainer(job, base, data.rows, data.validation, run_id, emit)
+    trainer, events, train_tokens, val_tokens = built.trainer, built.events, built.train_tokens, built.val_tokens
+    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    validation_loss = trainer.evaluate()["eval_loss"] if trainer.eval_dataset is not None else None
+    trainer.model.save_pretrained(str(save_to))
+    record = {
+        "device": built.device,
+        "precision": built.precision,
         "rows": {
             "train": len(train_tokens.input_ids),
             "dropped_long": train_tokens.dropped_long,
             "validation": len(val_tokens.input_ids) if val_tokens else 0,
         },
         "steps": trainer.state.global_step,
-        "resumed_from": str(resume) if resume else None,
-        "resumed_from_step": _checkpoint_step(resume),
-        "losses": losses,
-        "loss_first": losses[0]["loss"] if losses else None,
-        "loss_last": losses[-1]["loss"] if losses else None,
+        "losses": [{"step": step, "loss": loss} for step, loss in events.losses],
         "validation_loss": round(float(validation_loss), 6) if validation_loss is not None else None,
         "tokens_per_s": round(events.tokens_per_s(), 1),
         "train_seconds": round(events.train_seconds, 3),
-        "checkpoints": [{"step": step, "path": path} for step, path in events.saved],
-        "adapter": str(adapter_dir),
-        "adapter_gguf": str(gguf),
-        "adapter_gguf_bytes": gguf.stat().st_size,
-        "prompt_spec": info.prompt_spec,
+        "checkpoints": [{"step": step, "stage": "sft", "path": path} for step, path in events.saved],
         "end_token": train_tokens.end_token,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    # The preference stage loads its own copy of the base: this one goes first (twice the memory otherwise). The
+    # trainer and its callbacks hold each other, so only the cycle collector frees them.
+    del built, trainer, events
+    gc.collect()
+    return record
+
+
+def _dpo_stage(
+    job: TrainJob,
+    base: BaseModel,
+    data: StageData,
+    run_id: str,
+    sft: dict[str, Any],
+    sft_adapter: Path,
+    resume: Path | None,
+    save_to: Path,
+    emit: Any,
+) -> dict[str, Any]:
+    """The preference stage on the SFT adapter; saves the final adapter to `save_to`; returns its figures."""
+    from .preference import build_preference_trainer
+
+    stage = build_preference_trainer(
+        job, base, sft_adapter, data.pairs, data.pair_validation, run_id, sft, sft["device"], sft["precision"], emit
+    )
+    trainer, events = stage.trainer, stage.events
+    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    validation = None
+    if trainer.eval_dataset is not None:
+        metrics = trainer.evaluate()
+        validation = {
+            "loss": _rounded(metrics.get("eval_loss")),
+            "reward_accuracy": _rounded(metrics.get("eval_rewards/accuracies")),
+            "reward_margin": _rounded(metrics.get("eval_rewards/margins")),
+        }
+    # Only the trained adapter: the frozen reference copy would land in a `ref/` sub-folder.
+    trainer.model.save_pretrained(str(save_to), selected_adapters=["default"])
+    rewards = dict(events.rewards)
+    losses = [{"step": step, "loss": loss, **rewards.get(step, {})} for step, loss in events.losses]
+    per_step = events.seconds_per_step(trainer.state.global_step)
+    return {
+        "beta": job.dpo.beta,
+        "reference": "sft adapter (log-probs precomputed)",
+        "rows": {"train": stage.rows, "dropped_long": stage.dropped_long, "validation": stage.validation_rows},
+        "steps": trainer.state.global_step,
+        "resumed_from_step": _checkpoint_step(resume) - sft["steps"] if resume is not None else None,
+        "losses": losses,
+        "loss_first": losses[0]["loss"] if losses else None,
+        "loss_last": losses[-1]["loss"] if losses else None,
+        "reward_accuracy": losses[-1].get("reward_accuracy") if losses else None,
+        "reward_margin": losses[-1].get("reward_margin") if losses else None,
+        "validation": validation,
+        "tokens_per_s": round(events.tokens_per_s(), 1),
+        "train_seconds": round(events.train_seconds, 3),
+        "seconds_per_step": round(per_step, 3) if per_step is not None else None,
+        "checkpoints": [{"step": step, "stage": "dpo", "path": path} for step, path in events.saved],
+    }
+
+
+def _rounded(value: Any) -> float | None:
+    return round(float(value), 6) if value is not None else None
 
 
 @dataclass
@@ -231,6 +348,7 @@ def _finished_run(out: Path, run_id: str) -> dict[str, Any] | None:
 def _clear(out: Path, keep: Path | None) -> None:
     """Removes a previous run's outputs; checkpoints stay when the resume point is among them."""
     shutil.rmtree(out / "adapter", ignore_errors=True)
+    shutil.rmtree(out / "sft-adapter", ignore_errors=True)
     (out / "adapter.gguf").unlink(missing_ok=True)
     (out / "run.json").unlink(missing_ok=True)
     ckpt = out / "checkpoints"
@@ -258,7 +376,29 @@ def _result(record: dict[str, Any], out: Path, reused: bool, elapsed: float) -> 
         "run_json": str(out / "run.json"),
         "reused": reused,
         "resumed_from": record.get("resumed_from_step"),
+        "stages": record.get("stages", ["sft"]),
+        "dpo": _dpo_result(record.get("dpo")),
         "elapsed_s": round(elapsed, 3),
+    }
+
+
+def _dpo_result(dpo: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The result line's summary of the preference stage (run.json has every step)."""
+    if dpo is None:
+        return None
+    validation = dpo.get("validation") or {}
+    return {
+        "steps": dpo["steps"],
+        "loss_first": dpo["loss_first"],
+        "loss_last": dpo["loss_last"],
+        "reward_accuracy": dpo["reward_accuracy"],
+        "reward_margin": dpo["reward_margin"],
+        "validation_loss": validation.get("loss"),
+        "validation_reward_accuracy": validation.get("reward_accuracy"),
+        "validation_reward_margin": validation.get("reward_margin"),
+        "rows": dpo["rows"]["train"],
+        "seconds_per_step": dpo["seconds_per_step"],
+        "resumed_from": dpo["resumed_from_step"],
     }
 
 

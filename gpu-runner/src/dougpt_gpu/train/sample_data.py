@@ -79,6 +79,27 @@ def make_rows(n: int, seed: int, spec: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def make_pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """DPO rows: each row's reply is chosen, the reply of the row half the split away (another moment) rejected."""
+    pairs = []
+    for i, row in enumerate(rows):
+        other = rows[(i + len(rows) // 2) % len(rows)]
+        if other is row or other["completion"][0]["content"] == row["completion"][0]["content"]:
+            continue
+        pairs.append(
+            {
+                "prompt": row["prompt"],
+                "chosen": row["completion"],
+                "rejected": other["completion"],
+                **{k: v for k, v in row.items() if k not in ("prompt", "completion", "context")},
+                "rejected_pair_id": other["pair_id"],
+                "rejected_vod_id": other["vod_id"],
+                "rejected_offset_ms": other["offset_ms"],
+            }
+        )
+    return pairs
+
+
 def write_dataset(out: Path, rows: int = 48, seed: int = 0, validation: int = 8, spec_path: Path = SPEC_PATH) -> str:
     """Writes the folder and returns its dataset_id (a hash of its rows and spec)."""
     spec_text = spec_path.read_text(encoding="utf-8")
@@ -94,7 +115,8 @@ def write_dataset(out: Path, rows: int = 48, seed: int = 0, validation: int = 8,
     for split, items in splits.items():
         lines = [json.dumps({**row, "dataset_id": dataset_id, "split": split}, ensure_ascii=False) for row in items]
         (out / "sft" / f"{split}.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        (out / "dpo" / f"{split}.jsonl").write_text("", encoding="utf-8")
+        pairs = [json.dumps({**row, "dataset_id": dataset_id, "split": split}, ensure_ascii=False) for row in make_pairs(items)]
+        (out / "dpo" / f"{split}.jsonl").write_text("".join(line + "\n" for line in pairs), encoding="utf-8")
     (out / "prompt_spec.json").write_text(spec_text, encoding="utf-8")
     (out / "viewers.json").write_text(json.dumps({"salt": "sample", "sha256": []}), encoding="utf-8")
     summary = {
@@ -110,7 +132,8 @@ def write_dataset(out: Path, rows: int = 48, seed: int = 0, validation: int = 8,
     (out / "dataset.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     (out / "README.md").write_text(
         "---\nconfigs:\n- config_name: sft\n  default: true\n  data_files:\n  - split: train\n    path: sft/train.jsonl\n"
-        "  - split: validation\n    path: sft/validation.jsonl\n---\n\nSynthetic DougPT sample dataset (tests only).\n",
+        "  - split: validation\n    path: sft/validation.jsonl\n- config_name: dpo\n  data_files:\n  - split: train\n    path: dpo/train.jsonl\n"
+        "  - split: validation\n    path: dpo/validation.jsonl\n---\n\nSynthetic DougPT sample dataset (tests only).\n",
         encoding="utf-8",
     )
     return dataset_id

@@ -1,4 +1,4 @@
-"""TRL's SFTTrainer with a loss that projects only the reply tokens through the LM head.
+"""TRL's SFTTrainer with a loss that projects only the reply tokens through the LM head; TRL's DPOTrainer for our rows.
 
     python -m dougpt_gpu train --input job.json
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from trl import SFTTrainer
+from trl import DPOTrainer, SFTTrainer
 
 # Collator keys the attention kernels read; the backbone takes them as keyword arguments.
 _BACKBONE_KEYS = ("input_ids", "attention_mask", "position_ids", "cu_seq_lens_q", "cu_seq_lens_k", "max_length_q", "max_length_k")
@@ -57,3 +57,25 @@ class ReplyLossTrainer(SFTTrainer):
         if return_outputs:
             return loss, {"loss": loss}
         return loss
+
+
+class PreferenceTrainer(DPOTrainer):
+    """DPOTrainer that takes pairs tokenized by train/data.py as they are, and counts the real tokens it trains on.
+
+    `real_tokens`: non-padding tokens of the chosen and rejected sequences trained on so far.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.real_tokens = 0
+        super().__init__(*args, **kwargs)
+
+    def _prepare_dataset(self, dataset, processing_class, args, dataset_name):  # type: ignore[override]
+        # Already `prompt_ids`, `chosen_ids`, `rejected_ids`: TRL's own tokenization would re-render the chat.
+        if "prompt_ids" in dataset.column_names:
+            return dataset
+        return super()._prepare_dataset(dataset, processing_class, args, dataset_name)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[override]
+        if self.model.training:
+            self.real_tokens += int(inputs["attention_mask"].sum())
+        return super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
