@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { PRESETS, type RunTrainJob } from '../../functions/train/train-adapter.ts';
+import { PRESETS, TrainStages, type RunTrainJob, type TrainStage } from '../../functions/train/train-adapter.ts';
 import type { TrainRunResult } from '../../functions/train/train-events.ts';
 import { trainFromFiles } from '../../functions/train/train-from-files.ts';
 import { saveRunPacing } from '../../functions/simulate/save-run-pacing.ts';
@@ -22,6 +22,10 @@ interface TrainFlags {
   maxLength?: string;
   seed?: string;
   device?: 'auto' | 'cpu' | 'cuda';
+  stages?: string;
+  dpoMaxSteps?: string;
+  dpoBeta?: string;
+  dpoLr?: string;
   resumeFrom?: string;
   force?: boolean;
   json?: boolean;
@@ -42,6 +46,37 @@ function numberFlag(name: string, value: string | undefined, integer: boolean, m
     throw new UserError(`${name}: not a ${integer ? 'whole ' : ''}number >= ${min}: ${value}`, 2);
   }
   return n;
+}
+
+/** `--stages sft,dpo` → ['sft', 'dpo']; anything else is a one-line usage error. */
+function stagesFlag(value: string | undefined): TrainStage[] | undefined {
+  if (value === undefined) return undefined;
+  const parsed = TrainStages.safeParse(value.split(',').map((s) => s.trim()));
+  if (!parsed.success) throw new UserError(`--stages: sft or sft,dpo, got ${value}`, 2);
+  return parsed.data;
+}
+
+/** The preference stage's overrides, as the train job nests them (`dpo: {max_steps, beta, learning_rate}`). */
+function dpoFlags(flags: TrainFlags): Record<string, number> {
+  const dpo: Record<string, number> = {};
+  const maxSteps = numberFlag('--dpo-max-steps', flags.dpoMaxSteps, true, 1);
+  const beta = numberFlag('--dpo-beta', flags.dpoBeta, false, Number.MIN_VALUE);
+  const lr = numberFlag('--dpo-lr', flags.dpoLr, false, Number.MIN_VALUE);
+  if (maxSteps !== undefined) dpo.max_steps = maxSteps;
+  if (beta !== undefined) dpo.beta = beta;
+  if (lr !== undefined) dpo.learning_rate = lr;
+  return dpo;
+}
+
+/** One line on the preference stage for the end of a run: steps, loss, reward accuracy (train pairs, validation pairs). */
+function dpoLine(result: TrainRunResult): string | null {
+  const dpo = result.dpo;
+  if (!dpo) return null;
+  const fixed = (x: number | null, digits = 3) => (x === null ? '-' : x.toFixed(digits));
+  return (
+    `dpo     ${dpo.steps} steps, loss ${fixed(dpo.loss_first)} → ${fixed(dpo.loss_last)}, reward accuracy ${fixed(dpo.reward_accuracy, 2)}` +
+    ` (validation ${fixed(dpo.validation_reward_accuracy, 2)}), margin ${fixed(dpo.reward_margin)}`
+  );
 }
 
 /**
@@ -74,7 +109,11 @@ async function trainInLake(flags: TrainFlags & { promote?: string }): Promise<vo
   const batch: Record<string, number> = {};
   if (batchSize !== undefined) batch.batch_size = batchSize;
   if (maxLength !== undefined) batch.max_length = maxLength;
+  const stages = stagesFlag(flags.stages);
+  const dpo = dpoFlags(flags);
   const overrides: Record<string, unknown> = {
+    ...(stages ? { stages } : {}),
+    ...(Object.keys(dpo).length ? { dpo } : {}),
     ...(Object.keys(optim).length ? { optim } : {}),
     ...(Object.keys(batch).length ? { batch } : {}),
     ...(loraR !== undefined ? { lora: { r: loraR, alpha: loraR * 2 } } : {}),
@@ -108,6 +147,7 @@ async function trainInLake(flags: TrainFlags & { promote?: string }): Promise<vo
   if (flags.json) return printJson({ workflow_id, ...result, out });
   process.stderr.write(
     `run ${result.run_id}: ${result.steps} steps, loss ${result.loss_first?.toFixed(3) ?? '-'} → ${result.loss_last?.toFixed(3) ?? '-'}` +
+      `${result.dpo ? `; dpo ${result.dpo.steps} steps, reward accuracy ${result.dpo.reward_accuracy?.toFixed(2) ?? '-'}` : ''}` +
       `${result.eval ? `; gates ${result.eval.passed ? 'passed' : `failed (${result.eval.failures.join('; ')})`}` : ''}` +
       `${result.promotion_requested ? '; promotion requested' : ''}\nadapter gold/adapters/${result.run_id}/${out ? ` (copied to ${out})` : ''}\n`,
   );
@@ -130,6 +170,10 @@ export function registerTrainCommand(program: Command): void {
     .option('--max-length <n>', 'longest row in tokens; longer rows are left out (default: the preset\'s)')
     .option('--seed <n>', 'seed of initialisation, dropout and data order (default 0)')
     .addOption(new Option('--device <device>', 'where to train (default: the preset\'s)').choices(['auto', 'cpu', 'cuda']))
+    .option('--stages <list>', 'sft (default) or sft,dpo: after SFT, DPO on the dataset\'s dpo rows (real reply over a reply of the same chat to another moment)')
+    .option('--dpo-max-steps <n>', 'preference stage: optimizer steps (default: the preset\'s)')
+    .option('--dpo-beta <x>', 'preference stage: DPO beta, how far from the SFT adapter it may move (default 0.1)')
+    .option('--dpo-lr <x>', 'preference stage: peak learning rate (default: the preset\'s)')
     .option('--resume-from <dir>', 'continue from a checkpoints folder (its newest step-N) or one step-N folder')
     .option('--force', 'train again even when --out already holds this run (same dataset, base, config, seed)')
     .option('--json', 'print the run summary as JSON on stdout')
@@ -139,10 +183,12 @@ export function registerTrainCommand(program: Command): void {
       if (!flags.out) throw new UserError('--out <dir> is required with a dataset folder', 2);
       const showProgress = process.stderr.isTTY && !flags.json;
       const bar = new cliProgress.SingleBar(
-        { stream: process.stderr, format: 'train [{bar}] {percentage}% | step {value}/{total} | loss {loss} | {tps} tok/s | eta {eta}s' },
+        { stream: process.stderr, format: '{stage} [{bar}] {percentage}% | step {value}/{total} | loss {loss}{reward} | {tps} tok/s | eta {eta}s' },
         cliProgress.Presets.shades_classic,
       );
       let started = false;
+      let barStage: string | null = null;
+      const dpo = dpoFlags(flags);
       try {
         const result = await trainFromFiles({
           input: {
@@ -157,6 +203,10 @@ export function registerTrainCommand(program: Command): void {
             max_length: numberFlag('--max-length', flags.maxLength, true, 16),
             seed: numberFlag('--seed', flags.seed, true, 0),
             device: flags.device,
+            stages: stagesFlag(flags.stages),
+            dpo_max_steps: dpo.max_steps,
+            dpo_beta: dpo.beta,
+            dpo_learning_rate: dpo.learning_rate,
             resume_from: flags.resumeFrom,
             force: flags.force ?? false,
           },
@@ -164,9 +214,13 @@ export function registerTrainCommand(program: Command): void {
           mode: 'process',
           onProgress: (event) => {
             if (!showProgress) return;
-            const payload = { loss: event.loss.toFixed(3), tps: Math.round(event.tokens_per_s), eta: Math.round(event.eta_s) };
-            if (!started) bar.start(event.max_steps, 0, payload);
+            const reward = event.reward_accuracy === undefined ? '' : ` | reward acc ${event.reward_accuracy.toFixed(2)}`;
+            const payload = { stage: event.stage, loss: event.loss.toFixed(3), reward, tps: Math.round(event.tokens_per_s), eta: Math.round(event.eta_s) };
+            // One bar per stage: each counts its own steps.
+            if (started && barStage !== event.stage) bar.stop();
+            if (!started || barStage !== event.stage) bar.start(event.max_steps, 0, payload);
             started = true;
+            barStage = event.stage;
             bar.update(event.step, payload);
           },
         });
@@ -179,6 +233,8 @@ export function registerTrainCommand(program: Command): void {
           const losses = `loss ${result.loss_first?.toFixed(3) ?? '-'} → ${result.loss_last?.toFixed(3) ?? '-'}`;
           const how = result.reused ? 'reused (same dataset, base, config and seed)' : `${Math.round(result.tokens_per_s ?? 0)} tokens/s`;
           process.stderr.write(`${result.out}: run ${result.run_id}, ${result.steps} steps, ${losses}, ${how}\n`);
+          const dpoSummary = dpoLine(result);
+          if (dpoSummary) process.stderr.write(`${dpoSummary}\n`);
           process.stderr.write(`adapter ${result.adapter}\ngguf    ${result.adapter_gguf}\n`);
         }
       } catch (error) {

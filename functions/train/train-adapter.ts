@@ -9,6 +9,35 @@ import { datasetPrefix } from '../dataset/build-lake-dataset.ts';
 
 export const PRESETS = ['cpu-smoke', 'cpu', 'gpu-8gb', 'gpu-24gb', 'gpu-80gb'] as const;
 
+/** The train job's stages: SFT, then optionally the preference stage (gpu-runner/src/dougpt_gpu/train/preference.py). */
+export const TRAIN_STAGES = ['sft', 'dpo'] as const;
+export const TrainStage = z.enum(TRAIN_STAGES);
+export type TrainStage = z.infer<typeof TrainStage>;
+/** What `stages` may be: SFT alone, or SFT then DPO. */
+export const TrainStages = z
+  .array(TrainStage)
+  .refine((s) => s.join(',') === 'sft' || s.join(',') === 'sft,dpo', 'stages: ["sft"] or ["sft", "dpo"]');
+
+/**
+ * The result line's summary of the preference stage: its steps and final loss, TRL's reward accuracy (share of pairs
+ * whose real reply gained more log-probability over the SFT reference than the rejected one) and mean reward margin
+ * at the last step and on the validation pairs.
+ */
+export const TrainDpoSummary = z.object({
+  steps: z.number().int().nonnegative(),
+  loss_first: z.number().nullable(),
+  loss_last: z.number().nullable(),
+  reward_accuracy: z.number().nullable(),
+  reward_margin: z.number().nullable(),
+  validation_loss: z.number().nullable(),
+  validation_reward_accuracy: z.number().nullable(),
+  validation_reward_margin: z.number().nullable(),
+  rows: z.number().int().nonnegative(),
+  seconds_per_step: z.number().nullable(),
+  resumed_from: z.number().int().nullable(),
+});
+export type TrainDpoSummary = z.infer<typeof TrainDpoSummary>;
+
 /** Plain-JSON input of `trainAdapter` (and its training activity). */
 export const TrainAdapterInput = z.object({
   dataset_id: z.string().regex(/^ds-[0-9a-f]+$/, 'a dataset id such as ds-0123abcd (see gold.datasets)'),
@@ -16,7 +45,7 @@ export const TrainAdapterInput = z.object({
   /** Embedded model name or a local Hugging Face folder on the GPU worker; the preset's when absent. */
   base_model: z.string().min(1).optional(),
   seed: z.number().int().min(0).default(0),
-  /** Overrides of the preset, as the train job takes them (e.g. {"optim": {"max_steps": 60}}). */
+  /** Overrides of the preset, as the train job takes them (e.g. {"optim": {"max_steps": 60}, "stages": ["sft", "dpo"]}). */
   overrides: z.record(z.string(), z.unknown()).default({}),
   force: z.boolean().default(false),
   /** After training and evaluation: promote automatically when every gate passes. */
@@ -39,6 +68,9 @@ export const TrainJobResult = z.object({
   out: z.string(),
   reused: z.boolean(),
   resumed_from: z.number().int().nullable().optional(),
+  /** Absent from jobs older than the preference stage: those trained SFT only. */
+  stages: TrainStages.default(['sft']),
+  dpo: TrainDpoSummary.nullable().default(null),
 });
 
 /** What a training heartbeat carries: the newest checkpoint in object storage, so any worker can resume. */
@@ -60,6 +92,8 @@ export interface TrainAdapterOutput {
   tokens_per_s: number | null;
   reused: boolean;
   resumed_from_step: number | null;
+  stages: TrainStage[];
+  dpo: TrainDpoSummary | null;
 }
 
 export type RunTrainJob = (options: {
@@ -162,7 +196,7 @@ export async function trainAdapter(raw: TrainAdapterInput, deps: TrainAdapterDep
     onProgress: (event) => {
       const step = typeof event.step === 'number' ? event.step : last.step;
       last = { ...last, step };
-      ctx.heartbeat({ ...last, loss: event.loss ?? null, eta_s: event.eta_s ?? null });
+      ctx.heartbeat({ ...last, stage: event.stage ?? 'sft', loss: event.loss ?? null, eta_s: event.eta_s ?? null });
       uploadSealed();
     },
   });
@@ -187,6 +221,8 @@ export async function trainAdapter(raw: TrainAdapterInput, deps: TrainAdapterDep
     tokens_per_s: parsed.tokens_per_s,
     reused: parsed.reused,
     resumed_from_step: resumeFrom ? last.checkpoint_step : (parsed.resumed_from ?? null),
+    stages: parsed.stages,
+    dpo: parsed.dpo,
   };
 }
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { PRESETS, type RunTrainJob } from './train-adapter.ts';
+import { PRESETS, TrainStages, type RunTrainJob } from './train-adapter.ts';
 import { TrainJobEvent, TrainRunResult, type TrainProgressEvent } from './train-events.ts';
 
 /** `dougpt train` from files: a dataset folder in, a run folder out; no server. */
@@ -19,6 +19,12 @@ export const TrainFromFilesInput = z.object({
   max_length: z.number().int().min(16).optional(),
   seed: z.number().int().nonnegative().optional(),
   device: z.enum(['auto', 'cpu', 'cuda']).optional(),
+  /** ['sft'] (the job's default) or ['sft', 'dpo']: the preference stage after SFT, on the dataset's dpo rows. */
+  stages: TrainStages.optional(),
+  /** Preference stage: optimizer steps, DPO beta and peak learning rate (the preset's when absent). */
+  dpo_max_steps: z.number().int().positive().optional(),
+  dpo_beta: z.number().positive().optional(),
+  dpo_learning_rate: z.number().positive().optional(),
   /** A checkpoints folder (its newest step-N) or one step-N folder. */
   resume_from: z.string().min(1).optional(),
   force: z.boolean().default(false),
@@ -30,13 +36,18 @@ export type TrainFromFilesInput = z.input<typeof TrainFromFilesInput>;
  * overrides given, nested as the job nests them; paths made absolute.
  *
  * @example
- * toTrainJob(TrainFromFilesInput.parse({ dataset: 'ds', out: 'run', max_steps: 50, lora_r: 8 }));
- * // { dataset: '/abs/ds', out: '/abs/run', preset: 'cpu-smoke', force: false, optim: { max_steps: 50 }, lora: { r: 8 } }
+ * toTrainJob(TrainFromFilesInput.parse({ dataset: 'ds', out: 'run', max_steps: 50, lora_r: 8, stages: ['sft', 'dpo'], dpo_beta: 0.2 }));
+ * // { dataset: '/abs/ds', out: '/abs/run', preset: 'cpu-smoke', force: false, stages: ['sft', 'dpo'],
+ * //   optim: { max_steps: 50 }, lora: { r: 8 }, dpo: { beta: 0.2 } }
  */
 export function toTrainJob(input: z.output<typeof TrainFromFilesInput>): Record<string, unknown> {
   const optim: Record<string, unknown> = {};
   const batch: Record<string, unknown> = {};
   const lora: Record<string, unknown> = {};
+  const dpo: Record<string, unknown> = {};
+  if (input.dpo_max_steps !== undefined) dpo.max_steps = input.dpo_max_steps;
+  if (input.dpo_beta !== undefined) dpo.beta = input.dpo_beta;
+  if (input.dpo_learning_rate !== undefined) dpo.learning_rate = input.dpo_learning_rate;
   if (input.max_steps !== undefined) optim.max_steps = input.max_steps;
   if (input.learning_rate !== undefined) optim.learning_rate = input.learning_rate;
   if (input.batch_size !== undefined) batch.batch_size = input.batch_size;
@@ -52,10 +63,12 @@ export function toTrainJob(input: z.output<typeof TrainFromFilesInput>): Record<
   if (input.base_model !== undefined) job.base_model = /[/\\]|^\./.test(input.base_model) ? resolve(input.base_model) : input.base_model;
   if (input.seed !== undefined) job.seed = input.seed;
   if (input.device !== undefined) job.device = input.device;
+  if (input.stages !== undefined) job.stages = input.stages;
   if (input.resume_from !== undefined) job.resume_from = resolve(input.resume_from);
   if (Object.keys(optim).length) job.optim = optim;
   if (Object.keys(batch).length) job.batch = batch;
   if (Object.keys(lora).length) job.lora = lora;
+  if (Object.keys(dpo).length) job.dpo = dpo;
   return job;
 }
 
