@@ -58,6 +58,27 @@ def test_gpu_preset_path_on_cpu(preset: str, tiny_qwen2: Path, dataset: Path, tm
     assert not (tmp_path / "out" / "checkpoints").exists() or not any((tmp_path / "out" / "checkpoints").iterdir())
 
 
+def test_preference_stage_on_a_gpu_preset_path(tiny_qwen2: Path, dataset: Path, tmp_path: Path) -> None:
+    """sft,dpo with bf16, gradient checkpointing and all-linear LoRA (gpu-8gb minus 4-bit) on CPU."""
+    job = {
+        "dataset": str(dataset), "out": str(tmp_path / "out"), "preset": "gpu-8gb", "base_model": str(tiny_qwen2),
+        "device": "cpu", "quant": {"mode": "none"}, "threads": 1, "stages": ["sft", "dpo"],
+        "optim": {"max_steps": 2, "warmup_steps": 0, "optimizer": "adamw_torch"},
+        "dpo": {"max_steps": 2, "warmup_steps": 0, "batch_size": 4},
+        "checkpoint": {"every_steps": 0},
+    }
+    code, events, stderr = run_train(job, tmp_path)
+    assert code == 0, stderr[-3000:]
+    result = events[-1]
+    assert result["stages"] == ["sft", "dpo"] and result["dpo"]["steps"] == 2
+    first = next(e for e in events if e["event"] == "progress" and e["stage"] == "dpo")
+    assert abs(first["loss"] - 0.693147) < 1e-2  # bf16: policy and reference agree up to rounding
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["precision"] == "bf16" and run["dpo"]["rows"]["train"] > 0
+    adapter = json.loads((tmp_path / "out" / "adapter" / "adapter_config.json").read_text())
+    assert len(adapter["target_modules"]) == 7
+
+
 def _has_cuda_and_bnb() -> bool:
     if not torch.cuda.is_available():
         return False
