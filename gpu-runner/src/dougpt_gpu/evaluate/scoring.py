@@ -244,8 +244,11 @@ class Scorer:
     def mean_logliks(self, prompt: list[int], candidates: Sequence[list[int]], per_pass: int) -> list[float]:
         """Mean log-likelihood per token of each candidate reply after `prompt`: the ranking score.
 
-        The prompt goes through the model once; the candidates continue from its keys and values, `per_pass` at a
-        time (the cache is repeated once per candidate of a pass, so this bounds memory).
+        The prompt goes through the model once. Then `per_pass` candidates at a time go through as ONE sequence
+        after the prompt's keys and values, with a mask that lets each candidate token see the prompt and the tokens
+        before it in its own candidate only, and position ids that restart after the prompt for each candidate: the
+        same numbers as scoring each candidate alone, without copying the prompt's cache once per candidate (which
+        made ranking 100 candidates cost minutes per context on a CPU).
         """
         import copy
 
@@ -253,22 +256,29 @@ class Scorer:
 
         lm = self._causal_lm()
         backbone = getattr(lm, lm.base_model_prefix)
+        head = lm.get_output_embeddings()
         scores: list[float] = []
         with torch.inference_mode():
-            ids, mask = self._left_padded([prompt], [0])
-            positions = (mask.cumsum(-1) - 1).clamp(min=0)
-            out = backbone(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+            p = len(prompt)
+            out = backbone(input_ids=torch.tensor([prompt], device=self.device), use_cache=True)
+            last = out.last_hidden_state[0, -1]
+            dtype = out.last_hidden_state.dtype
             for start in range(0, len(candidates), per_pass):
                 part = candidates[start : start + per_pass]
-                view = _Prompted(copy.deepcopy(out.past_key_values), out.last_hidden_state)
-                sums, _ = self._score(view, mask, part, [len(prompt)] * len(part), len(part))
-                scores += [total / len(reply) for total, reply in zip(sums, part)]
+                flat = torch.tensor([t for c in part for t in c], device=self.device)
+                owner = torch.tensor([k for k, c in enumerate(part) for _ in c], device=self.device)
+                offset = torch.tensor([j for c in part for j in range(len(c))], device=self.device)
+                n = len(flat)
+                order = torch.arange(n, device=self.device)
+                visible = (owner[:, None] == owner[None, :]) & (order[:, None] >= order[None, :])
+                allowed = torch.cat([torch.ones((n, p), dtype=torch.bool, device=self.device), visible], dim=1)
+                mask = torch.zeros((1, 1, n, p + n), dtype=dtype, device=self.device)
+                mask.masked_fill_(~allowed[None, None], torch.finfo(dtype).min)
+                hidden = backbone(input_ids=flat[None], attention_mask=mask, position_ids=(p + offset)[None],
+                                  cache=copy.deepcopy(out.past_key_values), use_cache=False).last_hidden_state[0]
+                # The state that predicts token j of a candidate: the prompt's last for j = 0, else its token j - 1.
+                before = torch.where((offset == 0)[:, None], last[None, :], torch.roll(hidden, 1, dims=0))
+                logprobs = torch.log_softmax(head(before).float(), dim=-1).gather(1, flat[:, None])[:, 0]
+                sums = torch.zeros(len(part), dtype=torch.float64, device=self.device).index_add_(0, owner, logprobs.double())
+                scores += [float(total) / len(reply) for total, reply in zip(sums, part)]
         return scores
-
-
-@dataclass(frozen=True)
-class _Prompted:
-    """A prompt's forward output as `_score` reads it, with a cache of its own to consume."""
-
-    past_key_values: Any
-    last_hidden_state: Any
