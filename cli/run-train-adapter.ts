@@ -6,7 +6,7 @@ import type { TrainAdapterResult } from '../workflows/train-adapter.ts';
 import { trainWorkflowId, withGpuQueue, WORKFLOW_TYPES } from '../workflows/names.ts';
 import { UserError } from './errors.ts';
 
-export type TrainAdapterRequest = TrainAdapterInput & { evaluate?: boolean; eval_limit?: number };
+export type TrainAdapterRequest = TrainAdapterInput & { evaluate?: boolean; eval_limit?: number; eval_ranking_candidates?: number };
 
 /**
  * Starts `trainAdapter` as `temporal workflow start --type trainAdapter` would and waits for it, reporting

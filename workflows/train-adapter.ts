@@ -25,7 +25,9 @@ const lake = proxyActivities<IngestActivities>(lakeCommit);
  *   temporal workflow start --type trainAdapter --task-queue dougpt \
  *     --input '{"dataset_id":"ds-…","preset":"cpu","promote":"if-gates-pass"}'
  */
-export async function trainAdapter(input: TrainAdapterInput & GpuQueueInput & { evaluate?: boolean; eval_limit?: number }): Promise<TrainAdapterResult> {
+export async function trainAdapter(
+  input: TrainAdapterInput & GpuQueueInput & { evaluate?: boolean; eval_limit?: number; eval_ranking_candidates?: number },
+): Promise<TrainAdapterResult> {
   const gpu = proxyActivities<GpuActivities>({ ...gpuTraining, taskQueue: gpuQueueOf(input) });
   const trained = await gpu.trainAdapter(input);
   await lake.commitTrainingRun({ run_id: trained.run_id, resumed_from_step: trained.resumed_from_step });
@@ -39,6 +41,7 @@ export async function trainAdapter(input: TrainAdapterInput & GpuQueueInput & { 
       dataset_id: trained.dataset_id,
       promoted_run_id: promoted,
       ...(input.eval_limit ? { limit: input.eval_limit } : {}),
+      ...(input.eval_ranking_candidates ? { ranking_candidates: input.eval_ranking_candidates } : {}),
     });
     await lake.commitEvalResults({ run_id: trained.run_id, eval_key: result.eval_key, report_key: result.report_key });
     evaluation = { eval_id: result.eval_id, passed: result.passed, failures: result.failures, report_key: result.report_key, eval_key: result.eval_key };

@@ -10,6 +10,7 @@ interface DemoOptions {
   seed: string;
   durationS: string;
   evalLimit: string;
+  rankingCandidates: string;
   json?: boolean;
 }
 
@@ -42,6 +43,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--seed <n>', 'sample seed', '1')
     .option('--duration-s <n>', 'sample length in seconds', '300')
     .option('--eval-limit <n>', 'held-out examples the evaluation scores', '40')
+    .option('--ranking-candidates <n>', 'candidates per example in the ranking test (dougpt eval: 100; fewer keep the demo short on a CPU)', '50')
     .option('--json', 'print the summary as JSON')
     .action(async (options: DemoOptions) => {
       const [{ up }, { generateSample }, { runIngestBatch }, { queryLake }, { runBuildDataset }, { runTrainAdapter }, { fetchServingAdapter }, { openReplyStack }, { fixedAdapterSource }, { createObjectStore }] =
@@ -105,7 +107,7 @@ export function registerDemoCommand(program: Command): void {
       say(`training an adapter (cpu-smoke) and evaluating it through Temporal … (${lap()})`);
       const train = await runTrainAdapter(
         config,
-        { dataset_id: dataset.summary.dataset_id, preset: 'cpu-smoke', promote: 'if-gates-pass', eval_limit: Number(options.evalLimit) },
+        { dataset_id: dataset.summary.dataset_id, preset: 'cpu-smoke', promote: 'if-gates-pass', eval_limit: Number(options.evalLimit), eval_ranking_candidates: Number(options.rankingCandidates) },
         { onProgress: (line) => say(`  ${line}`) },
       );
       const run = train.result;

@@ -15,6 +15,8 @@ export const EvaluateRunInput = z.object({
   /** The adapter promoted now, to compare against and gate regressions on. */
   promoted_run_id: z.string().regex(/^[0-9a-f]{8,64}$/).nullable().default(null),
   limit: z.number().int().min(2).optional(),
+  /** Candidates per context in the ranking test (the eval job's default: 100). */
+  ranking_candidates: z.number().int().min(2).optional(),
 });
 export type EvaluateRunInput = z.input<typeof EvaluateRunInput>;
 
@@ -64,6 +66,7 @@ export async function evaluateRun(
         out: join(dir, 'out'),
         ...(promoted ? { promoted } : {}),
         ...(input.limit ? { limit: input.limit } : {}),
+        ...(input.ranking_candidates ? { ranking_candidates: input.ranking_candidates } : {}),
       },
       runJob: deps.runJob,
       mode: deps.mode,
