@@ -99,13 +99,14 @@ async function promote(state: AdapterRegistryState, signal: PromoteSignal): Prom
   const who = signal.who ?? 'signal';
   const note = signal.note ?? null;
   const { run_id, force = false } = signal;
-  const verdict = await lake.latestEvalVerdict({ run_id });
+  const verdict = await lake.latestEvalVerdict({ run_id, promoted_run_id: state.current?.run_id ?? null });
   const exists = await lake.trainingRunExists({ run_id });
   const already = state.current?.run_id === run_id;
   let refusal: string | null = null;
   if (!exists) refusal = `run ${run_id} is not in gold.training_runs`;
   else if (already) refusal = `run ${run_id} is already promoted`;
   else if (!verdict) refusal = `run ${run_id} has no evaluation: run trainAdapter (or dougpt eval) first, or force`;
+  else if (verdict.disqualified) refusal = `run ${run_id}: ${verdict.disqualified}; evaluate it on the full test split (dougpt eval, or trainAdapter without eval_limit), or force`;
   else if (!verdict.passed) refusal = `run ${run_id} failed its gates: ${verdict.failures.join('; ')}`;
   // An unknown or already promoted run is refused even when forced; force overrides only the gates.
   if (!exists || already || (refusal && !force)) {

@@ -43,7 +43,7 @@ export async function trainAdapter(
       ...(input.eval_limit ? { limit: input.eval_limit } : {}),
       ...(input.eval_ranking_candidates ? { ranking_candidates: input.eval_ranking_candidates } : {}),
     });
-    await lake.commitEvalResults({ run_id: trained.run_id, eval_key: result.eval_key, report_key: result.report_key });
+    await lake.commitEvalResults({ run_id: trained.run_id, eval_key: result.eval_key, report_key: result.report_key, promoted_run_id: promoted });
     evaluation = { eval_id: result.eval_id, passed: result.passed, failures: result.failures, report_key: result.report_key, eval_key: result.eval_key };
   }
   let promotionRequested = false;

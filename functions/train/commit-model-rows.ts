@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { insertNew } from '../../catalog/insert-new.ts';
 import { LAKE, sqlString } from '../../catalog/lake.ts';
 import { stageRows } from '../../catalog/stage-rows.ts';
-import { evalResults, promotions, qualifiedName, trainingRuns, type TableDef } from '../../catalog/tables.ts';
+import { datasets, evalResults, promotions, qualifiedName, trainingRuns, type TableDef } from '../../catalog/tables.ts';
 import { writeLake } from '../../catalog/write-lake.ts';
 import type { LakeDeps } from '../deps.ts';
 import { EvalSummary, type EvalMetrics } from '../eval/eval-events.ts';
@@ -86,7 +86,7 @@ export async function commitTrainingRun(input: { run_id: string; resumed_from_st
 
 /** `gold.eval_results` ← eval.json: one row per side (base, adapter, promoted, real), the verdict on each. */
 export async function commitEvalResults(
-  input: { run_id: string; eval_key: string; report_key: string },
+  input: { run_id: string; eval_key: string; report_key: string; promoted_run_id?: string | null },
   deps: LakeDeps,
 ): Promise<{ rows_written: number }> {
   return withScratch(deps, async (dir) => {
@@ -106,7 +106,7 @@ export async function commitEvalResults(
         dataset_id: summary.dataset_id,
         split: summary.split,
         model,
-        model_run_id: model === 'adapter' ? input.run_id : null,
+        model_run_id: model === 'adapter' ? input.run_id : model === 'promoted' ? (input.promoted_run_id ?? null) : null,
         n_examples: summary.n_examples,
         metrics: JSON.stringify(metrics),
         gates_passed: summary.gates.passed,
@@ -118,16 +118,61 @@ export async function commitEvalResults(
   });
 }
 
-/** The newest evaluation verdict of a run, or null when it was never evaluated. */
-export async function latestEvalVerdict(input: { run_id: string }, deps: LakeDeps): Promise<{ eval_id: string; passed: boolean; failures: string[]; report_key: string | null } | null> {
+/** A run's evaluation verdict, and why it cannot decide a promotion when it cannot. */
+export interface EvalVerdict {
+  eval_id: string;
+  passed: boolean;
+  failures: string[];
+  report_key: string | null;
+  /**
+   * Set when no verdict qualifies: one computed on the full test split of the run's own dataset, against the
+   * adapter promoted now (or none). The newest verdict is returned with the reason.
+   */
+  disqualified?: string | null;
+}
+
+/**
+ * The verdict that decides whether `run_id` may be promoted: the newest evaluation of the run on the whole
+ * test split of its own dataset against `promoted_run_id` (the adapter promoted now; null: none). When no
+ * evaluation qualifies, the newest one with `disqualified` saying why (a validation split, a `--limit`,
+ * another dataset, another promoted adapter). Null when the run was never evaluated. Without
+ * `promoted_run_id` in the input, the newest verdict as it is (older callers).
+ */
+export async function latestEvalVerdict(input: { run_id: string; promoted_run_id?: string | null }, deps: LakeDeps): Promise<EvalVerdict | null> {
   const lake = await deps.openLake();
   try {
-    const [row] = await lake.all(
-      `SELECT eval_id, gates_passed, gate_failures, report_key FROM ${LAKE}.${qualifiedName(evalResults)}
-       WHERE run_id = ${sqlString(input.run_id)} AND model = 'adapter' ORDER BY created_at DESC, eval_id LIMIT 1`,
+    const rows = await lake.all(
+      `SELECT a.eval_id, a.gates_passed, a.gate_failures, a.report_key, a.split, a.n_examples, a.dataset_id,
+              p.eval_id IS NOT NULL AS had_promoted, p.model_run_id AS against, r.dataset_id AS run_dataset,
+              TRY_CAST(json_extract_string(d.counts, '$.splits.test') AS BIGINT) AS test_rows
+       FROM ${LAKE}.${qualifiedName(evalResults)} a
+       LEFT JOIN ${LAKE}.${qualifiedName(evalResults)} p ON p.eval_id = a.eval_id AND p.model = 'promoted'
+       LEFT JOIN ${LAKE}.${qualifiedName(trainingRuns)} r ON r.run_id = a.run_id
+       LEFT JOIN ${LAKE}.${qualifiedName(datasets)} d ON d.dataset_id = r.dataset_id
+       WHERE a.run_id = ${sqlString(input.run_id)} AND a.model = 'adapter' ORDER BY a.created_at DESC, a.eval_id`,
     );
-    if (!row) return null;
-    return { eval_id: String(row.eval_id), passed: row.gates_passed === true, failures: JSON.parse(String(row.gate_failures ?? '[]')) as string[], report_key: row.report_key === null ? null : String(row.report_key) };
+    if (rows.length === 0) return null;
+    const verdict = (row: (typeof rows)[number], disqualified?: string | null): EvalVerdict => ({
+      eval_id: String(row.eval_id),
+      passed: row.gates_passed === true,
+      failures: JSON.parse(String(row.gate_failures ?? '[]')) as string[],
+      report_key: row.report_key === null ? null : String(row.report_key),
+      ...(disqualified === undefined ? {} : { disqualified }),
+    });
+    if (!('promoted_run_id' in input)) return verdict(rows[0]!);
+    const against = input.promoted_run_id ?? null;
+    const why = (row: (typeof rows)[number]): string | null => {
+      const id = String(row.eval_id);
+      if (row.split !== 'test') return `${id} is on the ${String(row.split)} split, not test`;
+      if (row.run_dataset !== null && row.dataset_id !== row.run_dataset) return `${id} is on dataset ${String(row.dataset_id)}, the run trained on ${String(row.run_dataset)}`;
+      if (row.test_rows !== null && Number(row.n_examples) !== Number(row.test_rows)) return `${id} scored ${Number(row.n_examples)} of the ${Number(row.test_rows)} test examples (a --limit)`;
+      if (row.had_promoted === true && row.against === null) return `${id} compared against a promoted adapter it did not record`;
+      const was = row.against === null ? null : String(row.against);
+      if (was !== against) return `${id} compared against ${was === null ? 'no promoted adapter' : `run ${was}`}, but ${against === null ? 'none is promoted now' : `run ${against} is promoted now`}`;
+      return null;
+    };
+    const qualifying = rows.find((row) => why(row) === null);
+    return qualifying ? verdict(qualifying, null) : verdict(rows[0]!, `no verdict on the full test split against the adapter promoted now: ${why(rows[0]!)}`);
   } finally {
     lake.close();
   }

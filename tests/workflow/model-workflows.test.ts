@@ -54,6 +54,33 @@ async function settle(handle: { query: <T>(name: string) => Promise<T> }, decisi
 }
 
 describe('adapterRegistry', () => {
+  it('refuses a verdict that is not on the full test split against the adapter promoted now, naming why', async () => {
+    const recorded: Array<Record<string, unknown>> = [];
+    const asked: Array<{ run_id: string; promoted_run_id?: string | null }> = [];
+    const stubs = registryStubs(recorded);
+    stubs.latestEvalVerdict = async (input: { run_id: string; promoted_run_id?: string | null }) => {
+      asked.push(input);
+      if (input.run_id !== 'ffffffff') return { eval_id: 'eval-a', passed: true, failures: [], report_key: null, disqualified: null };
+      return { eval_id: 'eval-f', passed: true, failures: [], report_key: null, disqualified: 'no verdict on the full test split against the adapter promoted now: eval-f scored 40 of the 53 test examples (a --limit)' };
+    };
+    stubs.trainingRunExists = async () => true;
+    await withWorker(stubs, async (taskQueue) => {
+      const handle = await env.client.workflow.start('adapterRegistry', { taskQueue, workflowId: `adapters-${randomUUID()}`, args: [] });
+      await handle.signal('promote', { run_id: 'aaaaaaaa' });
+      await handle.signal('promote', { run_id: 'ffffffff' });
+      let state = await settle(handle, 2);
+      expect(state.last).toMatchObject({ action: 'refused', run_id: 'ffffffff' });
+      expect(state.last?.reason).toContain('40 of the 53 test examples');
+      expect(state.current?.run_id).toBe('aaaaaaaa');
+      await handle.signal('promote', { run_id: 'ffffffff', force: true });
+      state = await settle(handle, 3);
+      expect(state.current).toMatchObject({ run_id: 'ffffffff', forced: true });
+      await handle.terminate();
+    });
+    // The registry asks for the verdict against what is promoted at that moment.
+    expect(asked.map((a) => a.promoted_run_id)).toEqual([null, 'aaaaaaaa', 'aaaaaaaa']);
+  });
+
   it('promotes a passing run, refuses a failing one unless forced, rolls back, answers `current`', async () => {
     const recorded: Array<Record<string, unknown>> = [];
     await withWorker(registryStubs(recorded), async (taskQueue) => {
