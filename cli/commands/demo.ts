@@ -9,7 +9,7 @@ interface DemoOptions {
   out?: string;
   seed: string;
   durationS: string;
-  evalLimit: string;
+  evalLimit?: string;
   rankingCandidates: string;
   json?: boolean;
 }
@@ -42,7 +42,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--out <dir>', 'where the sample is written (default: <state dir>/sample)')
     .option('--seed <n>', 'sample seed', '1')
     .option('--duration-s <n>', 'sample length in seconds', '300')
-    .option('--eval-limit <n>', 'held-out examples the evaluation scores', '40')
+    .option('--eval-limit <n>', 'held-out examples the evaluation scores (default: the whole test split, which a promotion needs)')
     .option('--ranking-candidates <n>', 'candidates per example in the ranking test (dougpt eval: 100; fewer keep the demo short on a CPU)', '50')
     .option('--json', 'print the summary as JSON')
     .action(async (options: DemoOptions) => {
@@ -107,7 +107,7 @@ export function registerDemoCommand(program: Command): void {
       say(`training an adapter (cpu-smoke) and evaluating it through Temporal … (${lap()})`);
       const train = await runTrainAdapter(
         config,
-        { dataset_id: dataset.summary.dataset_id, preset: 'cpu-smoke', promote: 'if-gates-pass', eval_limit: Number(options.evalLimit), eval_ranking_candidates: Number(options.rankingCandidates) },
+        { dataset_id: dataset.summary.dataset_id, preset: 'cpu-smoke', promote: 'if-gates-pass', ...(options.evalLimit ? { eval_limit: Number(options.evalLimit) } : {}), eval_ranking_candidates: Number(options.rankingCandidates) },
         { onProgress: (line) => say(`  ${line}`) },
       );
       const run = train.result;
