@@ -85,7 +85,7 @@ def test_stages_run_in_order_and_report(run: dict) -> None:
     assert record["stages"] == ["sft", "dpo"] and record["config"]["stages"] == ["sft", "dpo"]
     assert record["config"]["dpo"]["beta"] == 0.1 and record["dpo"]["beta"] == 0.1
     assert [x["step"] for x in record["dpo"]["losses"]] == [1, 2, 3, 4]
-    assert record["dpo"]["rows"] == {"train": 4, "dropped_long": 0, "validation": record["dpo"]["rows"]["validation"]}
+    assert record["dpo"]["rows"] == {"train": 4, "available": 4, "dropped_long": 0, "validation": record["dpo"]["rows"]["validation"]}
     assert [x["step"] for x in record["losses"]] == [1, 2, 3, 4] and record["validation_loss"] > 0
     assert record["sft_adapter"] == str(out / "sft-adapter")
 
@@ -146,6 +146,19 @@ def test_resume_in_the_dpo_stage_continues_exactly(run: dict, dataset: Path, tmp
     final = lora_tensors(run["out"] / "adapter")
     for key, tensor in lora_tensors(tmp_path / "resumed" / "adapter").items():
         torch.testing.assert_close(tensor, final[key], rtol=1e-5, atol=1e-6)
+
+
+def test_resume_in_the_sft_stage_finishes_sft_then_runs_dpo(run: dict, dataset: Path, tmp_path: Path) -> None:
+    job = dpo_job(dataset, tmp_path / "resumed", resume_from=str(run["out"] / "checkpoints" / "step-4"))
+    code, events, stderr = run_train(job, tmp_path)
+    assert code == 0, stderr[-3000:]
+    assert list(progress(events, "sft")) == [] and events[-1]["resumed_from"] == 4
+    # SFT was done at step 4: the whole dpo stage runs, exactly as in the uninterrupted run.
+    first = progress(run["events"], "dpo")
+    assert {s: e["loss"] for s, e in progress(events, "dpo").items()} == {s: e["loss"] for s, e in first.items()}
+    assert events[-1]["dpo"]["resumed_from"] is None
+    sft = lora_tensors(run["out"] / "sft-adapter")
+    assert all(torch.equal(t, sft[k]) for k, t in lora_tensors(tmp_path / "resumed" / "sft-adapter").items())
 
 
 def test_bad_stages_and_missing_pairs_are_bad_input(run: dict, dataset: Path, tmp_path: Path) -> None:

@@ -13,6 +13,10 @@ SFT and DPO together (what the GGUF export, the evaluator and the server load), 
 and backward of the pairs, with no reference forward. Merging the SFT LoRA into the base and training a second LoRA
 would give the same reference but two adapters to fold into one for serving.
 
+The stage trains one pass over `max_steps x batch_size x grad_accum` pairs (drawn with the seed when the split has
+more; all of them, repeated, when it has fewer): precomputing the reference for pairs never trained on would cost a
+forward pass each.
+
 Rows are tokenized by train/data.py exactly as SFT rows are (chat-template prompt, reply, end-of-turn token), not by
 TRL's own preprocessing, which would also train the newline the template puts after the end-of-turn token.
 """
@@ -41,6 +45,7 @@ class PreferenceStage:
     trainer: Any
     events: Any
     rows: int
+    available: int
     dropped_long: int
     validation_rows: int
 
@@ -74,11 +79,13 @@ def build_preference_trainer(
     tokens = tokenize_pairs(tokenizer, pairs, job.batch.max_length)
     if not tokens.prompt_ids:
         raise BadInput(f"every dpo row of split {job.split} is longer than batch.max_length {job.batch.max_length} tokens")
+    available = len(tokens.prompt_ids)
+    tokens = _draw(tokens, job.dpo.max_steps * job.dpo.batch_size * job.dpo.grad_accum, job.seed)
     val_tokens = tokenize_pairs(tokenizer, validation, job.batch.max_length) if validation else None
     val_set = _to_dataset(Dataset, val_tokens) if val_tokens and val_tokens.prompt_ids else None
     log.info(
-        "dpo: %d preference pairs (%d longer than %d tokens left out), %d validation pairs, beta %s",
-        len(tokens.prompt_ids), tokens.dropped_long, job.batch.max_length,
+        "dpo: %d of %d preference pairs (%d longer than %d tokens left out), %d validation pairs, beta %s",
+        len(tokens.prompt_ids), available, tokens.dropped_long, job.batch.max_length,
         len(val_tokens.prompt_ids) if val_tokens else 0, job.dpo.beta,
     )
     checkpoint_dir = Path(job.out) / "checkpoints"
@@ -105,7 +112,8 @@ def build_preference_trainer(
         stage="dpo", step_offset=int(sft_record["steps"]), extra_files={SFT_STAGE: json.dumps(sft_record, indent=1)},
     )
     trainer.add_callback(events)
-    return PreferenceStage(trainer, events, len(tokens.prompt_ids), tokens.dropped_long, len(val_tokens.prompt_ids) if val_tokens else 0)
+    validation_rows = len(val_tokens.prompt_ids) if val_tokens else 0
+    return PreferenceStage(trainer, events, len(tokens.prompt_ids), available, tokens.dropped_long, validation_rows)
 
 
 def preference_args(job: TrainJob, output_dir: Path, device: str, precision: str) -> Any:
@@ -143,6 +151,27 @@ def preference_args(job: TrainJob, output_dir: Path, device: str, precision: str
         disable_tqdm=True,
         dataloader_pin_memory=device == "cuda",
         eval_strategy="no",
+    )
+
+
+def _draw(tokens: Any, needed: int, seed: int) -> Any:
+    """The pairs the stage will train on: all of them when the steps go through them at least once, else `needed`
+    drawn with the seed. The reference log-probs are computed for every pair the stage holds, so a split larger than
+    the stage's steps would cost a forward pass per pair that is never trained on."""
+    import dataclasses
+    import random
+
+    count = len(tokens.prompt_ids)
+    if count <= needed:
+        return tokens
+    order = list(range(count))
+    random.Random(seed).shuffle(order)
+    keep = sorted(order[:needed])
+    return dataclasses.replace(
+        tokens,
+        prompt_ids=[tokens.prompt_ids[i] for i in keep],
+        chosen_ids=[tokens.chosen_ids[i] for i in keep],
+        rejected_ids=[tokens.rejected_ids[i] for i in keep],
     )
 
 

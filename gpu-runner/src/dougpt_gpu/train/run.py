@@ -247,7 +247,12 @@ def _dpo_stage(
     return {
         "beta": job.dpo.beta,
         "reference": "sft adapter (log-probs precomputed)",
-        "rows": {"train": stage.rows, "dropped_long": stage.dropped_long, "validation": stage.validation_rows},
+        "rows": {
+            "train": stage.rows,
+            "available": stage.available,
+            "dropped_long": stage.dropped_long,
+            "validation": stage.validation_rows,
+        },
         "steps": trainer.state.global_step,
         "resumed_from_step": _checkpoint_step(resume) - sft["steps"] if resume is not None else None,
         "losses": losses,
