@@ -46,7 +46,7 @@ PRESETS: dict[str, Preset] = {
             "optim": {"learning_rate": 1e-3, "max_steps": 24, "warmup_steps": 3, "scheduler": "cosine"},
             "batch": {"batch_size": 8, "grad_accum": 1, "max_length": 256},
             "checkpoint": {"every_steps": 8, "keep_last": 2},
-            "dpo": {"beta": 0.1, "learning_rate": 2e-4, "max_steps": 8, "warmup_steps": 1, "batch_size": 4},
+            "dpo": {"beta": 0.1, "learning_rate": 2e-4, "max_steps": 8, "warmup_steps": 0, "batch_size": 4},
         },
     ),
     "cpu": Preset(
