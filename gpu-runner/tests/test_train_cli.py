@@ -60,6 +60,17 @@ def test_contract(first_run: dict) -> None:
     assert run["config"]["optim"]["max_steps"] == 4 and "dataset" not in run["config"]
     assert run["libraries"]["torch"] and run["libraries"]["trl"] and run["prompt_spec"]["version"]
     assert [x["step"] for x in run["losses"]] == [1, 2, 3, 4] and run["validation_loss"] > 0
+    # The validation split is scored at each checkpoint step; the lowest loss picks the adapter kept.
+    selection = run["selection"]
+    curve = {x["step"]: x["loss"] for x in selection["validation_curve"]}
+    assert sorted(curve) == [2, 4]
+    assert selection["selected_step"] == min(curve, key=curve.get)
+    assert run["validation_loss"] == selection["selected_validation_loss"] == pytest.approx(min(curve.values()))
+    from safetensors.torch import load_file
+
+    kept = load_file(str(out / "adapter" / "adapter_model.safetensors"))
+    chosen = load_file(str(out / "checkpoints" / f"step-{selection['selected_step']}" / "adapter_model.safetensors"))
+    assert kept.keys() == chosen.keys() and all(torch.equal(kept[k], chosen[k]) for k in kept)
 
     assert (out / "adapter" / "adapter_config.json").is_file()
     assert (out / "adapter" / "adapter_model.safetensors").is_file()

@@ -62,8 +62,9 @@ def load_base(base: BaseModel, job: TrainJob, device: str, precision: str) -> tu
     return tokenizer, model
 
 
-def training_args(job: TrainJob, output_dir: Path, device: str, precision: str) -> Any:
-    """trl.SFTConfig of a job. Checkpoints go to `output_dir`; logs every step (the job's progress lines)."""
+def training_args(job: TrainJob, output_dir: Path, device: str, precision: str, evaluate: bool = False) -> Any:
+    """trl.SFTConfig of a job. Checkpoints go to `output_dir`; logs every step (the job's progress lines). With
+    `evaluate`, the validation split is scored at every checkpoint step (to keep the best adapter, selection.py)."""
     from trl import SFTConfig
 
     every = job.checkpoint.every_steps
@@ -94,5 +95,6 @@ def training_args(job: TrainJob, output_dir: Path, device: str, precision: str) 
         report_to="none",
         disable_tqdm=True,
         dataloader_pin_memory=device == "cuda",
-        eval_strategy="no",
+        eval_strategy="steps" if evaluate and every else "no",
+        eval_steps=every or None,
     )

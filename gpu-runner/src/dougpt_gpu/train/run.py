@@ -164,6 +164,8 @@ def _train(
         "loss_first": sft["losses"][0]["loss"] if sft["losses"] else None,
         "loss_last": sft["losses"][-1]["loss"] if sft["losses"] else None,
         "validation_loss": sft["validation_loss"],
+        # Which step's SFT adapter was kept, chosen on the validation split (null: no validation rows).
+        "selection": {k: sft[k] for k in ("selected_step", "selected_validation_loss", "validation_curve") if k in sft} or None,
         "tokens_per_s": sft["tokens_per_s"],
         "train_seconds": sft["train_seconds"],
         "checkpoints": sft["checkpoints"] + (dpo["checkpoints"] if dpo else []),
@@ -188,6 +190,12 @@ def _sft_stage(
     trainer, events, train_tokens, val_tokens = built.trainer, built.events, built.train_tokens, built.val_tokens
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     validation_loss = trainer.evaluate()["eval_loss"] if trainer.eval_dataset is not None else None
+    # The validation split chooses which step's adapter is kept; the test split never does.
+    selection = built.selection
+    if selection is not None and selection.restore(trainer.model):
+        log.info("kept the adapter of step %s (validation loss %.4f, last %.4f)", selection.best_step, selection.best_loss, validation_loss)
+    if selection is not None and selection.best_loss is not None:
+        validation_loss = selection.best_loss
     trainer.model.save_pretrained(str(save_to))
     record = {
         "device": built.device,
@@ -200,6 +208,7 @@ def _sft_stage(
         "steps": trainer.state.global_step,
         "losses": [{"step": step, "loss": loss} for step, loss in events.losses],
         "validation_loss": round(float(validation_loss), 6) if validation_loss is not None else None,
+        **(selection.as_json() if selection is not None and selection.curve else {}),
         "tokens_per_s": round(events.tokens_per_s(), 1),
         "train_seconds": round(events.train_seconds, 3),
         "checkpoints": [{"step": step, "stage": "sft", "path": path} for step, path in events.saved],
@@ -282,6 +291,7 @@ class Built:
     val_tokens: Any
     device: str
     precision: str
+    selection: Any = None
 
 
 def build_trainer(
@@ -296,6 +306,7 @@ def build_trainer(
     from .job import to_lora_config
     from .model import load_base, resolve_device, training_args
     from .progress import JobEvents, quiet_trainer
+    from .selection import BestOnValidation
     from .trainer import ReplyLossTrainer
 
     if job.threads:
@@ -319,7 +330,7 @@ def build_trainer(
     transformers.set_seed(job.seed)
     trainer = ReplyLossTrainer(
         model=model,
-        args=training_args(job, checkpoint_dir, device, precision),
+        args=training_args(job, checkpoint_dir, device, precision, evaluate=val_set is not None),
         train_dataset=_to_dataset(Dataset, train_tokens),
         eval_dataset=val_set,
         processing_class=tokenizer,
@@ -328,7 +339,10 @@ def build_trainer(
     quiet_trainer(trainer)
     events = JobEvents(emit, run_id, checkpoint_dir, job.checkpoint.keep_last, lambda: trainer.real_tokens)
     trainer.add_callback(events)
-    return Built(trainer, events, train_tokens, val_tokens, device, precision)
+    selection = BestOnValidation()
+    if val_set is not None:
+        trainer.add_callback(selection)
+    return Built(trainer, events, train_tokens, val_tokens, device, precision, selection)
 
 
 def _to_dataset(dataset_cls: Any, tokens: Any) -> Any:
