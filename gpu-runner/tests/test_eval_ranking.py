@@ -68,6 +68,13 @@ def test_candidate_sets_follow_the_rules() -> None:
     assert all({"left", "going", "this", "time", "we", "are"} & set(t.lower().split()) for t in nearest)
 
 
+@pytest.mark.parametrize("size", [2, 10, 25, 30, 41, 50, 71])
+def test_every_set_has_exactly_the_size_asked_for(size: int) -> None:
+    # Sizes where the room left after the frequent texts is under 20 once nearest texts start to fill it.
+    for cs in build_candidate_sets(EXAMPLES, training_split(), "ds-1", seed=0, size=size):
+        assert len(cs.candidates) == size
+
+
 def test_same_vod_within_60_s_is_excluded_even_for_frequent_texts() -> None:
     # "LUL" occurs only in the example's VOD, 30 s away: it cannot be a distractor; "W" 90 s away can.
     train = [TrainReply("LUL", "v1", 130_000.0)] * 5 + [TrainReply("W", "v1", 190_000.0)] * 4 + \

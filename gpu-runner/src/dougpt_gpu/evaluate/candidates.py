@@ -134,9 +134,10 @@ def build_candidate_sets(
                 break
             picked += take(index, "frequent")
         if similarity is not None and len(chosen) - 1 < want:
-            picked = 0
+            # The room left is counted once: counted again as `chosen` grows, it could pass `picked` unseen.
+            limit, picked = min(NEAREST, want - (len(chosen) - 1)), 0
             for index in _nearest_first(similarity[row]):
-                if picked == min(NEAREST, want - (len(chosen) - 1)):
+                if picked == limit:
                     break
                 picked += take(index, "nearest")
         _take_random(pool, example, dataset_id, seed, want - (len(chosen) - 1), take)
