@@ -121,12 +121,16 @@ describe('model layer on the real stack: train → evaluate → promote → roll
     expect(metrics.perplexity).toBeGreaterThan(1);
 
     const first = await dougpt(['promote', runId, '--note', 'integration', '--json'], { reject: false });
-    const decision = JSON.parse(first.stdout) as { decision: { action: string }; current: { run_id: string } | null };
-    if (trained.eval?.passed) {
+    const decision = JSON.parse(first.stdout) as { decision: { action: string; reason: string | null }; current: { run_id: string } | null };
+    const [split] = await sqlRows(`select n_examples, json_extract_string(d.counts, '$.splits.test')::BIGINT test_rows from gold.eval_results e join gold.datasets d using (dataset_id) where e.run_id = '${runId}' and e.model = 'adapter'`);
+    const whole = Number(split?.n_examples) === Number(split?.test_rows);
+    if (trained.eval?.passed && whole) {
       expect(decision.decision.action).toBe('promote');
     } else {
+      // Failed gates, or a verdict on part of the test split (eval_limit): refused, with the reason.
       expect(first.exitCode).toBe(3);
       expect(decision.decision.action).toBe('refused');
+      expect(decision.decision.reason).toMatch(whole ? /failed its gates/ : /of the \d+ test examples \(a --limit\)/);
       const forced = JSON.parse((await dougpt(['promote', runId, '--force', '--note', 'integration', '--json'])).stdout) as typeof decision;
       expect(forced.decision.action).toBe('promote');
     }
