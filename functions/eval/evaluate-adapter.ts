@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { SAMPLING } from '../prompt/sampling.ts';
 import { EvalJobResult, EvalSummary, type EvalProgressEvent } from './eval-events.ts';
 
 export const EvaluateAdapterInput = z.object({
@@ -40,7 +41,8 @@ export type RunEvalJob = (options: {
 /** The EvalJob JSON the Python side reads (gpu-runner/src/dougpt_gpu/evaluate/job.py); paths made absolute. */
 export function toEvalJob(input: z.output<typeof EvaluateAdapterInput>): Record<string, unknown> {
   const path = (p: string | undefined) => (p === undefined ? null : resolve(p));
-  const generation: Record<string, unknown> = {};
+  // The server's sampling (functions/prompt/sampling.json): what is evaluated is what is served.
+  const generation: Record<string, unknown> = { temperature: SAMPLING.temperature, top_p: SAMPLING.top_p, top_k: SAMPLING.top_k, stop: SAMPLING.stop };
   if (input.seed !== undefined) generation.seed = input.seed;
   if (input.max_new_tokens !== undefined) generation.max_new_tokens = input.max_new_tokens;
   const job: Record<string, unknown> = {

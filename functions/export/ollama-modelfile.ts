@@ -4,6 +4,8 @@ import type { PromptSpec } from '../prompt/prompt-spec.ts';
 export interface ExportSampling {
   temperature: number;
   top_p: number;
+  /** The server's top-k (functions/prompt/sampling.json), so Ollama samples as `dougpt serve` does. */
+  top_k?: number;
 }
 
 /** A prompt spec that cannot be written into a Modelfile, named in one line. */
@@ -92,6 +94,7 @@ export function renderModelfile(input: ModelfileInput): string {
     `PARAMETER stop ${quoted('stop', input.stop)}`,
     `PARAMETER temperature ${input.sampling.temperature}`,
     `PARAMETER top_p ${input.sampling.top_p}`,
+    ...(input.sampling.top_k === undefined ? [] : [`PARAMETER top_k ${input.sampling.top_k}`]),
     `PARAMETER num_predict ${spec.reply.max_tokens}`,
     '',
   ];

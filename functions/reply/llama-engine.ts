@@ -396,7 +396,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
     const out: Token[] = [];
     let text = '';
     let finishReason: 'stop' | 'length' = 'stop';
-    const evaluation = sequence.evaluate(tokens.slice(-1), { temperature: request.temperature, topP: request.topP, seed: request.seed });
+    const evaluation = sequence.evaluate(tokens.slice(-1), { temperature: request.temperature, topP: request.topP, ...(request.topK === undefined ? {} : { topK: request.topK }), seed: request.seed });
     try {
       for (;;) {
         const next = await evaluation.next();
@@ -444,7 +444,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
   let closed = false;
 
   const prefetched = new Map<string, Promise<Generation>>();
-  const key = (r: GenerateRequest) => JSON.stringify([r.prompt, r.maxTokens, r.temperature, r.topP, r.seed, r.stop]);
+  const key = (r: GenerateRequest) => JSON.stringify([r.prompt, r.maxTokens, r.temperature, r.topP, r.topK ?? null, r.seed, r.stop]);
 
   const generate = async (request: GenerateRequest): Promise<Generation> => {
     if (closed) throw new Error('reply engine is closed');

@@ -8,6 +8,8 @@ export interface GenerateRequest {
   /** 0: greedy. */
   temperature: number;
   topP: number;
+  /** Sample among the k likeliest tokens (0: all). Default: node-llama-cpp's own (40). */
+  topK?: number;
   /** Same seed, prompt and adapter: same text. */
   seed: number;
   /** Generation ends before any of these; `<|im_end|>` always ends it. */

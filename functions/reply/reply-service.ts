@@ -1,5 +1,6 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { promptHash, renderPrompt, type LoadedPromptSpec } from '../prompt/prompt-spec.ts';
+import { SAMPLING } from '../prompt/sampling.ts';
 import { reviewCandidate, type Guardrails } from './guardrails/guardrails.ts';
 import type { InferenceLogRecord, InferenceLogSink } from './inference-log.ts';
 import type { ParityCheck } from './prompt-parity.ts';
@@ -7,8 +8,11 @@ import type { Generation, ReplyEngine } from './reply-engine.ts';
 import type { ReplyMetrics } from './reply-metrics.ts';
 import type { AdapterInfo, FinishReason, GuardrailAction, PromptSpecRef, SamplingRequest } from './reply-schemas.ts';
 
-/** Sampling defaults when a request names none: lively but on topic, like chat. */
-export const DEFAULT_SAMPLING = { temperature: 0.8, top_p: 0.95 } as const;
+/** Sampling defaults when a request names none (functions/prompt/sampling.json, which the evaluator reads too). */
+export const DEFAULT_SAMPLING = { temperature: SAMPLING.temperature, top_p: SAMPLING.top_p, top_k: SAMPLING.top_k } as const;
+
+/** Stop strings of a request: the configured ones (a chat message is one line) and the caller's. */
+export const replyStops = (stop: readonly string[] | undefined): string[] => [...new Set([...SAMPLING.stop, ...(stop ?? [])])];
 
 export interface ReplyCall extends SamplingRequest {
   context: string;
@@ -123,7 +127,7 @@ export function createReplyService(options: ReplyServiceOptions): ReplyService {
         // order, so the outcome depends only on the seeds, not on which sample finished first.
         const generations = await Promise.all(
           pending.map((index) =>
-            engine.generate({ prompt, maxTokens, temperature, topP, seed: sampleSeed(seed, index, attempt), stop: call.stop, signal: call.signal }),
+            engine.generate({ prompt, maxTokens, temperature, topP, topK: DEFAULT_SAMPLING.top_k, seed: sampleSeed(seed, index, attempt), stop: replyStops(call.stop), signal: call.signal }),
           ),
         );
         adapter = generations[0]!.adapter;

@@ -5,7 +5,7 @@ import { normalizeChat } from '../chat/normalize-chat.ts';
 import type { InferenceLogSink } from '../reply/inference-log.ts';
 import { renderPrompt } from '../prompt/prompt-spec.ts';
 import type { GenerateRequest, PromptReuse } from '../reply/reply-engine.ts';
-import { DEFAULT_SAMPLING, sampleSeed, type ReplyCall, type ReplyService } from '../reply/reply-service.ts';
+import { DEFAULT_SAMPLING, replyStops, sampleSeed, type ReplyCall, type ReplyService } from '../reply/reply-service.ts';
 import { MAX_N } from '../reply/reply-schemas.ts';
 import { FIRST_PARTY_EMOTES } from '../sample/chat-vocabulary.ts';
 import { createRng, deriveSeed } from '../sample/prng.ts';
@@ -101,8 +101,9 @@ function firstSamples(service: ReplyService, call: ReplyCall): GenerateRequest[]
     maxTokens: call.max_tokens ?? service.spec.spec.reply.max_tokens,
     temperature: call.temperature ?? DEFAULT_SAMPLING.temperature,
     topP: call.top_p ?? DEFAULT_SAMPLING.top_p,
+    topK: DEFAULT_SAMPLING.top_k,
     seed: sampleSeed(call.seed ?? 0, index, 0),
-    stop: call.stop,
+    stop: replyStops(call.stop),
     ...(call.signal ? { signal: call.signal } : {}),
   }));
 }

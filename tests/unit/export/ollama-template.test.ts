@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderModelfile, ModelfileError } from '../../../functions/export/ollama-modelfile.ts';
 import { hasGo, renderWithGo } from './render-with-go.ts';
+import { DEFAULT_SAMPLING } from '../../../functions/reply/reply-service.ts';
 import { loadPromptSpec, renderChatml, renderContext, renderPrompt, type ChatMessageTurn, type PromptSpec } from '../../../functions/prompt/prompt-spec.ts';
 
 /**
@@ -39,7 +40,7 @@ const CONTEXTS = [
 ];
 
 const userTurn = (spec: PromptSpec, context: string): ChatMessageTurn[] => [{ role: 'user', content: renderContext(spec, context) }];
-const sampling = { temperature: 0.8, top_p: 0.95 };
+const sampling = DEFAULT_SAMPLING;
 
 describe.skipIf(!hasGo)('Ollama TEMPLATE parity with renderPrompt (Go text/template)', () => {
   it(`renders ${CONTEXTS.length} contexts byte for byte as renderPrompt does`, async () => {
@@ -80,6 +81,7 @@ describe('renderModelfile', () => {
     expect(lines).toContain(`PARAMETER num_predict ${spec.reply.max_tokens}`);
     expect(lines).toContain('PARAMETER temperature 0.8');
     expect(lines).toContain('PARAMETER top_p 0.95');
+    expect(lines).toContain(`PARAMETER top_k ${DEFAULT_SAMPLING.top_k}`);
     expect(text).toContain(`SYSTEM """${spec.system}"""`);
     expect(renderModelfile({ spec, from: './merged.gguf', adapter: null, stop: '<|im_end|>', sampling })).not.toMatch(/^ADAPTER/m);
   });

@@ -30,10 +30,16 @@ class GenerationOptions:
 
     seed: int = _help("seed of the sampler (batch k samples with seed + k)", default=0)
     max_new_tokens: int | None = _help("reply length limit in tokens (null: the prompt spec's reply.max_tokens)", default=None)
-    temperature: float = _help("sampling temperature", default=0.8)
+    temperature: float = _help("sampling temperature (the TS side sends functions/prompt/sampling.json's)", default=0.8)
     top_p: float = _help("nucleus sampling mass", default=0.95)
+    top_k: int = _help("sample among the k likeliest tokens (0: all); the server's default is 40", default=40)
+    stop: tuple[str, ...] = _help("a sampled reply ends at the first of these, as the server's does", default=("\n",))
 
     def __post_init__(self) -> None:
+        if self.top_k < 0:
+            raise BadInput("generation.top_k: must be >= 0 (0: all tokens)")
+        if any(not isinstance(s, str) or not s for s in self.stop):
+            raise BadInput("generation.stop: must be a list of non-empty strings")
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise BadInput("generation.max_new_tokens: must be >= 1")
         if self.temperature <= 0 or not 0 < self.top_p <= 1:

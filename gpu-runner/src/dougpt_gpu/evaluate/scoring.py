@@ -20,6 +20,16 @@ BASE = "base"
 END_OF_TURN = "<|im_end|>"
 
 
+def cut_at_stop(text: str, stops: Sequence[str]) -> str:
+    """`text` up to the first stop string, as the reply server's engine cuts a reply (functions/prompt/sampling.ts).
+
+    >>> cut_at_stop("W\\nsecond line", ["\\n"])
+    'W'
+    """
+    ends = [at for at in (text.find(stop) for stop in stops) if at >= 0]
+    return text[: min(ends)] if ends else text
+
+
 @dataclass(frozen=True)
 class ResolvedBase:
     """Where the base weights are: a Hugging Face folder, or a GGUF file transformers dequantises."""
@@ -177,7 +187,7 @@ class Scorer:
             do_sample=True,
             temperature=options.temperature,
             top_p=options.top_p,
-            top_k=0,
+            top_k=options.top_k,
             max_new_tokens=max_new_tokens,
             eos_token_id=self.end_id,
             pad_token_id=self.pad_id,
@@ -235,9 +245,8 @@ class Scorer:
                     new_tokens = self._sample(ids, mask, kept, options, max_new_tokens, options.seed + b)
                     for row, i in enumerate(batch):
                         text = self.tokenizer.decode(new_tokens[row], skip_special_tokens=True)
-                        # Chat messages are one line; the model may run on into a second turn.
-                        lines = text.strip().splitlines()
-                        replies[i] = (lines[0].strip() if lines else "")[:max_chars]
+                        # Cut as the server cuts (its stop strings: a chat message is one line), then capped.
+                        replies[i] = cut_at_stop(text, options.stop).strip()[:max_chars]
                 on_batch()
         return logliks, end_logliks, replies
 
