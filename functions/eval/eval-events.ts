@@ -56,6 +56,19 @@ export const EvalMetrics = z
     ranking_pmi: RankingMetrics.optional(),
     contextual_lift_ci95: Interval.optional(),
     classifier_accuracy_ci95: Interval.optional(),
+    /** Lift and ranking per alignment tier of the test pairs (keys: "0", "1", "2"). */
+    by_tier: z
+      .record(
+        z.string(),
+        z.object({
+          n: z.number().int().nonnegative(),
+          contextual_lift: z.number().nullable(),
+          contextual_lift_ci95: Interval,
+          ranking: RankingMetrics,
+          ranking_no_context: RankingMetrics,
+        }),
+      )
+      .optional(),
   })
   .catchall(z.number().nullable());
 export type EvalMetrics = z.infer<typeof EvalMetrics>;

@@ -239,6 +239,11 @@ def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_pat
             assert 1 / RANKING_CANDIDATES <= ranking["mrr"] <= 1 and 1 <= ranking["mean_rank"] <= RANKING_CANDIDATES
             low, high = ranking["r_at_10_ci95"]
             assert 0 <= low <= ranking["r_at_10"] <= high <= 1
+        # Every fixture pair is tier 2: the per-tier figures are the whole split's.
+        tiers = metrics["by_tier"]
+        assert list(tiers) == ["2"] and tiers["2"]["n"] == 8
+        assert tiers["2"]["contextual_lift"] == pytest.approx(metrics["contextual_lift"])
+        assert tiers["2"]["ranking"]["r_at_10"] == metrics["ranking"]["r_at_10"]
         print(side, {k: round(metrics[k], 3) for k in ("perplexity", "perplexity_no_eot", "contextual_lift")},
               {k: (metrics[k]["r_at_10"], round(metrics[k]["mrr"], 3)) for k in ("ranking", "ranking_no_context", "ranking_pmi")})
     lift = summary["lift_vs_base"]

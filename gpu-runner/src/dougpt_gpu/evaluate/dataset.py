@@ -20,6 +20,8 @@ class Example:
     vod_id: str
     offset_ms: float
     pair_id: str
+    #: the pair's evidence tier from alignment (0 background … 2 strong), None when the row has none
+    tier: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def _example(row: dict[str, Any], where: str) -> Example:
         vod_id=str(row.get("vod_id", "")),
         offset_ms=float(row.get("offset_ms") or 0),
         pair_id=str(row.get("pair_id", "")),
+        tier=row["tier"] if isinstance(row.get("tier"), int) and not isinstance(row.get("tier"), bool) else None,
     )
 
 

@@ -146,7 +146,30 @@ def side_metrics(
         "ranking": ranking_metrics(scores.ranked, seed),
         "ranking_no_context": ranking_metrics(scores.ranked_blind, seed),
         "ranking_pmi": ranking_metrics(pmi_scores(scores.ranked, scores.ranked_blind), seed),
+        "by_tier": by_tier(scores, tokens, dataset, seed),
     }
+
+
+def by_tier(scores: SideScores, tokens: list[int], dataset: EvalDataset, seed: int) -> dict[str, dict[str, Any]]:
+    """Lift and ranking per alignment tier of the test pairs (how sure the aligner was that the message reacts to
+    the context): a model that listens should gain most where the pairing is surest. Keys are the tiers as strings."""
+    groups: dict[int, list[int]] = {}
+    for i, example in enumerate(dataset.examples):
+        if example.tier is not None:
+            groups.setdefault(example.tier, []).append(i)
+    out: dict[str, dict[str, Any]] = {}
+    for tier, rows in sorted(groups.items()):
+        true_ll = [scores.true_ll[i] for i in rows]
+        mismatched = [scores.mismatched_ll[i] for i in rows]
+        counts = [tokens[i] for i in rows]
+        out[str(tier)] = {
+            "n": len(rows),
+            "contextual_lift": contextual_lift(true_ll, mismatched, counts),
+            "contextual_lift_ci95": ratio_ci([t - m for t, m in zip(true_ll, mismatched)], counts, seed),
+            "ranking": ranking_metrics([scores.ranked[i] for i in rows], seed),
+            "ranking_no_context": ranking_metrics([scores.ranked_blind[i] for i in rows], seed),
+        }
+    return out
 
 
 def lift_vs_base(candidate: SideScores, base: SideScores, tokens: list[int], seed: int) -> dict[str, Any]:
