@@ -32,7 +32,7 @@ export function numberFlag(name: string, value: string, min: number, max: number
 export function addModelOptions(command: Command): Command {
   return command
     .option('--adapter <dir>', 'a training run folder (OUT of `dougpt train`) or GGUF LoRA (default: the promoted adapter, else the base model)')
-    .option('--banned <file>', 'banned phrases, one a line (case-insensitive, whole words): a reply with one is sampled again, then dropped')
+    .option('--banned <file>', 'banned phrases, one a line (case-insensitive, whole words): a reply with one is sampled again, then dropped (default: the list the evaluation gates on, gpu-runner/src/dougpt_gpu/evaluate/banned_phrases.txt)')
     .option('--viewers <file>', "viewer logins to scrub from replies: one a line, or a dataset's viewers.json")
     .option('--disable <guardrails>', `comma-separated guardrails to switch off: ${OPTIONAL_GUARDRAILS.join(', ')}`)
     .option('--max-regenerations <k>', 'samples drawn again for a rejected reply before it is dropped', '3')

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_PROMPT_SPEC_PATH, loadPromptSpec, renderChatml } from '../prompt/prompt-spec.ts';
 import { AdapterError, fixedAdapterSource, promotedFileSource, resolveAdapter, type AdapterSource } from './adapter-source.ts';
 import { resolveBaseModel } from './base-model.ts';
@@ -14,8 +15,11 @@ import type { AdapterRef, ReplyEngine } from './reply-engine.ts';
 import { ReplyMetrics } from './reply-metrics.ts';
 import { createReplyService, type ReplyService } from './reply-service.ts';
 
-/** Guardrails that can be switched off (banned phrases are off unless a file is given). */
-export const OPTIONAL_GUARDRAILS = ['toxicity', 'viewer_name', 'length_cap', 'repetition'] as const;
+/** Guardrails that can be switched off. */
+export const OPTIONAL_GUARDRAILS = ['toxicity', 'banned_phrase', 'viewer_name', 'length_cap', 'repetition'] as const;
+
+/** The banned phrases the evaluation gates releases on: the server refuses the same ones unless given its own file. */
+export const DEFAULT_BANNED_PHRASES = fileURLToPath(new URL('../../gpu-runner/src/dougpt_gpu/evaluate/banned_phrases.txt', import.meta.url));
 export type OptionalGuardrail = (typeof OPTIONAL_GUARDRAILS)[number];
 
 export interface ReplyStackOptions {
@@ -111,7 +115,7 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
   let banned = null;
   let viewers;
   try {
-    banned = options.banned ? loadBannedPhrases(options.banned) : null;
+    banned = disabled.has('banned_phrase') ? null : loadBannedPhrases(options.banned ?? DEFAULT_BANNED_PHRASES);
     viewers = options.viewers ? loadViewerNames(options.viewers) : undefined;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

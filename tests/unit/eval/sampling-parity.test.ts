@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { EvaluateAdapterInput, toEvalJob } from '../../../functions/eval/evaluate-adapter.ts';
 import { loadPromptSpec } from '../../../functions/prompt/prompt-spec.ts';
 import { cutAtStop, SAMPLING } from '../../../functions/prompt/sampling.ts';
+import { loadBannedPhrases } from '../../../functions/reply/guardrails/banned-phrases.ts';
 import type { Guardrails } from '../../../functions/reply/guardrails/guardrails.ts';
+import { DEFAULT_BANNED_PHRASES } from '../../../functions/reply/open-reply-stack.ts';
 import { memoryLogSink } from '../../../functions/reply/inference-log.ts';
 import { createReplyService, DEFAULT_SAMPLING } from '../../../functions/reply/reply-service.ts';
 import { REPO_ROOT } from '../../../infra/paths.ts';
@@ -36,5 +38,19 @@ describe('one sampling configuration for what is served and what is evaluated', 
     ]);
     expect(JSON.parse(stdout)).toEqual(SAMPLES.map((s) => cutAtStop(s, SAMPLING.stop).trim()));
     expect(cutAtStop('W\nand a second turn', SAMPLING.stop)).toBe('W');
+  });
+
+  it('the server refuses by default the banned phrases the evaluation gates on, matched alike', async () => {
+    const texts = ['KYS lol', 'go   die', 'skys the limit', 'kill yourself!', 'W', 'kill yourselves', 'Go Die.'];
+    const served = loadBannedPhrases(DEFAULT_BANNED_PHRASES);
+    expect(served.phrases.length).toBeGreaterThan(0);
+    const { stdout } = await execa(python, [
+      '-c',
+      'import json, sys\nfrom dougpt_gpu.evaluate.safety import banned_pattern, read_banned_phrases\npath, texts = json.loads(sys.argv[1])\npattern = banned_pattern(read_banned_phrases(path))\nprint(json.dumps([pattern.search(t) is not None for t in texts]))',
+      JSON.stringify([DEFAULT_BANNED_PHRASES, texts]),
+    ]);
+    const evaluated = JSON.parse(stdout) as boolean[];
+    expect(evaluated).toEqual(texts.map((t) => served.find(t) !== null));
+    expect(evaluated.filter(Boolean).length).toBeGreaterThanOrEqual(3);
   });
 });
