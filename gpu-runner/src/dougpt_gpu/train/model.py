@@ -62,6 +62,32 @@ def load_base(base: BaseModel, job: TrainJob, device: str, precision: str) -> tu
     return tokenizer, model
 
 
+def shared_args(job: TrainJob, output_dir: Path, device: str, precision: str) -> dict[str, Any]:
+    """TrainingArguments both stages take alike: the job's schedule shape, precision, seed, checkpoint cadence and
+    quiet logging (the job's own progress lines)."""
+    every = job.checkpoint.every_steps
+    return {
+        "output_dir": str(output_dir),
+        "lr_scheduler_type": job.optim.scheduler,
+        "weight_decay": job.optim.weight_decay,
+        "max_grad_norm": job.optim.max_grad_norm,
+        "optim": job.optim.optimizer,
+        "seed": job.seed,
+        "data_seed": job.seed,
+        "bf16": precision == "bf16",
+        "fp16": precision == "fp16",
+        "use_cpu": device == "cpu",
+        "gradient_checkpointing": job.gradient_checkpointing,
+        "max_length": job.batch.max_length,
+        "logging_steps": 1,
+        "save_strategy": "steps" if every else "no",
+        "save_steps": every or 500,
+        "report_to": "none",
+        "disable_tqdm": True,
+        "dataloader_pin_memory": device == "cuda",
+    }
+
+
 def training_args(job: TrainJob, output_dir: Path, device: str, precision: str, evaluate: bool = False) -> Any:
     """trl.SFTConfig of a job. Checkpoints go to `output_dir`; logs every step (the job's progress lines). With
     `evaluate`, the validation split is scored at every checkpoint step (to keep the best adapter, selection.py)."""
@@ -69,32 +95,15 @@ def training_args(job: TrainJob, output_dir: Path, device: str, precision: str, 
 
     every = job.checkpoint.every_steps
     return SFTConfig(
-        output_dir=str(output_dir),
+        **shared_args(job, output_dir, device, precision),
         max_steps=job.optim.max_steps,
         per_device_train_batch_size=job.batch.batch_size,
         per_device_eval_batch_size=job.batch.batch_size,
         gradient_accumulation_steps=job.batch.grad_accum,
         learning_rate=job.optim.learning_rate,
-        lr_scheduler_type=job.optim.scheduler,
         warmup_steps=job.optim.warmup_steps,
-        weight_decay=job.optim.weight_decay,
-        max_grad_norm=job.optim.max_grad_norm,
-        optim=job.optim.optimizer,
-        seed=job.seed,
-        data_seed=job.seed,
-        bf16=precision == "bf16",
-        fp16=precision == "fp16",
-        use_cpu=device == "cpu",
-        gradient_checkpointing=job.gradient_checkpointing,
         train_sampling_strategy="group_by_length" if job.batch.group_by_length else "random",
         padding_free=job.batch.padding_free,
-        max_length=job.batch.max_length,
-        logging_steps=1,
-        save_strategy="steps" if every else "no",
-        save_steps=every or 500,
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_pin_memory=device == "cuda",
         eval_strategy="steps" if evaluate and every else "no",
         eval_steps=every or None,
     )

@@ -120,9 +120,10 @@ def preference_args(job: TrainJob, output_dir: Path, device: str, precision: str
     """trl.DPOConfig of a job: the dpo options, the job's schedule, precision and checkpoint cadence."""
     from trl import DPOConfig
 
-    every = job.checkpoint.every_steps
+    from .model import shared_args
+
     return DPOConfig(
-        output_dir=str(output_dir),
+        **shared_args(job, output_dir, device, precision),
         beta=job.dpo.beta,
         loss_type=["sigmoid"],
         precompute_ref_log_probs=True,
@@ -132,24 +133,7 @@ def preference_args(job: TrainJob, output_dir: Path, device: str, precision: str
         per_device_eval_batch_size=job.dpo.batch_size,
         gradient_accumulation_steps=job.dpo.grad_accum,
         learning_rate=job.dpo.learning_rate,
-        lr_scheduler_type=job.optim.scheduler,
         warmup_steps=job.dpo.warmup_steps,
-        weight_decay=job.optim.weight_decay,
-        max_grad_norm=job.optim.max_grad_norm,
-        optim=job.optim.optimizer,
-        seed=job.seed,
-        data_seed=job.seed,
-        bf16=precision == "bf16",
-        fp16=precision == "fp16",
-        use_cpu=device == "cpu",
-        gradient_checkpointing=job.gradient_checkpointing,
-        max_length=job.batch.max_length,
-        logging_steps=1,
-        save_strategy="steps" if every else "no",
-        save_steps=every or 500,
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_pin_memory=device == "cuda",
         eval_strategy="no",
     )
 
