@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from train_fixtures import make_dataset, run_train, smoke_job, smollm2_dir
+from train_fixtures import make_dataset, run_train, smoke_job, smollm2_dir, trained
 
 torch.set_num_threads(1)
 PROGRESS_FIELDS = {"step", "max_steps", "loss", "learning_rate", "tokens_per_s", "eta_s"}
@@ -23,10 +23,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def first_run(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("run-a")
-    job = smoke_job(dataset, tmp / "out")
-    code, events, stderr = run_train(job, tmp)
-    assert code == 0, stderr[-3000:]
-    return {"job": job, "events": events, "out": tmp / "out", "tmp": tmp}
+    return trained(smoke_job(dataset, tmp / "out"), tmp)
 
 
 def losses(events: list[dict]) -> dict[int, float]:

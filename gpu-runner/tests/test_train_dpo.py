@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from train_fixtures import make_dataset, run_train, smoke_job, smollm2_dir
+from train_fixtures import make_dataset, run_train, smoke_job, smollm2_dir, trained
 
 torch.set_num_threads(1)
 LN2 = math.log(2)
@@ -33,10 +33,7 @@ def dpo_job(dataset: Path, out: Path, dpo: dict | None = None, **overrides: obje
 @pytest.fixture(scope="module")
 def run(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("run")
-    job = dpo_job(dataset, tmp / "out")
-    code, events, stderr = run_train(job, tmp)
-    assert code == 0, stderr[-3000:]
-    return {"job": job, "events": events, "out": tmp / "out", "tmp": tmp}
+    return trained(dpo_job(dataset, tmp / "out"), tmp)
 
 
 def progress(events: list[dict], stage: str) -> dict[int, dict]:

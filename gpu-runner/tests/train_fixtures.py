@@ -44,6 +44,13 @@ def run_train(job: dict, tmp_path: Path, timeout: int = 900) -> tuple[int, list[
     return proc.returncode, events, proc.stderr
 
 
+def trained(job: dict, tmp: Path) -> dict:
+    """Runs `job` (which must succeed): the job, its events, its out folder and the scratch folder, for fixtures."""
+    code, events, stderr = run_train(job, tmp)
+    assert code == 0, stderr[-3000:]
+    return {"job": job, "events": events, "out": Path(job["out"]), "tmp": tmp}
+
+
 def smoke_job(dataset: Path, out: Path, **overrides: object) -> dict:
     """cpu-smoke shrunk to a few one-thread steps of short batches."""
     job: dict = {
