@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from .errors import BadInput, JobFailed
@@ -164,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     except BadInput as error:
         return _fail("bad-input", str(error), 2)
     except KeyboardInterrupt:
+        _stopped.set()
         return _fail("failed", "interrupted", 1)
     except JobFailed as error:
         return _fail("failed", str(error), 1)
@@ -179,5 +182,15 @@ def _fail(kind: str, message: str, code: int) -> int:
     return code
 
 
+# Set when the job was stopped: the process then ends at once, without the exit handlers that join worker
+# pools and queue threads (a terminated worker can leave their locks taken, and a stop must not wait on them).
+_stopped = threading.Event()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if _stopped.is_set():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -79,7 +79,10 @@ def transcribe_chunks(
             yield futures[index].result()
     finally:
         if remaining:
-            # The job failed or was stopped: running chunks are not worth finishing.
+            # The job failed or was stopped: running chunks are not worth finishing. A worker terminated while
+            # its feeder held the queue's write lock leaves that lock taken for good, so this process must not
+            # wait at exit for its own feeder to flush "done" news nobody reads.
+            messages.cancel_join_thread()
             for child in multiprocessing.active_children():
                 child.terminate()
         executor.shutdown(wait=not remaining, cancel_futures=True)
