@@ -110,6 +110,8 @@ export const EvalSummary = z.looseObject({
   popularity: z.object({ ranking: RankingMetrics }),
   random: z.object({ ranking: RankingMetrics }),
   ranking_candidates: z.number().int().min(2),
+  /** Which classifier counted toxicity: the server's guardrail (the pipeline) or alt-profanity-check (no node). */
+  toxicity_check: z.enum(['serving-guardrail', 'alt-profanity-check']).optional(),
   gates: z.object({
     passed: z.boolean(),
     failures: z.array(GateOutcome),

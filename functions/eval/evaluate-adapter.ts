@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SAMPLING } from '../prompt/sampling.ts';
+import { toxicityCheckCommand } from './toxicity-check.ts';
 import { EvalJobResult, EvalSummary, type EvalProgressEvent } from './eval-events.ts';
 
 export const EvaluateAdapterInput = z.object({
@@ -39,7 +40,7 @@ export type RunEvalJob = (options: {
 }) => Promise<unknown>;
 
 /** The EvalJob JSON the Python side reads (gpu-runner/src/dougpt_gpu/evaluate/job.py); paths made absolute. */
-export function toEvalJob(input: z.output<typeof EvaluateAdapterInput>): Record<string, unknown> {
+export function toEvalJob(input: z.output<typeof EvaluateAdapterInput>, options: { toxicityCheck?: string[] } = {}): Record<string, unknown> {
   const path = (p: string | undefined) => (p === undefined ? null : resolve(p));
   // The server's sampling (functions/prompt/sampling.json): what is evaluated is what is served.
   const generation: Record<string, unknown> = { temperature: SAMPLING.temperature, top_p: SAMPLING.top_p, top_k: SAMPLING.top_k, stop: SAMPLING.stop };
@@ -55,6 +56,8 @@ export function toEvalJob(input: z.output<typeof EvaluateAdapterInput>): Record<
     gates: path(input.gates),
     banned_phrases: path(input.banned_phrases),
     generation,
+    // The server's toxicity guardrail, run by the evaluator (null in a container without node: the fallback check).
+    toxicity_check: options.toxicityCheck ?? null,
   };
   // A base given by name stays a name; one given as a folder is made absolute.
   if (input.base !== undefined) job.base = /[/\\]|^\./.test(input.base) ? resolve(input.base) : input.base;
@@ -81,7 +84,7 @@ export async function evaluateAdapter(args: {
 }): Promise<EvalSummary> {
   const input = EvaluateAdapterInput.parse(args.input);
   const result = EvalJobResult.parse(
-    await args.runJob({ job: 'eval', input: toEvalJob(input), mode: args.mode, signal: args.signal, onProgress: args.onProgress }),
+    await args.runJob({ job: 'eval', input: toEvalJob(input, { toxicityCheck: args.mode === 'process' ? toxicityCheckCommand() : undefined }), mode: args.mode, signal: args.signal, onProgress: args.onProgress }),
   );
   return EvalSummary.parse(JSON.parse(await readFile(result.eval_json, 'utf8')));
 }

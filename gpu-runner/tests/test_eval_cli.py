@@ -141,6 +141,7 @@ def test_bad_input_exits_2_before_loading_a_model(dataset_dir: Path, tmp_path: P
         ({"dataset": str(dataset_dir), "adapter": str(tmp_path), "split": "dev"}, "split file not found"),
         ({"dataset": str(dataset_dir), "adapter": str(tmp_path), "temperature": 1}, "unknown field 'temperature'"),
         ({"dataset": str(dataset_dir), "adapter": str(tmp_path), "limit": "3"}, "limit: must be int"),
+        ({"dataset": str(dataset_dir), "adapter": str(tmp_path), "toxicity_check": []}, "toxicity_check: must be"),
     ]
     for job, message in cases:
         code, events, _ = run_eval_job(job, tmp_path)

@@ -161,9 +161,27 @@ def test_classifier_accuracy_chance_for_identical_sets_and_high_for_separable() 
 
 
 def test_toxicity_flags_profanity() -> None:
-    pytest.importorskip("profanity_check")
     from dougpt_gpu.evaluate.safety import rate, toxicity_flags
 
     flags = toxicity_flags(["you are a fucking idiot", "nice jump doug", "shut the fuck up", "go left"])
     assert flags == [True, False, True, False]
     assert rate(flags) == 0.5
+
+
+def test_toxicity_flags_from_the_servers_check_command() -> None:
+    """The pipeline hands the evaluator the server's guardrail as a command; its flags are taken as they are, and a
+    command that misbehaves fails the job with the reason rather than counting nothing."""
+    import sys
+
+    from dougpt_gpu.errors import JobFailed
+    from dougpt_gpu.evaluate.safety import toxicity_check_name, toxicity_flags
+
+    echo = [sys.executable, "-c", "import json, sys; print(json.dumps(['bird' in t for t in json.load(sys.stdin)]))"]
+    assert toxicity_flags(["the bird again", "go left", "BIRD"], echo) == [True, False, False]
+    assert toxicity_check_name(echo) == "serving-guardrail" and toxicity_check_name(None) == "alt-profanity-check"
+    short = [sys.executable, "-c", "print('[true]')"]
+    with pytest.raises(JobFailed, match="expected a JSON array of 2 booleans"):
+        toxicity_flags(["a", "b"], short)
+    failing = [sys.executable, "-c", "import sys; sys.exit('no model here')"]
+    with pytest.raises(JobFailed, match="exit 1: no model here"):
+        toxicity_flags(["a"], failing)

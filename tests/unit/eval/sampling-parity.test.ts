@@ -7,6 +7,8 @@ import { cutAtStop, SAMPLING } from '../../../functions/prompt/sampling.ts';
 import { loadBannedPhrases } from '../../../functions/reply/guardrails/banned-phrases.ts';
 import type { Guardrails } from '../../../functions/reply/guardrails/guardrails.ts';
 import { DEFAULT_BANNED_PHRASES } from '../../../functions/reply/open-reply-stack.ts';
+import { createToxicityFilter } from '../../../functions/reply/guardrails/toxicity.ts';
+import { toxicityCheckCommand } from '../../../functions/eval/toxicity-check.ts';
 import { memoryLogSink } from '../../../functions/reply/inference-log.ts';
 import { createReplyService, DEFAULT_SAMPLING } from '../../../functions/reply/reply-service.ts';
 import { REPO_ROOT } from '../../../infra/paths.ts';
@@ -52,5 +54,20 @@ describe('one sampling configuration for what is served and what is evaluated', 
     const evaluated = JSON.parse(stdout) as boolean[];
     expect(evaluated).toEqual(texts.map((t) => served.find(t) !== null));
     expect(evaluated.filter(Boolean).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("the evaluation's toxicity figure counts exactly what the server's guardrail refuses", async () => {
+    const texts = ['you are a b1tch', 'hello chat', 'kys', 'what the fuuuuck', 'shiitake mushrooms', 'class assignment', 'W', ''];
+    const { stdout } = await execa(python, [
+      '-c',
+      'import json, sys\nfrom dougpt_gpu.evaluate.safety import toxicity_flags\ncommand, texts = json.loads(sys.argv[1])\nprint(json.dumps(toxicity_flags(texts, command)))',
+      JSON.stringify([toxicityCheckCommand(), texts]),
+    ]);
+    const filter = createToxicityFilter();
+    const evaluated = JSON.parse(stdout) as boolean[];
+    expect(evaluated).toEqual(texts.map((t) => filter.find(t) !== null));
+    expect(evaluated.filter(Boolean).length).toBeGreaterThanOrEqual(3);
+    // The pipeline's eval job (process mode) carries the command; without it the evaluator falls back and says so.
+    expect(toEvalJob(EvaluateAdapterInput.parse({ adapter: 'a', dataset: 'd' }), { toxicityCheck: toxicityCheckCommand() }).toxicity_check).toEqual(toxicityCheckCommand());
   });
 });

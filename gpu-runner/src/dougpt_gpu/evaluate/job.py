@@ -65,6 +65,12 @@ class EvalJob:
         "banned phrases, one per line, # comments (null: banned_phrases.txt beside this module)", default=None
     )
     generation: GenerationOptions = _help("sampling options", default_factory=GenerationOptions)
+    toxicity_check: tuple[str, ...] | None = _help(
+        "argv of the server's toxicity guardrail as a command (a JSON array of strings on stdin, a JSON array of "
+        "booleans on stdout), so the gate counts what the server refuses; the TS side sends it (null: "
+        "alt-profanity-check, a different classifier: the result says which one counted)",
+        default=None,
+    )
     batch_size: int = _help("sequences per forward pass (log-likelihood and generation)", default=16)
     device: Device = _help("cpu, cuda, or auto (cuda when torch sees a GPU)", default="auto")
     dtype: Dtype = _help("weights dtype (auto: float32 on CPU, bfloat16 on CUDA)", default="auto")
@@ -98,6 +104,9 @@ class EvalJob:
             raise BadInput(f"dtype: {self.dtype!r} is not one of {', '.join(get_args(Dtype))}")
         if self.batch_size < 1 or self.threads < 0 or self.classifier_folds < 2 or self.report_samples < 0:
             raise BadInput("need batch_size >= 1, threads >= 0, classifier_folds >= 2, report_samples >= 0")
+        if self.toxicity_check is not None and (not self.toxicity_check or not all(
+                isinstance(a, str) and a for a in self.toxicity_check)):
+            raise BadInput("toxicity_check: must be a non-empty list of non-empty strings (an argv) or null")
         if self.ranking_candidates < 2:
             raise BadInput("ranking_candidates: must be >= 2 (the real reply and at least one distractor)")
 

@@ -17,6 +17,7 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from .judgments import summarize_judgments
@@ -31,7 +32,15 @@ from .job import EvalJob
 from .likelihood import contextual_lift, mismatch_sources, perplexity, perplexity_without_end
 from .ranking import Placement, pmi_scores, ranking_metrics
 from .report import render_report
-from .safety import banned_phrase_hits, name_leaks, rate, read_banned_phrases, toxicity_flags, verbatim_copy_rate
+from .safety import (
+    banned_phrase_hits,
+    name_leaks,
+    rate,
+    read_banned_phrases,
+    toxicity_check_name,
+    toxicity_flags,
+    verbatim_copy_rate,
+)
 from .style import char_lengths, style_metrics
 
 log = logging.getLogger("dougpt_gpu.evaluate")
@@ -89,6 +98,7 @@ def eval_id(job: EvalJob, dataset: EvalDataset, base_label: str, adapters: dict[
         "batch_size": job.batch_size,
         "folds": job.classifier_folds,
         "ranking_candidates": job.ranking_candidates,
+        "toxicity_check": toxicity_check_name(job.toxicity_check),
     }
     return "eval-" + hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -139,7 +149,7 @@ def side_metrics(
         **style_metrics(generated, spec.get("viewer_placeholder", "@viewer"), char_lengths(real)),
         "classifier_accuracy": sum(told_apart) / len(told_apart) if told_apart else None,
         "classifier_accuracy_ci95": mean_ci(told_apart, seed) if told_apart else None,
-        "toxicity_rate": rate(toxicity_flags(generated)),
+        "toxicity_rate": rate(toxicity_flags(generated, job.toxicity_check)),
         "banned_phrase_hits": banned_phrase_hits(generated, banned),
         "name_leaks": name_leaks(generated, dataset.viewer_salt, dataset.viewer_hashes, exempt),
         "verbatim_copy_rate": verbatim_copy_rate(generated, dataset.train_replies),
@@ -189,13 +199,14 @@ def reference_rankings(sets: list[CandidateSet], dataset: EvalDataset, seed: int
     }
 
 
-def real_metrics(real: list[str], dataset: EvalDataset, banned: list[str]) -> dict[str, Any]:
+def real_metrics(real: list[str], dataset: EvalDataset, banned: list[str], toxicity_check: Sequence[str] | None = None,
+                 ) -> dict[str, Any]:
     """The real replies measured like generated ones: the targets for style and the baseline for toxicity."""
     spec = dataset.spec
     exempt = {name.lower() for name in spec.get("streamer_names", [])} | {spec.get("viewer_placeholder", "").lstrip("@").lower()}
     return {
         **style_metrics(real, spec.get("viewer_placeholder", "@viewer"), char_lengths(real)),
-        "toxicity_rate": rate(toxicity_flags(real)),
+        "toxicity_rate": rate(toxicity_flags(real, toxicity_check)),
         "banned_phrase_hits": banned_phrase_hits(real, banned),
         "name_leaks": name_leaks(real, dataset.viewer_salt, dataset.viewer_hashes, exempt),
         "verbatim_copy_rate": verbatim_copy_rate(real, dataset.train_replies),
@@ -310,7 +321,7 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
 
     t0 = time.monotonic()
     metrics = {side: side_metrics(o, tokens, dataset, real, banned, job) for side, o in outputs.items()}
-    real_side = real_metrics(real, dataset, banned)
+    real_side = real_metrics(real, dataset, banned, job.toxicity_check)
     overall = {
         "lift_vs_base": lift_vs_base(outputs[CANDIDATE], outputs[BASE], tokens, seed),
         **reference_rankings(candidate_sets, dataset, seed),
@@ -341,6 +352,8 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
         "base_sha256": base.sha256,
         "prompt_spec": {"version": dataset.spec.get("version")},
         "generation": {**asdict(job.generation), "max_new_tokens": max_new_tokens},
+        # Which classifier the toxicity figures and gate counted: the server's guardrail, or the fallback.
+        "toxicity_check": toxicity_check_name(job.toxicity_check),
         "mismatch": "each reply scored after another context of the same VOD at least 60 s away (another VOD's when "
                     "there is none), half way round the VOD's time order",
         "ranking_candidates": job.ranking_candidates,

@@ -3,22 +3,54 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
+import subprocess
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
+
+from ..errors import JobFailed
 
 # Twitch logins: 4-25 letters, digits or underscores; 3 catches older short ones.
 _LOGIN_TOKEN = re.compile(r"[A-Za-z0-9_]{3,25}")
 
 
-def toxicity_flags(texts: Sequence[str]) -> list[bool]:
-    """alt-profanity-check's linear SVM, one flag per text (its `predict`)."""
+SERVING_CHECK = "serving-guardrail"
+FALLBACK_CHECK = "alt-profanity-check"
+
+
+def toxicity_check_name(command: Sequence[str] | None) -> str:
+    return SERVING_CHECK if command else FALLBACK_CHECK
+
+
+def toxicity_flags(texts: Sequence[str], command: Sequence[str] | None = None) -> list[bool]:
+    """One flag per text: from `command` (the server's guardrail: a JSON array of strings on stdin, a JSON array of
+    booleans on stdout) when given, else alt-profanity-check's linear SVM (its `predict`)."""
     if not texts:
         return []
+    if command:
+        return _flags_from_command(list(texts), list(command))
     from profanity_check import predict
 
     return [bool(flag) for flag in predict(list(texts))]
+
+
+def _flags_from_command(texts: list[str], command: list[str]) -> list[bool]:
+    try:
+        done = subprocess.run(command, input=json.dumps(texts), capture_output=True, text=True, timeout=300, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise JobFailed(f"toxicity_check: {command[0]}: {error}") from error
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        raise JobFailed(f"toxicity_check: exit {done.returncode}: {last}")
+    try:
+        flags = json.loads(done.stdout)
+    except json.JSONDecodeError as error:
+        raise JobFailed(f"toxicity_check: output is not JSON ({error.msg})") from error
+    if not isinstance(flags, list) or len(flags) != len(texts) or not all(isinstance(f, bool) for f in flags):
+        raise JobFailed(f"toxicity_check: expected a JSON array of {len(texts)} booleans")
+    return flags
 
 
 def rate(flags: Sequence[bool]) -> float:
