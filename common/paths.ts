@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root (this file lives in `<root>/infra/`). */
+/** The repository root (this file lives in `<root>/common/`). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Where the local stack keeps its state: `DOUGPT_HOME`, else `<repo>/.dougpt`. */
