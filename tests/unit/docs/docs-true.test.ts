@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -68,6 +69,12 @@ describe('README commands name real dougpt subcommands and options', () => {
   const commands = codeBlocks(read('README.md'))
     .filter((b) => b.lang === 'sh' || b.lang === 'bash' || b.lang === '')
     .flatMap((b) => dougptCommands(b.body));
+
+  it('reads the same commands as ./bin/dougpt.js --help prints', () => {
+    const help = execFileSync(join(REPO_ROOT, 'bin/dougpt.js'), ['--help'], { encoding: 'utf8', cwd: REPO_ROOT });
+    expect(parseHelp(help).commands).toEqual(parseHelp(program.helpInformation()).commands);
+    expect(parseHelp(help).commands).toContain('ingest');
+  });
 
   it('finds the commands of the README', () => {
     expect(commands.length).toBeGreaterThanOrEqual(10);
