@@ -12,6 +12,7 @@ demo: setup
 
 test: setup
 	npx tsc --noEmit -p tsconfig.json
+	npx tsx infra/layers/check-layers.ts
 	bash infra/sst-typecheck.sh
 	npx vitest run
 	.venv/bin/python -m pytest -q gpu-runner/tests

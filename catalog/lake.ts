@@ -1,8 +1,8 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StackConfig } from '../infra/config.ts';
-import { duckdbExtensionDir } from '../infra/tools.ts';
+import { duckdbExtensionDir } from '../common/paths.ts';
+import type { StackConfig } from '../common/stack-config.ts';
 import { CatalogError, classifyDuckdbError } from './catalog-error.ts';
 
 /** Name under which the Iceberg catalog is attached in every DuckDB session. */
@@ -35,7 +35,7 @@ export const sqlString = (value: string): string => `'${value.replaceAll("'", "'
  * try { console.log(await lake.all('select count(*) n from lake.bronze.vod_manifest')); } finally { lake.close(); }
  */
 export async function openLake(config: StackConfig, options: { readOnly?: boolean } = {}): Promise<Lake> {
-  const extensionDir = duckdbExtensionDir();
+  const extensionDir = duckdbExtensionDir(config.cache);
   if (!existsSync(join(extensionDir, `v${DUCKDB_VERSION}`))) {
     throw new CatalogError('missing-setup', `DuckDB extensions missing in ${extensionDir}: run \`make setup\``);
   }

@@ -15,7 +15,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { StackConfig } from '../infra/config.ts';
+import type { StackConfig } from '../common/stack-config.ts';
 
 export type ObjectStoreErrorKind = 'not-found' | 'unreachable' | 'denied' | 'failed';
 

@@ -1,4 +1,4 @@
-import type { StackConfig } from '../infra/config.ts';
+import type { StackConfig } from '../common/stack-config.ts';
 import { CatalogError } from './catalog-error.ts';
 import { LAKE, openLake, type Row } from './lake.ts';
 

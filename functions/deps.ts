@@ -1,4 +1,4 @@
-import type { StackConfig } from '../infra/config.ts';
+import type { StackConfig } from '../common/stack-config.ts';
 import type { Lake } from '../catalog/lake.ts';
 import type { ObjectStore } from '../catalog/object-store.ts';
 

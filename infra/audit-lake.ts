@@ -1,6 +1,6 @@
 import { LAKE, openLake, sqlString } from '../catalog/lake.ts';
 import type { StackConfig } from './config.ts';
-import { catalogClient, catalogLineage, CommitVerificationError, manifestRows } from './verify-commit.ts';
+import { catalogClient, catalogLineage, CommitVerificationError, manifestRows } from '../catalog/verify-commit.ts';
 
 /** One table as two independent readers see it: the REST catalog (iceberg-js) and DuckDB. */
 export interface TableAudit {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultPython, runGpuJob } from '../gpu-runner/worker/run-gpu-job.ts';
+import { runGpuJob } from '../functions/gpu-jobs.ts';
+import { defaultPython } from '../gpu-runner/worker/run-job.ts';
 import { resolveAsrBackend, type ResolveAsrBackendInput } from '../functions/transcribe/resolve-asr-backend.ts';
-import { createTranscribeAudioActivity } from '../gpu-runner/worker/transcribe-audio-activity.ts';
+import { createTranscribeAudioActivity } from '../functions/transcribe/transcribe-audio-activity.ts';
 import type { ObjectStore } from '../catalog/object-store.ts';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ZodError } from 'zod';

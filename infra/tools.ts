@@ -1,26 +1,10 @@
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { cacheDir } from './paths.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheDir } from '../common/paths.ts';
+import { isExecutable, which } from '../common/which.ts';
 
 /** Binaries `make setup` builds into the cache; one already on PATH wins. */
 export type ToolName = 'temporal' | 'minio';
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Absolute path of `name` on PATH, or null. */
-export function which(name: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, name))) return join(dir, name);
-  }
-  return null;
-}
 
 /** The cache folder that holds the binaries `make setup` built. */
 export const cacheBinDir = (env: NodeJS.ProcessEnv = process.env): string => join(cacheDir(env), 'bin');
@@ -38,7 +22,3 @@ export function icebergClasspath(env: NodeJS.ProcessEnv = process.env): string |
   const file = join(cacheDir(env), 'iceberg-rest.classpath');
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
 }
-
-/** Folder of DuckDB extensions installed by `make setup` (DuckDB's own layout: v<version>/<platform>/). */
-export const duckdbExtensionDir = (env: NodeJS.ProcessEnv = process.env): string =>
-  join(cacheDir(env), 'duckdb-extensions');

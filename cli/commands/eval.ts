@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { metricValue, type EvalMetrics, type EvalSummary, type Interval, type RankingMetrics } from '../../functions/eval/eval-events.ts';
 import { evaluateAdapter, type RunEvalJob } from '../../functions/eval/evaluate-adapter.ts';
-import { runGpuJob } from '../../gpu-runner/worker/run-gpu-job.ts';
+import { runGpuJob } from '../../functions/gpu-jobs.ts';
 import { RunnerError } from '../../gpu-runner/worker/runner-error.ts';
 import { printJson } from '../output.ts';
 import { UserError } from '../errors.ts';
@@ -93,7 +93,7 @@ export function formatSummary(summary: EvalSummary): string {
 
 /**
  * The runner for the `eval` job. `runGpuJob` validates each line against the job's schemas in
- * gpu-runner/worker/job-events.ts, where `eval` is registered with those of functions/eval/eval-events.ts.
+ * functions/gpu-jobs.ts, where `eval` is registered with those of functions/eval/eval-events.ts.
  */
 const runEvalJob: RunEvalJob = (options) => runGpuJob(options as unknown as Parameters<typeof runGpuJob>[0]);
 

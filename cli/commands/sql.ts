@@ -4,7 +4,7 @@ import { queryLake } from '../../catalog/query-lake.ts';
 import { auditLake, type TableAudit } from '../../infra/audit-lake.ts';
 import { loadConfig, type StackConfig } from '../../infra/config.ts';
 import { catalogHealthy, minioHealthy } from '../../infra/services/specs.ts';
-import { CommitVerificationError } from '../../infra/verify-commit.ts';
+import { CommitVerificationError } from '../../catalog/verify-commit.ts';
 import { UserError } from '../errors.ts';
 import { printJson } from '../output.ts';
 

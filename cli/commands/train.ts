@@ -5,7 +5,7 @@ import { PRESETS, TrainStages, type RunTrainJob, type TrainStage } from '../../f
 import type { TrainRunResult } from '../../functions/train/train-events.ts';
 import { trainFromFiles } from '../../functions/train/train-from-files.ts';
 import { saveRunPacing } from '../../functions/simulate/save-run-pacing.ts';
-import { runGpuJob } from '../../gpu-runner/worker/run-gpu-job.ts';
+import { runGpuJob } from '../../functions/gpu-jobs.ts';
 import { RunnerError } from '../../gpu-runner/worker/runner-error.ts';
 import { printJson } from '../output.ts';
 import { UserError } from '../errors.ts';
@@ -81,7 +81,7 @@ function dpoLine(result: TrainRunResult): string | null {
 
 /**
  * The runner for the `train` job. `runGpuJob` validates each line against the job's schemas in
- * gpu-runner/worker/job-events.ts, where `train` is registered with those of functions/train/train-events.ts.
+ * functions/gpu-jobs.ts, where `train` is registered with those of functions/train/train-events.ts.
  */
 const runTrainJob: RunTrainJob = (options) => runGpuJob(options as unknown as Parameters<typeof runGpuJob>[0]);
 

@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { CaptionFormatError } from '../../functions/transcribe/import-captions.ts';
 import { transcribeAudio, TRANSCRIBE_BACKENDS } from '../../functions/transcribe/transcribe-audio.ts';
-import { runGpuJob } from '../../gpu-runner/worker/run-gpu-job.ts';
+import { runGpuJob } from '../../functions/gpu-jobs.ts';
 import { RunnerError } from '../../gpu-runner/worker/runner-error.ts';
 import { UserError } from '../errors.ts';
 

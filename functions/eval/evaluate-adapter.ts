@@ -30,7 +30,7 @@ export const EvaluateAdapterInput = z.object({
 });
 export type EvaluateAdapterInput = z.input<typeof EvaluateAdapterInput>;
 
-/** The runner as this function needs it: `runGpuJob` from gpu-runner/worker/run-gpu-job.ts. */
+/** The runner as this function needs it: `runGpuJob` from functions/gpu-jobs.ts. */
 export type RunEvalJob = (options: {
   job: 'eval';
   input: Record<string, unknown>;

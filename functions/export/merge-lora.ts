@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { REPO_ROOT } from '../../infra/paths.ts';
+import { REPO_ROOT } from '../../common/paths.ts';
 import { projectPython } from '../reply/base-model.ts';
 import { ExportError } from './export-error.ts';
 

@@ -10,7 +10,7 @@ import { contentRangeStart, contentRangeTotal, openHttpSource, statusClass } fro
 import { IngestInputError } from './ingest-error.ts';
 import { SourceUnavailableError, type SourceUnavailableKind } from './source-unavailable-error.ts';
 import { parseSource, sourceName, type Source } from './source.ts';
-import { which } from '../../infra/tools.ts';
+import { which } from '../../common/which.ts';
 
 export interface FetchOptions {
   signal?: AbortSignal;

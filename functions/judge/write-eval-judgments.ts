@@ -3,7 +3,7 @@ import type { Lake } from '../../catalog/lake.ts';
 import { stageRows } from '../../catalog/stage-rows.ts';
 import { evalJudgments } from '../../catalog/tables.ts';
 import { writeLake } from '../../catalog/write-lake.ts';
-import type { StackConfig } from '../../infra/config.ts';
+import type { StackConfig } from '../../common/stack-config.ts';
 import type { Judgment } from './judgments.ts';
 
 /** What a lake write of judgments needs: the stack, a fresh session per write, and a scratch folder. */

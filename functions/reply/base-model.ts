@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { REPO_ROOT } from '../../infra/paths.ts';
+import { REPO_ROOT } from '../../common/paths.ts';
 import type { BaseModelRef } from './llama-engine.ts';
 
 export const DEFAULT_BASE_MODEL = 'smollm2-135m';

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runGpuJob } from '../../gpu-runner/worker/run-gpu-job.ts';
+import { runGpuJob } from '../gpu-jobs.ts';
 import { transcribeAudio } from '../transcribe/transcribe-audio.ts';
 import { Transcript } from '../transcribe/transcript.ts';
 

@@ -4,7 +4,7 @@ import type { Lake } from '../../catalog/lake.ts';
 import { stageRows } from '../../catalog/stage-rows.ts';
 import { pairReviews } from '../../catalog/tables.ts';
 import { writeLake } from '../../catalog/write-lake.ts';
-import type { StackConfig } from '../../infra/config.ts';
+import type { StackConfig } from '../../common/stack-config.ts';
 import { Verdict } from './review-api.ts';
 import { reviewId } from './review-id.ts';
 

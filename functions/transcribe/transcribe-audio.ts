@@ -1,8 +1,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import type { ProgressEvent } from '../../gpu-runner/worker/job-events.ts';
-import type { runGpuJob, RunGpuJobOptions } from '../../gpu-runner/worker/run-gpu-job.ts';
+import type { runGpuJob, RunGpuJobOptions } from '../gpu-jobs.ts';
+import type { ProgressEvent } from './transcribe-events.ts';
 import { addWordNorms } from './add-word-norms.ts';
 import { importCaptions } from './import-captions.ts';
 import { Transcript } from './transcript.ts';

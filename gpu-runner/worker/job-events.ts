@@ -1,39 +1,8 @@
 import { z } from 'zod';
-import { EvalJobResult, EvalProgressEvent } from '../../functions/eval/eval-events.ts';
-import { TrainJobEvent, TrainRunResult } from '../../functions/train/train-events.ts';
 
-/** Progress line: `finished_chunks` chunks are saved, `chunk` is being decoded; times on the audio timeline. */
-export const ProgressEvent = z.object({
-  event: z.literal('progress'),
-  done_ms: z.number().int().nonnegative(),
-  total_ms: z.number().int().positive(),
-  chunk: z.number().int().nonnegative(),
-  chunks: z.number().int().positive(),
-  finished_chunks: z.number().int().nonnegative(),
-});
-export type ProgressEvent = z.infer<typeof ProgressEvent>;
-
-export const TranscribeResult = z.object({
-  event: z.literal('result'),
-  out: z.string(),
-  backend: z.string(),
-  model: z.string().nullable(),
-  words: z.number().int().nonnegative(),
-  segments: z.number().int().nonnegative(),
-  duration_ms: z.number().int().positive(),
-  chunks: z.number().int().positive(),
-  resumed_chunks: z.number().int().nonnegative(),
-  elapsed_s: z.number().nonnegative(),
-  rtf: z.number().nonnegative(),
-  /** Processes that decoded chunks (1: the job's own). */
-  workers: z.number().int().positive().optional(),
-  /** Largest resident set of the job's process, and of any one chunk worker process (MiB). */
-  peak_rss_mb: z.number().nonnegative().optional(),
-  peak_rss_worker_mb: z.number().nonnegative().optional(),
-  /** The model file's sha256 (faster-whisper). */
-  model_sha256: z.string().nullable().optional(),
-});
-export type TranscribeResult = z.infer<typeof TranscribeResult>;
+// The line protocol every `python -m dougpt_gpu <job>` speaks: JSON lines on stdout, the last one the
+// result (`event: 'result'`) or an error. Which other lines a job prints, and its result's fields, are
+// the job's own: functions/gpu-jobs.ts registers each job's schemas.
 
 export const ErrorEvent = z.object({
   event: z.literal('error'),
@@ -42,24 +11,18 @@ export const ErrorEvent = z.object({
 });
 export type ErrorEvent = z.infer<typeof ErrorEvent>;
 
-/** Each job's result line; a new job adds its entry here, in JOB_PROGRESS and in `python -m dougpt_gpu`. */
-export const JOB_RESULTS = {
-  transcribe: TranscribeResult,
-  eval: EvalJobResult,
-  train: TrainRunResult,
-} as const;
-/** Each job's other lines (progress, checkpoints …): everything but `result` and `error`. */
-export const JOB_PROGRESS = {
-  transcribe: ProgressEvent,
-  eval: EvalProgressEvent,
-  train: TrainJobEvent,
-} as const;
-export type JobName = keyof typeof JOB_RESULTS;
-export type JobResult<J extends JobName> = z.infer<(typeof JOB_RESULTS)[J]>;
-export type JobProgress<J extends JobName> = z.infer<(typeof JOB_PROGRESS)[J]>;
+/** A job's lines: its result line, and every other line it prints (progress, checkpoints …). */
+export interface JobSchemas<P, R> {
+  progress: z.ZodType<P>;
+  result: z.ZodType<R>;
+}
 
-/** Any line a job may print, validated before use. */
-export function parseJobLine<J extends JobName>(job: J, value: unknown): JobProgress<J> | ErrorEvent | JobResult<J> {
-  const line = z.union([JOB_PROGRESS[job], ErrorEvent, JOB_RESULTS[job]]).parse(value);
-  return line as JobProgress<J> | ErrorEvent | JobResult<J>;
+/**
+ * Any line a job may print, validated before use.
+ *
+ * @example
+ * parseJobLine({ progress: ProgressEvent, result: TranscribeResult }, JSON.parse(line))
+ */
+export function parseJobLine<P, R>(schemas: JobSchemas<P, R>, value: unknown): P | ErrorEvent | R {
+  return z.union([schemas.progress, ErrorEvent, schemas.result]).parse(value) as P | ErrorEvent | R;
 }

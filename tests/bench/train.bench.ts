@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { defaultPython } from '../../gpu-runner/worker/run-gpu-job.ts';
+import { defaultPython } from '../../gpu-runner/worker/run-job.ts';
 
 const { values } = parseArgs({
   options: {

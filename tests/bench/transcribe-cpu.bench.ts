@@ -24,7 +24,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
-import { runGpuJob } from '../../gpu-runner/worker/run-gpu-job.ts';
+import { runGpuJob } from '../../functions/gpu-jobs.ts';
 import { scoreWords, type TimedWord } from '../../functions/transcribe/score-words.ts';
 import { Transcript } from '../../functions/transcribe/transcript.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';

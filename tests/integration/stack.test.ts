@@ -4,7 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createObjectStore, ObjectStoreError } from '../../catalog/object-store.ts';
 import { openLake } from '../../catalog/lake.ts';
-import { catalogClient, catalogLineage, CommitVerificationError, verifyCommit } from '../../infra/verify-commit.ts';
+import { catalogClient, catalogLineage, CommitVerificationError, verifyCommit } from '../../catalog/verify-commit.ts';
 import { execa } from 'execa';
 import { REPO_ROOT } from '../../infra/paths.ts';
 import { config, dougpt, env, sqlRows } from './stack.ts';

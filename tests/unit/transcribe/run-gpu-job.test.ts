@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseJobLine, type ProgressEvent } from '../../../gpu-runner/worker/job-events.ts';
-import { runGpuJob } from '../../../gpu-runner/worker/run-gpu-job.ts';
+import { JOB_SCHEMAS, runGpuJob } from '../../../functions/gpu-jobs.ts';
+import type { ProgressEvent } from '../../../functions/transcribe/transcribe-events.ts';
+import { parseJobLine } from '../../../gpu-runner/worker/job-events.ts';
 import { RunnerError } from '../../../gpu-runner/worker/runner-error.ts';
 
 const FAKE = ['python3', join(import.meta.dirname, '../../fixtures/transcribe/fake_job.py')];
@@ -97,9 +98,9 @@ describe('runGpuJob (process mode, fake child)', () => {
 
 describe('parseJobLine', () => {
   it('accepts the three events and rejects wrong shapes', () => {
-    expect(parseJobLine('transcribe', { event: 'error', kind: 'failed', message: 'x' }).event).toBe('error');
-    expect(() => parseJobLine('transcribe', { event: 'progress', done_ms: -1, total_ms: 1, chunk: 0, chunks: 1, finished_chunks: 0 })).toThrow();
-    expect(() => parseJobLine('transcribe', { event: 'result', out: 'x' })).toThrow();
-    expect(() => parseJobLine('transcribe', { event: 'log', message: 'hi' })).toThrow();
+    expect(parseJobLine(JOB_SCHEMAS.transcribe, { event: 'error', kind: 'failed', message: 'x' }).event).toBe('error');
+    expect(() => parseJobLine(JOB_SCHEMAS.transcribe, { event: 'progress', done_ms: -1, total_ms: 1, chunk: 0, chunks: 1, finished_chunks: 0 })).toThrow();
+    expect(() => parseJobLine(JOB_SCHEMAS.transcribe, { event: 'result', out: 'x' })).toThrow();
+    expect(() => parseJobLine(JOB_SCHEMAS.transcribe, { event: 'log', message: 'hi' })).toThrow();
   });
 });

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
-import type { runGpuJob } from '../../../gpu-runner/worker/run-gpu-job.ts';
+import type { runGpuJob } from '../../../functions/gpu-jobs.ts';
 import { RunnerError } from '../../../gpu-runner/worker/runner-error.ts';
-import { createTranscribeAudioActivity, type TranscribeAudioDeps } from '../../../gpu-runner/worker/transcribe-audio-activity.ts';
+import { createTranscribeAudioActivity, type TranscribeAudioDeps } from '../../../functions/transcribe/transcribe-audio-activity.ts';
 
 const SHA = 'a'.repeat(64);
 const input = { vod_id: 'v1', audio_key: `silver/audio/v1/${SHA}.flac`, audio_sha256: SHA, backend: 'pocketsphinx' as const };

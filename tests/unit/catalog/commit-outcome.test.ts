@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadedTables, parseLakeRequests, uploadedManifestLists } from '../../../catalog/lake-requests.ts';
-import { commitOutcome, manifestListsOf, type CatalogSnapshot, type CatalogTable } from '../../../infra/verify-commit.ts';
+import { commitOutcome, manifestListsOf, type CatalogSnapshot, type CatalogTable } from '../../../catalog/verify-commit.ts';
 
 const CATALOG = 'http://127.0.0.1:8181';
 const LOCATION = 's3://dougpt-lake/warehouse/meta/t';

@@ -1,7 +1,7 @@
 import { IcebergError, IcebergRestCatalog } from 'iceberg-js';
 import { z } from 'zod';
-import { sqlString, type Lake } from '../catalog/lake.ts';
-import type { StackConfig } from './config.ts';
+import type { StackConfig } from '../common/stack-config.ts';
+import { sqlString, type Lake } from './lake.ts';
 
 /** Why a commit could not be confirmed; branch on `kind`. */
 export class CommitVerificationError extends Error {

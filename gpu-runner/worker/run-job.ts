@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { buildContainerCommand, type ContainerOptions } from './container-command.ts';
-import { parseJobLine, type JobName, type JobProgress, type JobResult } from './job-events.ts';
+import { parseJobLine, type ErrorEvent, type JobSchemas } from './job-events.ts';
 import { RunnerError } from './runner-error.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -18,13 +18,16 @@ export function defaultPython(): string {
   return process.env.DOUGPT_PYTHON ?? (existsSync(venv) ? venv : 'python3');
 }
 
-export interface RunGpuJobOptions<J extends JobName> {
-  job: J;
+export interface RunJobOptions<P, R> {
+  /** The job's name: `python -m dougpt_gpu <job>`. */
+  job: string;
+  /** How its lines look (functions/gpu-jobs.ts holds each job's). */
+  schemas: JobSchemas<P, R>;
   /** The job JSON (for transcribe: a TranscribeJob, see gpu-runner/src/dougpt_gpu/transcribe/job.py). */
   input: Record<string, unknown>;
   signal?: AbortSignal;
   /** Every line that is neither the result nor an error: progress, checkpoints, … */
-  onProgress?: (event: JobProgress<J>) => void;
+  onProgress?: (event: P) => void;
   mode: 'process' | 'container';
   /** process mode: argv that runs the package (default `[defaultPython(), '-m', 'dougpt_gpu']`). */
   command?: string[];
@@ -39,10 +42,10 @@ export interface RunGpuJobOptions<J extends JobName> {
  * reports progress, returns the result line. Aborting `signal` kills the child.
  *
  * @example
- * const result = await runGpuJob({ job: 'transcribe', input: { audio, out }, mode: 'process', onProgress: console.log });
+ * const result = await runJob({ job: 'transcribe', schemas: { progress: ProgressEvent, result: TranscribeResult }, input: { audio, out }, mode: 'process' });
  */
-export async function runGpuJob<J extends JobName>(options: RunGpuJobOptions<J>): Promise<JobResult<J>> {
-  const { job, input, signal, onProgress, mode } = options;
+export async function runJob<P, R>(options: RunJobOptions<P, R>): Promise<R> {
+  const { job, schemas, input, signal, onProgress, mode } = options;
   if (signal?.aborted) throw new RunnerError('cancelled', `${job}: cancelled before start`, { cause: signal.reason });
   const dir = await mkdtemp(join(tmpdir(), `dougpt-${job}-`));
   try {
@@ -56,19 +59,20 @@ export async function runGpuJob<J extends JobName>(options: RunGpuJobOptions<J>)
     } else {
       argv = [...(options.command ?? [defaultPython(), '-m', 'dougpt_gpu']), job, '--input', inputPath];
     }
-    return await runChild(job, argv, options.killGraceMs ?? 5000, signal, onProgress);
+    return await runChild(job, schemas, argv, options.killGraceMs ?? 5000, signal, onProgress);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function runChild<J extends JobName>(
-  job: J,
+async function runChild<P, R>(
+  job: string,
+  schemas: JobSchemas<P, R>,
   argv: string[],
   killGraceMs: number,
   signal: AbortSignal | undefined,
-  onProgress: ((event: JobProgress<J>) => void) | undefined,
-): Promise<JobResult<J>> {
+  onProgress: ((event: P) => void) | undefined,
+): Promise<R> {
   const [file, ...args] = argv;
   const child = execa(file!, args, {
     cancelSignal: signal,
@@ -83,17 +87,18 @@ async function runChild<J extends JobName>(
   child.stderr?.on('data', (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
   });
-  let result: JobResult<J> | undefined;
+  let result: R | undefined;
   let errorMessage: string | undefined;
   let protocolError: RunnerError | undefined;
   try {
     for await (const line of child.iterable({ from: 'stdout' })) {
       if (line.trim() === '' || protocolError) continue;
       try {
-        const event = parseJobLine(job, JSON.parse(line));
-        if (event.event === 'result') result = event as JobResult<J>;
-        else if (event.event === 'error') errorMessage = (event as { message: string }).message;
-        else onProgress?.(event as JobProgress<J>);
+        const event = parseJobLine(schemas, JSON.parse(line));
+        const kind = (event as { event?: unknown }).event;
+        if (kind === 'result') result = event as R;
+        else if (kind === 'error') errorMessage = (event as ErrorEvent).message;
+        else onProgress?.(event as P);
       } catch (cause) {
         // Keep draining stdout so the child never blocks on a full pipe; report after it exits.
         protocolError = new RunnerError('protocol', `${job}: unexpected output line: ${line.slice(0, 200)}`, { cause });

@@ -2,9 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { transcribeAudio, type TranscribeAudioOutput } from '../../functions/transcribe/transcribe-audio.ts';
-import type { runGpuJob } from './run-gpu-job.ts';
-import { RunnerError } from './runner-error.ts';
+import { RunnerError } from '../../gpu-runner/worker/runner-error.ts';
+import type { runGpuJob } from '../gpu-jobs.ts';
+import { transcribeAudio, type TranscribeAudioOutput } from './transcribe-audio.ts';
 
 export const TranscribeAudioActivityInput = z.object({
   vod_id: z.string().min(1),
