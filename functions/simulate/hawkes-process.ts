@@ -194,8 +194,8 @@ export function fitHawkesEm(stats: HawkesStats, options: EmOptions = {}): EmFit 
   const maxBranching = options.maxBranching ?? 0.95;
   if (!(maxBranching > 0 && maxBranching < 1)) throw new Error(`pacing: maxBranching must be in (0, 1), got ${maxBranching}`);
   const w = options.shrinkParents ?? 20;
-  const maxIterations = options.maxIterations ?? 1000;
-  const tolerance = options.tolerance ?? 1e-9;
+  const maxIterations = options.maxIterations ?? 2000;
+  const tolerance = options.tolerance ?? 1e-8;
   if (stats.n === 0) throw new Error('pacing: no messages to fit');
   const counts = new Array<number>(M).fill(0);
   for (let i = 0; i < stats.n; i++) counts[stats.eventMarks[i] as number]!++;
@@ -285,7 +285,7 @@ export function expectedWindowCounts(params: HawkesParams, shares: readonly numb
   const nbar = params.decays.map((_, k) => params.alpha.reduce((s, row, m) => s + (shares[m] ?? 0) * (row[k] ?? 0), 0));
   const out: WindowCounts = { starts: [], expected: [], observed: [] };
   const state = new Float64Array(K);
-  let cursor = { state, last: -Infinity, next: 0 };
+  let cursor: { state: Float64Array; last: number; next: number } = { state, last: -Infinity, next: 0 };
   const first = sequence.events[0]?.t ?? sequence.from;
   cursor.last = Math.min(first, sequence.from);
   const steps = Math.max(1, Math.round(windowS / EXPECTATION_STEP_S));
