@@ -140,7 +140,7 @@ export function registerSimulateCommands(program: Command): void {
       .option('--transcript <file>', '`dougpt transcribe` output JSON')
       .option('--vod <vod_id>', "the VOD's newest transcript in the lake (the local stack must be up)")
       .option('--vod-id <id>', 'VOD id written into the chat file (default: --vod, else the transcript file name)')
-      .option('--pacing <pacing.json>', 'pacing model (default: the adapter run folder\'s pacing.json, else fit from --pairs, else from the VOD\'s alignment in the lake)')
+      .option('--pacing <pacing.json>', 'pacing model, `pacing fit --chat` (self-exciting) or `--pairs` output (default: the adapter run folder\'s pacing.json, else fit from --pairs, else from the VOD\'s alignment in the lake)')
       .option('--pairs <align.json...>', 'fit the pacing model now from these `dougpt align` outputs')
       .option('--rate-scale <x>', 'multiply the chat rate (a bigger or smaller audience)', '1.0')
       .option('--seed <n>', 'fixes when chat speaks and what it says', '1')
@@ -196,7 +196,11 @@ export function registerSimulateCommands(program: Command): void {
         resolvePacing({ pacing: flags.pacing, pairs: flags.pairs, adapter, alignment: async () => alignment ?? null }),
       );
       const parallel = parallelFlag ?? DEFAULT_SIM_SEQUENCES;
-      say(`pacing ${source}: base rate ${model.base_rate_per_s.toFixed(2)}/s × ${rateScale}, lag ${(model.lag_ms / 1000).toFixed(1)} s`);
+      say(
+        model.version === 'dougpt-pacing/2'
+          ? `pacing ${source}: self-exciting, background ${model.baseline.kind} ${model.mu_per_s.toFixed(3)}/s × ${rateScale}, branching ratio ${model.branching_ratio.toFixed(2)}, lag ${(model.lag_ms / 1000).toFixed(1)} s`
+          : `pacing ${source}: base rate ${model.base_rate_per_s.toFixed(2)}/s × ${rateScale}, lag ${(model.lag_ms / 1000).toFixed(1)} s`,
+      );
 
       const stack = await openStackFromFlags({ ...flags, adapter }, { ...SIM_STACK_OPTIONS, parallel, notice: (line) => say(line) });
       const showProgress = process.stderr.isTTY && !flags.json;

@@ -6,7 +6,9 @@ import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chatEvents, MARKS } from '../../../functions/simulate/chat-events.ts';
 import { HawkesPacingModel, PacingScore } from '../../../functions/simulate/hawkes-pacing.ts';
-import { fitPacingFromChat, scorePacingOnChat } from '../../../functions/simulate/pacing-chat-files.ts';
+import { fitPacingFromChat, readAnyPacing, scorePacingOnChat } from '../../../functions/simulate/pacing-chat-files.ts';
+import { planMessages } from '../../../functions/simulate/plan-messages.ts';
+import { simulateStream } from '../../../functions/sample/simulate-stream.ts';
 import { msg } from '../align/fixture.ts';
 
 const cli = fileURLToPath(new URL('../../../bin/dougpt.js', import.meta.url));
@@ -89,4 +91,27 @@ describe('pacing fit --chat / score on a real chat log', () => {
     await expect(fitPacingFromChat({ chat: [REAL], pairs: ['a.json', 'b.json'] })).rejects.toThrow(/--pairs: 2 align file\(s\) for 1 chat log/);
     await expect(scorePacingOnChat({ pacing, chat: REAL, from: 0.99 })).rejects.toThrow(/imperialhal.*shorter than one 10 s window/);
   }, 60_000);
+});
+
+describe('planMessages with a dougpt-pacing/2 model', () => {
+  it('draws arrivals by thinning: the same seed gives the same plan, the count follows the model, the rate scale scales it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dougpt-pacing-plan-'));
+    const path = join(dir, 'pacing.json');
+    await fitPacingFromChat({ chat: [REAL], out: path });
+    const model = await readAnyPacing(path);
+    expect(model.version).toBe('dougpt-pacing/2');
+    const transcript = simulateStream({ seed: 5, durationMs: 240_000, lagSchedule: [{ from_ms: 0, lag_ms: 5000 }], wholeSecondOffsets: false }).transcript;
+    const a = planMessages(transcript, model, { seed: 7 });
+    expect(planMessages(transcript, model, { seed: 7 })).toEqual(a);
+    expect(planMessages(transcript, model, { seed: 8 }).messages).not.toEqual(a.messages);
+    expect(a.messages.every((m, i) => i === 0 || m.offset_ms >= a.messages[i - 1]!.offset_ms)).toBe(true);
+    expect(a.messages.every((m) => m.offset_ms >= 0 && m.offset_ms < a.duration_ms && m.phrase >= -1)).toBe(true);
+    // A self-exciting total varies more than a Poisson one: within 40 % of the stationary expectation.
+    expect(a.drawn / a.expected).toBeGreaterThan(0.6);
+    expect(a.drawn / a.expected).toBeLessThan(1.4);
+    const doubled = planMessages(transcript, model, { seed: 7, rateScale: 2 });
+    expect(doubled.expected).toBeCloseTo(2 * a.expected, 6);
+    expect(doubled.drawn).toBeGreaterThan(a.drawn);
+    expect(planMessages(transcript, model, { seed: 7, maxMessages: 25 }).messages).toEqual(a.messages.slice(0, 25));
+  });
 });
