@@ -91,8 +91,8 @@ export interface HawkesStats {
   n: number;
   /** Their marks. */
   eventMarks: Int32Array;
-  /** S[m·K + k][i] = Σ_{j<i, mark m} β_k exp(−β_k (t_i − t_j)): the kernel mass at message i from earlier mark-m messages. */
-  S: Float64Array[];
+  /** S[i·M·K + m·K + k] = Σ_{j<i, mark m} β_k exp(−β_k (t_i − t_j)): the kernel mass at message i from earlier mark-m messages (row-major, one row per message). */
+  S: Float64Array;
   /** Baseline shape at each message. */
   shape: Float64Array;
   /** C[m·K + k] = Σ_{j of mark m} ∫_window β_k exp(−β_k (t − t_j)) dt: the compensator's coefficient of α[m][k]. */
@@ -107,7 +107,7 @@ export interface HawkesStats {
 export function hawkesStats(sequences: readonly EventSequence[], marks: number, decays: readonly number[]): HawkesStats {
   const K = decays.length;
   const inWindow = sequences.reduce((s, q) => s + q.events.filter((e) => e.t >= q.from && e.t < q.to).length, 0);
-  const S = Array.from({ length: marks * K }, () => new Float64Array(inWindow));
+  const S = new Float64Array(inWindow * marks * K);
   const shape = new Float64Array(inWindow);
   const eventMarks = new Int32Array(inWindow);
   const C = new Float64Array(marks * K);
@@ -129,7 +129,7 @@ export function hawkesStats(sequences: readonly EventSequence[], marks: number, 
       }
       last = e.t;
       if (e.t >= q.from) {
-        for (let c = 0; c < marks * K; c++) S[c]![i] = state[c] as number;
+        S.set(state, i * marks * K);
         shape[i] = shapeAt(q.baseline, e.t);
         eventMarks[i] = e.mark;
         i++;
@@ -146,18 +146,23 @@ export function hawkesStats(sequences: readonly EventSequence[], marks: number, 
 
 /** Log-likelihood of the windows' messages: Σ log λ(t_i) − ∫ λ. */
 export function hawkesLoglik(params: HawkesParams, stats: HawkesStats): number {
-  const K = stats.decays.length;
+  const MK = stats.marks * stats.decays.length;
+  const a = flatAlpha(params.alpha, stats.marks, stats.decays.length);
   let ll = -params.mu * stats.shapeMass;
-  for (let c = 0; c < stats.marks * K; c++) ll -= (params.alpha[Math.floor(c / K)]?.[c % K] ?? 0) * (stats.C[c] as number);
-  for (let i = 0; i < stats.n; i++) ll += Math.log(Math.max(intensityAt(params, stats, i), 1e-300));
+  for (let c = 0; c < MK; c++) ll -= (a[c] as number) * (stats.C[c] as number);
+  for (let i = 0; i < stats.n; i++) {
+    let lambda = params.mu * (stats.shape[i] as number);
+    for (let c = 0, o = i * MK; c < MK; c++, o++) lambda += (a[c] as number) * (stats.S[o] as number);
+    ll += Math.log(Math.max(lambda, 1e-300));
+  }
   return ll;
 }
 
-function intensityAt(params: HawkesParams, stats: HawkesStats, i: number): number {
-  const K = stats.decays.length;
-  let lambda = params.mu * (stats.shape[i] as number);
-  for (let c = 0; c < stats.marks * K; c++) lambda += (params.alpha[Math.floor(c / K)]?.[c % K] ?? 0) * (stats.S[c]![i] as number);
-  return lambda;
+/** alpha[m][k] as one row-major array (missing entries 0). */
+function flatAlpha(alpha: readonly (readonly number[])[], marks: number, K: number): Float64Array {
+  const a = new Float64Array(marks * K);
+  for (let m = 0; m < marks; m++) for (let k = 0; k < K; k++) a[m * K + k] = alpha[m]?.[k] ?? 0;
+  return a;
 }
 
 export interface EmOptions {
@@ -201,24 +206,37 @@ export function fitHawkesEm(stats: HawkesStats, options: EmOptions = {}): EmFit 
   for (let i = 0; i < stats.n; i++) counts[stats.eventMarks[i] as number]!++;
   const shares = counts.map((c) => c / stats.n);
 
+  const MK = M * K;
   let mu = (0.5 * stats.n) / Math.max(stats.shapeMass, 1e-9);
   let alpha = Array.from({ length: M }, () => new Array<number>(K).fill(0.5 / K));
-  let loglik = hawkesLoglik({ mu, decays: stats.decays, alpha }, stats);
+  let loglik = -Infinity;
   let iterations = 0;
   let converged = false;
   let clipped = false;
-  const P = new Float64Array(M * K);
+  const P = new Float64Array(MK);
   while (iterations < maxIterations) {
     iterations++;
     P.fill(0);
     let P0 = 0;
+    // The E step computes every λ_i anyway: the log-likelihood of the current parameters comes with it.
+    const a = flatAlpha(alpha, M, K);
+    let ll = -mu * stats.shapeMass;
+    for (let c = 0; c < MK; c++) ll -= (a[c] as number) * (stats.C[c] as number);
     for (let i = 0; i < stats.n; i++) {
       const base = mu * (stats.shape[i] as number);
+      const o = i * MK;
       let lambda = base;
-      for (let c = 0; c < M * K; c++) lambda += (alpha[Math.floor(c / K)]![c % K] as number) * (stats.S[c]![i] as number);
+      for (let c = 0; c < MK; c++) lambda += (a[c] as number) * (stats.S[o + c] as number);
+      ll += Math.log(Math.max(lambda, 1e-300));
       if (!(lambda > 0)) continue;
       P0 += base / lambda;
-      for (let c = 0; c < M * K; c++) P[c]! += ((alpha[Math.floor(c / K)]![c % K] as number) * (stats.S[c]![i] as number)) / lambda;
+      for (let c = 0; c < MK; c++) P[c]! += ((a[c] as number) * (stats.S[o + c] as number)) / lambda;
+    }
+    const gain = ll - loglik;
+    loglik = ll;
+    if (iterations > 1 && Math.abs(gain) < tolerance * Math.max(1, Math.abs(ll))) {
+      converged = true;
+      break;
     }
     mu = P0 / Math.max(stats.shapeMass, 1e-12);
     const next = Array.from({ length: M }, () => new Array<number>(K).fill(0));
@@ -239,15 +257,9 @@ export function fitHawkesEm(stats: HawkesStats, options: EmOptions = {}): EmFit 
     clipped = n > maxBranching;
     if (clipped) for (const row of next) for (let k = 0; k < K; k++) row[k]! *= maxBranching / n;
     alpha = next;
-    const ll = hawkesLoglik({ mu, decays: stats.decays, alpha }, stats);
-    const gain = ll - loglik;
-    loglik = ll;
-    if (Math.abs(gain) < tolerance * Math.max(1, Math.abs(ll))) {
-      converged = true;
-      break;
-    }
   }
-  return { params: { mu, decays: stats.decays, alpha }, loglik, iterations, converged, branchingRatio: branchingRatio(alpha, shares), clipped, shares };
+  const params = { mu, decays: stats.decays, alpha };
+  return { params, loglik: hawkesLoglik(params, stats), iterations, converged, branchingRatio: branchingRatio(alpha, shares), clipped, shares };
 }
 
 /** Excitation per component at time t from the messages before it: E_k(t) = Σ α[m_j][k] β_k exp(−β_k (t − t_j)). */
