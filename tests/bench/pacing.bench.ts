@@ -9,7 +9,8 @@
  *               Hawkes model over the speech background; then one multi-VOD fit of all four, scored per VOD,
  *               and the per-10 s correlation of chat drawn from each model (seeded) with the real chat.
  * Figures: log-likelihood per second of the arrival times (higher is better), MAE of the count per
- * 10 s window given everything before it, correlation of those counts. No pass/fail budget: it prints.
+ * 10 s window given everything before it, correlation of those counts; for real logs, 95 % bootstrap
+ * intervals (over 10 s windows) of the model's gain on the constant rate. No pass/fail budget: it prints.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ import { readJsonFile } from '../../functions/simulate/fit-pacing-files.ts';
 import { fitPacingModel, pearson } from '../../functions/simulate/fit-pacing.ts';
 import { hawkesParamsOf, scoreHawkesPacing, speechBaseline, WINDOW_S, type PacingFigures } from '../../functions/simulate/hawkes-pacing.ts';
 import { expectedWindowCounts, hawkesLoglik, hawkesStats, simulateHawkes, type Baseline, type EventSequence, type HawkesParams } from '../../functions/simulate/hawkes-process.ts';
-import { cutAt, fitPacingFromChat, readPacingChat, scorePacingOnChat, transcriptPhrases, type PacingChat } from '../../functions/simulate/pacing-chat-files.ts';
+import { cutAt, fitPacingFromChat, readHawkesPacing, readPacingChat, scorePacingOnChat, transcriptPhrases, type PacingChat } from '../../functions/simulate/pacing-chat-files.ts';
 import { AlignFileForPacing, pacingVodFromAlign } from '../../functions/simulate/pacing-data.ts';
 import { expectedRates } from '../../functions/simulate/pacing-model.ts';
 
@@ -48,6 +49,41 @@ function poissonFigures(rates: Baseline, sequence: EventSequence): PacingFigures
   return { loglik_per_s: Math.round((loglik / (to - sequence.from)) * 1e4) / 1e4, mae_10s: Math.round(mae * 1e3) / 1e3, corr_10s: corr === null ? null : Math.round(corr * 1e4) / 1e4 };
 }
 
+/**
+ * 95 % bootstrap intervals (over 10 s windows, seeded) of the model's gain on the constant rate:
+ * log-likelihood per second (model − constant) and MAE per 10 s (constant − model). Each window's
+ * log-likelihood conditions on every message before it, so the windows' sum is the window's total.
+ */
+async function gainIntervals(pacing: string, chat: PacingChat, from: number): Promise<{ loglik: [number, number]; mae: [number, number] }> {
+  const model = await readHawkesPacing(pacing);
+  const params = hawkesParamsOf(model);
+  const counts = expectedWindowCounts(params, model.mark_shares, { events: chat.events, from, to: chat.end }, WINDOW_S);
+  const r = model.constant_rate_per_s;
+  const gains = counts.starts.map((a, w) => {
+    const stats = hawkesStats([{ events: chat.events, from: a, to: a + WINDOW_S }], 4, params.decays);
+    const constant = counts.observed[w]! * Math.log(r) - r * WINDOW_S;
+    return { ll: (hawkesLoglik(params, stats) - constant) / WINDOW_S, mae: Math.abs(r * WINDOW_S - counts.observed[w]!) - Math.abs(counts.expected[w]! - counts.observed[w]!) };
+  });
+  const rng = createRng(1, 'pacing-bench-bootstrap');
+  const means: { ll: number[]; mae: number[] } = { ll: [], mae: [] };
+  for (let b = 0; b < 2000; b++) {
+    let ll = 0;
+    let mae = 0;
+    for (let i = 0; i < gains.length; i++) {
+      const g = gains[rng.int(0, gains.length - 1)]!;
+      ll += g.ll;
+      mae += g.mae;
+    }
+    means.ll.push(ll / gains.length);
+    means.mae.push(mae / gains.length);
+  }
+  const ci = (xs: number[]): [number, number] => {
+    const sorted = [...xs].sort((x, y) => x - y);
+    return [Math.round(sorted[Math.floor(0.025 * sorted.length)]! * 1e4) / 1e4, Math.round(sorted[Math.floor(0.975 * sorted.length)]! * 1e4) / 1e4];
+  };
+  return { loglik: ci(means.ll), mae: ci(means.mae) };
+}
+
 // ── Real chat logs ──────────────────────────────────────────────────────────────────────────────
 say(`real chat logs (${FORMATS}): fit on the first ${FIT * 100} %, scored on the last ${Math.round((1 - FIT) * 100)} %`);
 header('log');
@@ -59,8 +95,13 @@ for (const name of readdirSync(FORMATS).sort()) {
   try {
     const model = await fitPacingFromChat({ chat: [path], until: FIT, out: pacing });
     const score = await scorePacingOnChat({ pacing, chat: path, from: FIT });
-    real.push({ log: name, branching_ratio: model.branching_ratio, ...score });
-    say(`${name.slice(0, 44).padEnd(44)} ${String(score.messages).padStart(5)} ${score.seconds.toFixed(0).padStart(5)} | ${fmt(score.model)} | ${fmt(score.constant)} | ${fmt(score.constant_oracle)}  n=${model.branching_ratio.toFixed(2)}`);
+    const chat = await readPacingChat(path);
+    const gain = await gainIntervals(pacing, chat, cutAt(chat, FIT));
+    real.push({ log: name, branching_ratio: model.branching_ratio, ...score, gain_over_constant_95ci: gain });
+    say(
+      `${name.slice(0, 44).padEnd(44)} ${String(score.messages).padStart(5)} ${score.seconds.toFixed(0).padStart(5)} | ${fmt(score.model)} | ${fmt(score.constant)} | ${fmt(score.constant_oracle)}  n=${model.branching_ratio.toFixed(2)}` +
+        `  gain on constant, 95 % CI: ll/s [${gain.loglik.join(', ')}], MAE [${gain.mae.join(', ')}]`,
+    );
   } catch (error) {
     real.push({ log: name, skipped: (error as Error).message });
     say(`${name.slice(0, 44).padEnd(44)} skipped: ${(error as Error).message.replace(`${path}: `, '').slice(0, 110)}`);
