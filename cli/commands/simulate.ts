@@ -73,7 +73,9 @@ export function registerSimulateCommands(program: Command): void {
         const { fitPacingFromChat } = await import('../../functions/simulate/pacing-chat-files.ts');
         const model = await asUserErrors(() => fitPacingFromChat({ chat: flags.chat as string[], pairs: flags.pairs ?? [], until, ...(flags.out ? { out: flags.out } : {}) }));
         if (flags.json) {
-          printJson({ ...model, out: flags.out ?? null });
+          // The embedded speech model's lexicon is thousands of words: its size stands in for it, as for `--pairs`.
+          const baseline = model.baseline.kind === 'speech' ? { ...model.baseline, pacing: { ...model.baseline.pacing, lexicon: { ...model.baseline.pacing.lexicon, words: Object.keys(model.baseline.pacing.lexicon.words).length } } } : model.baseline;
+          printJson({ ...model, baseline, out: flags.out ?? null });
           return;
         }
         const t = model.training;
