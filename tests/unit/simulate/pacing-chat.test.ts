@@ -10,6 +10,7 @@ import { fitPacingFromChat, readAnyPacing, scorePacingOnChat } from '../../../fu
 import { planMessages } from '../../../functions/simulate/plan-messages.ts';
 import { simulateStream } from '../../../functions/sample/simulate-stream.ts';
 import { msg } from '../align/fixture.ts';
+import { alignedStreams } from './streams.ts';
 
 const cli = fileURLToPath(new URL('../../../bin/dougpt.js', import.meta.url));
 /** A real Twitch chat log (RechatTool text, millisecond offsets), 600 lines over ~8 minutes. */
@@ -114,4 +115,23 @@ describe('planMessages with a dougpt-pacing/2 model', () => {
     expect(doubled.drawn).toBeGreaterThan(a.drawn);
     expect(planMessages(transcript, model, { seed: 7, maxMessages: 25 }).messages).toEqual(a.messages.slice(0, 25));
   });
+});
+
+describe('pacing fit --chat --pairs: the speech model as the background', () => {
+  it('embeds the speech model fitted on the same span, scores with the transcript, and refuses a transcript for a chat-only model', async () => {
+    const { dir, streams } = await alignedStreams([41], 180_000);
+    const s = streams[0]!;
+    const path = join(dir, 'speech.pacing.json');
+    const model = await fitPacingFromChat({ chat: [s.chat], pairs: [s.align], until: 0.7, out: path });
+    expect(model.baseline.kind).toBe('speech');
+    if (model.baseline.kind !== 'speech') return;
+    expect(model.baseline.pacing.version).toBe('dougpt-pacing/1');
+    expect(model.lag_ms).toBe(model.baseline.pacing.lag_ms);
+    const score = await scorePacingOnChat({ pacing: path, chat: s.chat, transcript: s.transcript, from: 0.7 });
+    expect(score.messages).toBeGreaterThan(50);
+    expect(score.model.loglik_per_s).toBeGreaterThan(score.constant.loglik_per_s);
+    const chatOnly = join(dir, 'chat-only.pacing.json');
+    await fitPacingFromChat({ chat: [s.chat], until: 0.7, out: chatOnly });
+    await expect(scorePacingOnChat({ pacing: chatOnly, chat: s.chat, transcript: s.transcript })).rejects.toThrow(/chat-only\.pacing\.json: --transcript needs a model with a speech baseline/);
+  }, 60_000);
 });
