@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatEvents, MARKS } from '../../../functions/simulate/chat-events.ts';
 import { HawkesPacingModel, PacingScore } from '../../../functions/simulate/hawkes-pacing.ts';
 import { fitPacingFromChat, readAnyPacing, scorePacingOnChat } from '../../../functions/simulate/pacing-chat-files.ts';
@@ -47,6 +47,7 @@ describe('pacing fit --chat / score on a real chat log', () => {
     dir = await mkdtemp(join(tmpdir(), 'dougpt-pacing-chat-'));
     pacing = join(dir, 'pacing.json');
   });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('fits the first 70 %, scores the last 30 % with the output shape, and beats the constant rate', async () => {
     const model = await fitPacingFromChat({ chat: [REAL], until: 0.7, out: pacing });
@@ -114,6 +115,7 @@ describe('planMessages with a dougpt-pacing/2 model', () => {
     expect(doubled.expected).toBeCloseTo(2 * a.expected, 6);
     expect(doubled.drawn).toBeGreaterThan(a.drawn);
     expect(planMessages(transcript, model, { seed: 7, maxMessages: 25 }).messages).toEqual(a.messages.slice(0, 25));
+    await rm(dir, { recursive: true, force: true });
   });
 });
 
@@ -133,5 +135,6 @@ describe('pacing fit --chat --pairs: the speech model as the background', () => 
     const chatOnly = join(dir, 'chat-only.pacing.json');
     await fitPacingFromChat({ chat: [s.chat], until: 0.7, out: chatOnly });
     await expect(scorePacingOnChat({ pacing: chatOnly, chat: s.chat, transcript: s.transcript })).rejects.toThrow(/chat-only\.pacing\.json: --transcript needs a model with a speech baseline/);
+    await rm(dir, { recursive: true, force: true });
   }, 60_000);
 });
