@@ -36,5 +36,6 @@ bench: setup
 	npx tsx tests/bench/dataset-build.bench.ts
 	npx tsx tests/bench/train.bench.ts
 	npx tsx tests/bench/reply.bench.ts
+	npx tsx tests/bench/pacing.bench.ts
 	# after `make demo` (its dataset folder), or DATASET=<a dougpt dataset build folder>
 	npx tsx tests/bench/listening.bench.ts --dataset $(or $(DATASET),$(or $(DOUGPT_HOME),.dougpt)/demo/dataset)

@@ -23,8 +23,18 @@ interface SimulateFlags extends ModelFlags {
 }
 
 interface PacingFitFlags {
-  pairs: string[];
+  chat?: string[];
+  pairs?: string[];
+  until: string;
   out?: string;
+  json?: boolean;
+}
+
+interface PacingScoreFlags {
+  pacing: string;
+  chat: string;
+  transcript?: string;
+  from: string;
   json?: boolean;
 }
 
@@ -51,13 +61,37 @@ export function registerSimulateCommands(program: Command): void {
   const pacing = program.command('pacing').description('the pacing model: how fast chat speaks after the streamer says something');
   pacing
     .command('fit')
-    .description('fit the pacing model to `dougpt align` outputs; reports held-out figures against a constant rate')
-    .requiredOption('--pairs <align.json...>', '`dougpt align` output files, one per VOD')
+    .description('fit the pacing model: from chat logs (`dougpt-pacing/2`: chat excites itself, over a constant or speech-driven background), or from `dougpt align` outputs alone (`dougpt-pacing/1`: speech only)')
+    .option('--chat <file...>', 'chat logs, any format `dougpt chat normalize` reads: fits the self-exciting model')
+    .option('--pairs <align.json...>', 'with --chat: one `dougpt align` output per chat log, same order (the speech model becomes the background); alone: the speech-only model')
+    .option('--until <fraction>', 'with --chat: fit on the first FRACTION of each log (score the rest with `pacing score --from`)', '1')
     .option('--out <pacing.json>', 'where the model goes')
     .option('--json', 'print the model (coefficients, features, fit figures) as JSON')
     .action(async (flags: PacingFitFlags) => {
+      if (flags.chat) {
+        const until = numberFlag('--until', flags.until, 0.01, 1);
+        const { fitPacingFromChat } = await import('../../functions/simulate/pacing-chat-files.ts');
+        const model = await asUserErrors(() => fitPacingFromChat({ chat: flags.chat as string[], pairs: flags.pairs ?? [], until, ...(flags.out ? { out: flags.out } : {}) }));
+        if (flags.json) {
+          // The embedded speech model's lexicon is thousands of words: its size stands in for it, as for `--pairs`.
+          const baseline = model.baseline.kind === 'speech' ? { ...model.baseline, pacing: { ...model.baseline.pacing, lexicon: { ...model.baseline.pacing.lexicon, words: Object.keys(model.baseline.pacing.lexicon.words).length } } } : model.baseline;
+          printJson({ ...model, baseline, out: flags.out ?? null });
+          return;
+        }
+        const t = model.training;
+        process.stderr.write(
+          `pacing: ${t.streams.length} chat log(s), ${t.messages} messages over ${t.seconds.toFixed(0)} s, background ${model.baseline.kind} ${model.mu_per_s.toFixed(3)}/s, ` +
+            `branching ratio ${model.branching_ratio.toFixed(3)}${model.clipped ? ' (clipped)' : ''}\n` +
+            `  in-sample log-likelihood per second ${t.loglik_per_s} (constant rate ${t.constant_loglik_per_s})${t.converged ? '' : `, EM stopped after ${t.iterations} iterations`}\n` +
+            (flags.out ? `  wrote ${flags.out}\n` : ''),
+        );
+        return;
+      }
+      if (!flags.pairs) throw new UserError('pacing fit: give --chat FILE… (or --pairs A.align.json… alone for the speech-only model)', 2);
+      if (flags.until !== '1') throw new UserError('--until: only with --chat', 2);
+      const pairs = flags.pairs;
       const { fitPacingFromFiles } = await import('../../functions/simulate/fit-pacing-files.ts');
-      const model = await asUserErrors(() => fitPacingFromFiles({ pairs: flags.pairs, ...(flags.out ? { out: flags.out } : {}) }));
+      const model = await asUserErrors(() => fitPacingFromFiles({ pairs, ...(flags.out ? { out: flags.out } : {}) }));
       if (flags.json) {
         const { lexicon, ...rest } = model;
         printJson({ ...rest, lexicon: { ...lexicon, words: Object.keys(lexicon.words).length }, out: flags.out ?? null });
@@ -75,6 +109,32 @@ export function registerSimulateCommands(program: Command): void {
       );
     });
 
+  pacing
+    .command('score')
+    .description('score a `dougpt-pacing/2` model on a chat log: log-likelihood per second of the arrivals, and per 10 s window the expected count against the one seen, beside a constant rate')
+    .requiredOption('--pacing <pacing.json>', '`dougpt pacing fit --chat` output')
+    .requiredOption('--chat <file>', 'a chat log, any format `dougpt chat normalize` reads')
+    .option('--transcript <file>', "the stream's transcript (for a model fit with --pairs: the speech-driven background)")
+    .option('--from <fraction>', 'score from this fraction of the log on; the messages before it are history (0.7 after `fit --until 0.7`)', '0')
+    .option('--json', 'print the figures as JSON')
+    .action(async (flags: PacingScoreFlags) => {
+      const from = numberFlag('--from', flags.from, 0, 0.99);
+      const { scorePacingOnChat } = await import('../../functions/simulate/pacing-chat-files.ts');
+      const score = await asUserErrors(() => scorePacingOnChat({ pacing: flags.pacing, chat: flags.chat, ...(flags.transcript ? { transcript: flags.transcript } : {}), from }));
+      if (flags.json) {
+        printJson(score);
+        return;
+      }
+      const row = (name: string, f: typeof score.model) => `  ${name.padEnd(16)} ${f.loglik_per_s.toFixed(4).padStart(9)} ${f.mae_10s.toFixed(3).padStart(8)} ${pct(f.corr_10s).padStart(8)}\n`;
+      process.stdout.write(
+        `${flags.chat}: ${score.messages} messages over ${score.seconds.toFixed(0)} s (from ${score.window.from_s} s)\n` +
+          `  ${''.padEnd(16)} ${'ll/s'.padStart(9)} ${'MAE/10s'.padStart(8)} ${'corr'.padStart(8)}\n` +
+          row('model', score.model) +
+          row('constant', score.constant) +
+          row('constant_oracle', score.constant_oracle),
+      );
+    });
+
   addModelOptions(
     program
       .command('simulate')
@@ -82,7 +142,7 @@ export function registerSimulateCommands(program: Command): void {
       .option('--transcript <file>', '`dougpt transcribe` output JSON')
       .option('--vod <vod_id>', "the VOD's newest transcript in the lake (the local stack must be up)")
       .option('--vod-id <id>', 'VOD id written into the chat file (default: --vod, else the transcript file name)')
-      .option('--pacing <pacing.json>', 'pacing model (default: the adapter run folder\'s pacing.json, else fit from --pairs, else from the VOD\'s alignment in the lake)')
+      .option('--pacing <pacing.json>', 'pacing model, `pacing fit --chat` (self-exciting) or `--pairs` output (default: the adapter run folder\'s pacing.json, else fit from --pairs, else from the VOD\'s alignment in the lake)')
       .option('--pairs <align.json...>', 'fit the pacing model now from these `dougpt align` outputs')
       .option('--rate-scale <x>', 'multiply the chat rate (a bigger or smaller audience)', '1.0')
       .option('--seed <n>', 'fixes when chat speaks and what it says', '1')
@@ -138,7 +198,11 @@ export function registerSimulateCommands(program: Command): void {
         resolvePacing({ pacing: flags.pacing, pairs: flags.pairs, adapter, alignment: async () => alignment ?? null }),
       );
       const parallel = parallelFlag ?? DEFAULT_SIM_SEQUENCES;
-      say(`pacing ${source}: base rate ${model.base_rate_per_s.toFixed(2)}/s × ${rateScale}, lag ${(model.lag_ms / 1000).toFixed(1)} s`);
+      say(
+        model.version === 'dougpt-pacing/2'
+          ? `pacing ${source}: self-exciting, background ${model.baseline.kind} ${model.mu_per_s.toFixed(3)}/s × ${rateScale}, branching ratio ${model.branching_ratio.toFixed(2)}, lag ${(model.lag_ms / 1000).toFixed(1)} s`
+          : `pacing ${source}: base rate ${model.base_rate_per_s.toFixed(2)}/s × ${rateScale}, lag ${(model.lag_ms / 1000).toFixed(1)} s`,
+      );
 
       const stack = await openStackFromFlags({ ...flags, adapter }, { ...SIM_STACK_OPTIONS, parallel, notice: (line) => say(line) });
       const showProgress = process.stderr.isTTY && !flags.json;

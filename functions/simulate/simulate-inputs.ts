@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Transcript } from '../transcribe/transcript.ts';
-import { fitPacingFromFiles, readJsonFile, readPacingModel, SimulateInputError } from './fit-pacing-files.ts';
+import { fitPacingFromFiles, readJsonFile, SimulateInputError } from './fit-pacing-files.ts';
 import { fitPacingModel } from './fit-pacing.ts';
 import { pacingVodFromAlign, type AlignFileForPacing } from './pacing-data.ts';
-import type { PacingModel } from './pacing-model.ts';
+import { readAnyPacing } from './pacing-chat-files.ts';
+import type { SimulationPacing } from './plan-messages.ts';
 
 /** The file name of the pacing model beside an adapter (`dougpt train`'s run folder, `gold/adapters/<run_id>/`). */
 export const PACING_FILE = 'pacing.json';
@@ -17,7 +18,7 @@ export async function readTranscriptFile(path: string): Promise<Transcript> {
 }
 
 export interface PacingSources {
-  /** A pacing.json. */
+  /** A pacing.json (either version). */
   pacing?: string;
   /** Align files to fit on the fly. */
   pairs?: readonly string[];
@@ -35,15 +36,15 @@ export interface PacingSources {
  * @example
  * const { model, source } = await resolvePacing({ adapter: 'runs/r1' }); // source 'runs/r1/pacing.json'
  */
-export async function resolvePacing(sources: PacingSources): Promise<{ model: PacingModel; source: string }> {
-  if (sources.pacing) return { model: await readPacingModel(sources.pacing), source: sources.pacing };
+export async function resolvePacing(sources: PacingSources): Promise<{ model: SimulationPacing; source: string }> {
+  if (sources.pacing) return { model: await readAnyPacing(sources.pacing), source: sources.pacing };
   if (sources.pairs && sources.pairs.length > 0) {
     return { model: await fitPacingFromFiles({ pairs: [...sources.pairs], evaluate: false }), source: `fit from ${sources.pairs.join(', ')}` };
   }
   if (sources.adapter) {
     const dir = sources.adapter.endsWith('.gguf') ? dirname(sources.adapter) : sources.adapter;
     const path = join(dir, PACING_FILE);
-    if (existsSync(path)) return { model: await readPacingModel(path), source: path };
+    if (existsSync(path)) return { model: await readAnyPacing(path), source: path };
   }
   const alignment = await sources.alignment?.();
   if (alignment) {

@@ -13,8 +13,7 @@ import { toFragments, type TdComment, type TwitchDownloaderChatFile } from '../s
 import { activityPicker, createViewers } from '../sample/viewers.ts';
 import type { Transcript } from '../transcribe/transcript.ts';
 import { writeJsonAtomic } from './fit-pacing-files.ts';
-import type { PacingModel } from './pacing-model.ts';
-import { planMessages, type PlannedMessage } from './plan-messages.ts';
+import { planMessages, type PlannedMessage, type SimulationPacing } from './plan-messages.ts';
 
 /** Tokens per simulated message: chat lines are short, and short generations keep a CPU run to minutes. */
 export const DEFAULT_SIM_MAX_TOKENS = 16;
@@ -26,7 +25,7 @@ const SIM_CHANNEL = { name: 'DougPT_Simulation', login: 'dougpt_simulation', id:
 
 export interface SimulateTranscriptOptions {
   transcript: Pick<Transcript, 'words' | 'segments'>;
-  model: PacingModel;
+  model: SimulationPacing;
   service: ReplyService;
   /** The engine's sequences (SIM_STACK_OPTIONS.parallel unless changed): the text depends on it, so the summary records it. */
   sequences: number;

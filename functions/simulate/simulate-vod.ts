@@ -7,7 +7,8 @@ import type { ObjectStore } from '../../catalog/object-store.ts';
 import type { LakeDeps, RunContext } from '../deps.ts';
 import { openReplyStack } from '../reply/open-reply-stack.ts';
 import { fitPacingModel } from './fit-pacing.ts';
-import { readPacingModel, SimulateInputError, writeJsonAtomic } from './fit-pacing-files.ts';
+import { SimulateInputError, writeJsonAtomic } from './fit-pacing-files.ts';
+import { readAnyPacing } from './pacing-chat-files.ts';
 import { newestAlignment, newestTranscript } from './lake-inputs.ts';
 import { pacingVodFromAlign } from './pacing-data.ts';
 import { PACING_FILE, readTranscriptFile } from './simulate-inputs.ts';
@@ -160,7 +161,7 @@ export async function runSimulation(
       for (const name of ['adapter.gguf', 'run.json']) await deps.store.getToFile(`gold/adapters/${input.run_id}/${name}`, join(adapter, name), ctx.signal);
     }
     const transcript = await readTranscriptFile(join(dir, 'transcript.json'));
-    const model = await readPacingModel(join(dir, PACING_FILE));
+    const model = await readAnyPacing(join(dir, PACING_FILE));
     const stack = await openReplyStack({ home: dir, ...(adapter ? { adapter } : {}), ...SIM_STACK_OPTIONS });
     let summary: SimulationSummary;
     try {
