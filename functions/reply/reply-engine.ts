@@ -32,6 +32,14 @@ export interface AdapterRef {
   gguf: string;
   /** The base the adapter was trained on, from run.json, when known. */
   base?: { name?: string; sha256?: string };
+  /** The prompt spec the adapter was trained with, from run.json, when recorded. */
+  prompt_spec?: TrainedPromptSpec;
+}
+
+/** A prompt spec as a training run records it (the dataset's spec): version and sha256 of its bytes. */
+export interface TrainedPromptSpec {
+  version?: string;
+  sha256?: string;
 }
 
 /**

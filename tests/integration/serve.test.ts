@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -161,17 +161,34 @@ describe.skipIf(!base)('dougpt serve on the embedded model', () => {
       ctx.skip();
       return;
     }
+    // What training writes beside the LoRA: the prompt spec it was trained with.
+    const runJson = join(made.dir, 'run.json');
+    writeFileSync(runJson, JSON.stringify({ ...JSON.parse(readFileSync(runJson, 'utf8')), prompt_spec: { version: stack.service.spec.spec.version, sha256: stack.service.spec.sha256 } }));
     const probe = { context: CONTEXT, n: 1, seed: 7, temperature: 0 };
     const before = await reply(probe);
     const promoted = join(home, 'promoted.json');
-    writeFileSync(`${promoted}.tmp`, JSON.stringify({ run_id: 'it-lora-1', adapter: made.dir, promoted_at: new Date().toISOString() }));
-    renameSync(`${promoted}.tmp`, promoted);
+    const promote = (runId: string, dir: string) => {
+      writeFileSync(`${promoted}.tmp`, JSON.stringify({ run_id: runId, adapter: dir, promoted_at: new Date().toISOString() }));
+      renameSync(`${promoted}.tmp`, promoted);
+    };
+    promote('it-lora-1', made.dir);
     await expect
       .poll(async () => ModelList.parse(await (await fetch(`${server.url}/v1/models`)).json()).data[0]!.dougpt.adapter.run_id, { timeout: 15_000, interval: 200 })
       .toBe('it-lora-1');
     const after = await reply(probe);
     expect(after.adapter).toMatchObject({ run_id: 'it-lora-1', gguf: join(made.dir, 'adapter.gguf') });
     expect(after.replies).not.toEqual(before.replies);
+    // A run trained with another prompt spec is refused: the current adapter keeps serving, /healthz says why.
+    const stale = join(home, 'runs', 'it-lora-stale');
+    mkdirSync(stale, { recursive: true });
+    copyFileSync(join(made.dir, 'adapter.gguf'), join(stale, 'adapter.gguf'));
+    writeFileSync(join(stale, 'run.json'), JSON.stringify({ run_id: 'it-lora-stale', base: { name: base!.name }, prompt_spec: { version: 'dougpt-chat/0', sha256: '0'.repeat(64) } }));
+    promote('it-lora-stale', stale);
+    await expect.poll(() => stack.metrics.adapterRefusals, { timeout: 15_000, interval: 200 }).toBe(1);
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { adapter: { run_id: string }; adapter_refused: { run_id: string; reason: string } };
+    expect(health.adapter.run_id).toBe('it-lora-1');
+    expect(health.adapter_refused).toMatchObject({ run_id: 'it-lora-stale', reason: expect.stringMatching(/trained with prompt spec dougpt-chat\/0 .*but the server renders prompt spec/) });
+    expect((await reply(probe)).replies).toEqual(after.replies);
     rmSync(promoted);
     await expect.poll(async () => (await reply({ ...probe, n: 1 })).adapter.run_id, { timeout: 15_000, interval: 300 }).toBeNull();
     expect((await reply(probe)).replies).toEqual(before.replies);

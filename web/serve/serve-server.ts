@@ -156,7 +156,8 @@ export function createReplyHandler(deps: { service: ReplyService; metrics: Reply
     if (path === '/healthz') {
       if (method !== 'GET') throw new HttpError(405, 'use GET', 'method_not_allowed');
       const adapter = service.engine.adapter;
-      sendJson(res, 200, { status: 'ok', adapter, prompt_spec: { version: service.spec.spec.version, sha256: service.spec.sha256 }, uptime_s: Math.round((Date.now() - started) / 1000) });
+      // adapter_refused: the last adapter the hot swap refused (another prompt spec or base), and why.
+      sendJson(res, 200, { status: 'ok', adapter, adapter_refused: metrics.lastAdapterRefusal, prompt_spec: { version: service.spec.spec.version, sha256: service.spec.sha256 }, uptime_s: Math.round((Date.now() - started) / 1000) });
       return { endpoint: 'healthz' };
     }
     if (deps.token && !bearerMatches(req.headers.authorization, deps.token)) {
