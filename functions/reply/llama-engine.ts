@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type { LlamaContext, LlamaContextSequence, LlamaContextSequenceRepeatPenalty, LlamaModel, Token } from 'node-llama-cpp';
 import type { AdapterInfo } from './reply-schemas.ts';
 import type { AdapterRef, Generation, GenerateRequest, PromptReuse, ReplyEngine } from './reply-engine.ts';
 
@@ -226,6 +226,19 @@ function serializeSampling(context: LlamaContext): void {
   });
 }
 
+/**
+ * node-llama-cpp's penalty settings for a request, over the reply's tokens so far (all of them: the
+ * window is the reply's token budget); null when the request sets none, so the sampler chain is
+ * exactly the one without penalties.
+ */
+export function penaltiesOf(request: GenerateRequest, generated: () => Token[]): LlamaContextSequenceRepeatPenalty | null {
+  const presencePenalty = request.presencePenalty ?? 0;
+  const frequencyPenalty = request.frequencyPenalty ?? 0;
+  const penalty = request.repeatPenalty ?? 1;
+  if (presencePenalty === 0 && frequencyPenalty === 0 && penalty === 1) return null;
+  return { punishTokens: generated, maxPunishTokens: Math.max(1, request.maxTokens), penalty, presencePenalty, frequencyPenalty };
+}
+
 function firstStop(text: string, stops: readonly string[]): number {
   let cut = -1;
   for (const stop of stops) {
@@ -396,7 +409,14 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
     const out: Token[] = [];
     let text = '';
     let finishReason: 'stop' | 'length' = 'stop';
-    const evaluation = sequence.evaluate(tokens.slice(-1), { temperature: request.temperature, topP: request.topP, ...(request.topK === undefined ? {} : { topK: request.topK }), seed: request.seed });
+    const repeatPenalty = penaltiesOf(request, () => out);
+    const evaluation = sequence.evaluate(tokens.slice(-1), {
+      temperature: request.temperature,
+      topP: request.topP,
+      ...(request.topK === undefined ? {} : { topK: request.topK }),
+      ...(repeatPenalty ? { repeatPenalty } : {}),
+      seed: request.seed,
+    });
     try {
       for (;;) {
         const next = await evaluation.next();
@@ -444,7 +464,8 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
   let closed = false;
 
   const prefetched = new Map<string, Promise<Generation>>();
-  const key = (r: GenerateRequest) => JSON.stringify([r.prompt, r.maxTokens, r.temperature, r.topP, r.topK ?? null, r.seed, r.stop]);
+  const key = (r: GenerateRequest) =>
+    JSON.stringify([r.prompt, r.maxTokens, r.temperature, r.topP, r.topK ?? null, r.presencePenalty ?? 0, r.frequencyPenalty ?? 0, r.repeatPenalty ?? 1, r.seed, r.stop]);
 
   const generate = async (request: GenerateRequest): Promise<Generation> => {
     if (closed) throw new Error('reply engine is closed');

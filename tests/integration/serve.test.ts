@@ -154,6 +154,43 @@ describe.skipIf(!base)('dougpt serve on the embedded model', () => {
     }
   });
 
+  it('top_k and the penalties change what the model writes; a large frequency penalty removes repeats', async () => {
+    // No repetition guardrail here: two settings may well give the same text, and that must not be sampled again.
+    const metrics = new ReplyMetrics();
+    const service = createReplyService({
+      engine: stack.engine,
+      spec: stack.service.spec,
+      guardrails: { toxicity: null, banned: null, scrubViewerNames: null, maxChars: null, recent: null, maxRegenerations: 0 },
+      log: stack.log,
+      metrics,
+    });
+    const open = await startReplyServer({ service, metrics }, { port: 0, rateLimit: 0 });
+    try {
+      // One greedy sample each: the text depends only on the settings.
+      const text = async (extra: object) => {
+        const res = await post(open.url, '/v1/chat/completions', { messages: [{ role: 'user', content: CONTEXT }], n: 1, seed: 1, temperature: 0, max_tokens: 32, ...extra });
+        expect(res.status).toBe(200);
+        return ChatCompletionResponse.parse(await res.json()).choices[0]!.message.content;
+      };
+      const repeated = (t: string) => {
+        const counts = new Map<string, number>();
+        for (const w of t.toLowerCase().match(/[\p{L}']+/gu) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+        return [...counts.values()].reduce((sum, c) => sum + c - 1, 0);
+      };
+      const plain = await text({});
+      expect(repeated(plain), plain).toBeGreaterThan(0);
+      const penalised = await text({ frequency_penalty: 2 });
+      expect(repeated(penalised), penalised).toBeLessThan(repeated(plain));
+      expect(await text({ presence_penalty: 2 })).not.toBe(plain);
+      expect(await text({ repeat_penalty: 1.5 })).not.toBe(plain);
+      // top_k 1 leaves only the likeliest token: any seed and temperature write the greedy text.
+      expect(await text({ top_k: 1, temperature: 1.5, seed: 5 })).toBe(plain);
+      expect(await text({ temperature: 1.5, seed: 5 })).not.toBe(plain);
+    } finally {
+      await open.close();
+    }
+  });
+
   it('swaps in a newly promoted adapter without a restart, and back to the base when unpromoted', async (ctx) => {
     const made = await lora;
     if ('skip' in made) {
