@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Token } from 'node-llama-cpp';
-import { penaltiesOf } from '../../../functions/reply/llama-engine.ts';
+import { firstStop, penaltiesOf } from '../../../functions/reply/generation-steps.ts';
 import type { GenerateRequest } from '../../../functions/reply/reply-engine.ts';
 
 const request: GenerateRequest = { prompt: 'p', maxTokens: 24, temperature: 0.8, topP: 0.95, seed: 1, stop: [] };
@@ -16,5 +16,12 @@ describe('penalties handed to node-llama-cpp', () => {
     expect(penalties).toMatchObject({ maxPunishTokens: 24, penalty: 1, presencePenalty: 0, frequencyPenalty: 1.5 });
     expect(typeof penalties.punishTokens === 'function' ? penalties.punishTokens() : penalties.punishTokens).toBe(out);
     expect(penaltiesOf({ ...request, repeatPenalty: 1.3 }, () => [])).toMatchObject({ penalty: 1.3, presencePenalty: 0, frequencyPenalty: 0 });
+  });
+});
+
+describe('stop strings', () => {
+  it('cut at the earliest of them', () => {
+    expect(firstStop('gg wp<|im_end|>\nmore', ['\n', '<|im_end|>'])).toBe(5);
+    expect(firstStop('no stop here', ['\n'])).toBe(-1);
   });
 });
