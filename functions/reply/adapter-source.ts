@@ -23,6 +23,8 @@ export type PromotedAdapter = z.infer<typeof PromotedAdapter>;
 const RunJson = z.looseObject({
   run_id: z.string().min(1),
   base: z.looseObject({ name: z.string().optional(), sha256: z.string().nullish() }).optional(),
+  /** The dataset's prompt spec the run trained with (null: a dataset that recorded none). */
+  prompt_spec: z.looseObject({ version: z.string().optional(), sha256: z.string().optional() }).nullish(),
 });
 
 /** A bad adapter path or file, named in one line. */
@@ -38,7 +40,7 @@ export class AdapterError extends Error {
  * file (run id from a `run.json` beside it, else the file's name).
  *
  * @example
- * resolveAdapter('runs/abc') // { run_id: 'abc-…', gguf: '/…/runs/abc/adapter.gguf', base: { name: 'smollm2-135m', … } }
+ * resolveAdapter('runs/abc') // { run_id: 'abc-…', gguf: '/…/runs/abc/adapter.gguf', base: { name: 'smollm2-135m', … }, prompt_spec: { version: 'dougpt-chat/1', sha256: '…' } }
  */
 export function resolveAdapter(path: string, runId?: string): AdapterRef {
   const full = resolve(path);
@@ -55,7 +57,8 @@ export function resolveAdapter(path: string, runId?: string): AdapterRef {
     run = parsed.data;
   }
   const base = run?.base ? { name: run.base.name, sha256: run.base.sha256 ?? undefined } : undefined;
-  return { run_id: runId ?? run?.run_id ?? basename(isDir ? full : dirname(full)), gguf, base };
+  const promptSpec = run?.prompt_spec ? { version: run.prompt_spec.version, sha256: run.prompt_spec.sha256 } : undefined;
+  return { run_id: runId ?? run?.run_id ?? basename(isDir ? full : dirname(full)), gguf, base, ...(promptSpec ? { prompt_spec: promptSpec } : {}) };
 }
 
 /**

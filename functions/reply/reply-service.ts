@@ -91,9 +91,16 @@ export function createReplyService(options: ReplyServiceOptions): ReplyService {
     const temperature = call.temperature ?? DEFAULT_SAMPLING.temperature;
     const topP = call.top_p ?? DEFAULT_SAMPLING.top_p;
     const maxTokens = call.max_tokens ?? spec.spec.reply.max_tokens;
+    const topK = call.top_k ?? DEFAULT_SAMPLING.top_k;
+    // Unset penalties stay unset: the engine then samples exactly as without them.
+    const penalties = {
+      ...(call.presence_penalty === undefined ? {} : { presencePenalty: call.presence_penalty }),
+      ...(call.frequency_penalty === undefined ? {} : { frequencyPenalty: call.frequency_penalty }),
+      ...(call.repeat_penalty === undefined ? {} : { repeatPenalty: call.repeat_penalty }),
+    };
     const contextSha = sha256(call.context);
     // A repeat of an earlier reply to the very same seeded request is no spam: it is reproducibility.
-    const repeatKey = seeded ? `${contextSha}:${seed}:${temperature}:${topP}:${maxTokens}` : id;
+    const repeatKey = seeded ? JSON.stringify([contextSha, seed, temperature, topP, topK, penalties, maxTokens]) : id;
 
     const choices: (ReplyChoice | undefined)[] = Array.from({ length: call.n });
     const kept: (Generation | undefined)[] = Array.from({ length: call.n });
@@ -112,7 +119,18 @@ export function createReplyService(options: ReplyServiceOptions): ReplyService {
       prompt_hash: promptSpec.prompt_hash,
       adapter: { run_id: adapter.run_id, gguf: adapter.gguf },
       base: { name: adapter.base.name },
-      params: { n: call.n, seed, seeded, temperature, top_p: topP, max_tokens: maxTokens },
+      params: {
+        n: call.n,
+        seed,
+        seeded,
+        temperature,
+        top_p: topP,
+        top_k: topK,
+        max_tokens: maxTokens,
+        ...(call.presence_penalty === undefined ? {} : { presence_penalty: call.presence_penalty }),
+        ...(call.frequency_penalty === undefined ? {} : { frequency_penalty: call.frequency_penalty }),
+        ...(call.repeat_penalty === undefined ? {} : { repeat_penalty: call.repeat_penalty }),
+      },
       replies: choices.map((c) => c?.text ?? null),
       guardrail_actions: actions,
       completion_tokens: kept.reduce((sum, g) => sum + (g?.completionTokens ?? 0), 0),
@@ -127,7 +145,7 @@ export function createReplyService(options: ReplyServiceOptions): ReplyService {
         // order, so the outcome depends only on the seeds, not on which sample finished first.
         const generations = await Promise.all(
           pending.map((index) =>
-            engine.generate({ prompt, maxTokens, temperature, topP, topK: DEFAULT_SAMPLING.top_k, seed: sampleSeed(seed, index, attempt), stop: replyStops(call.stop), signal: call.signal }),
+            engine.generate({ prompt, maxTokens, temperature, topP, topK, ...penalties, seed: sampleSeed(seed, index, attempt), stop: replyStops(call.stop), signal: call.signal }),
           ),
         );
         adapter = generations[0]!.adapter;

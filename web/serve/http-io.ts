@@ -56,6 +56,7 @@ export function parseOr400<T extends z.ZodType>(schema: T, value: unknown): z.ou
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const param = issue.path.join('.') || null;
+  // An unknown field of a strict schema is named like any other bad field.
+  const param = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? (issue.keys[0] ?? null) : null);
   throw new HttpError(400, `${param ?? 'body'}: ${issue.message}`, 'invalid_request_error', param);
 }

@@ -8,6 +8,8 @@ import {
   ChatCompletionRequest,
   fromChatCompletion,
   ReplyRequest,
+  SAMPLING_PARAMETERS,
+  STREAMING,
   type ChatCompletionChunk,
   type ChatCompletionResponse,
   type ModelList,
@@ -78,6 +80,10 @@ function extension(outcome: ReplyOutcome) {
   return { guardrail_actions: outcome.guardrail_actions, adapter: outcome.adapter, prompt_spec: outcome.prompt_spec };
 }
 
+function usage(outcome: ReplyOutcome) {
+  return { prompt_tokens: outcome.usage.prompt_tokens, completion_tokens: outcome.usage.completion_tokens, total_tokens: outcome.usage.prompt_tokens + outcome.usage.completion_tokens };
+}
+
 export function toChatCompletion(outcome: ReplyOutcome, model: string): ChatCompletionResponse {
   return {
     id: `chatcmpl-${outcome.id}`,
@@ -86,17 +92,18 @@ export function toChatCompletion(outcome: ReplyOutcome, model: string): ChatComp
     model,
     system_fingerprint: fingerprint(outcome),
     choices: outcome.choices.map((c) => ({ index: c.index, message: { role: 'assistant', content: c.text ?? '' }, finish_reason: c.finish_reason, logprobs: null })),
-    usage: { prompt_tokens: outcome.usage.prompt_tokens, completion_tokens: outcome.usage.completion_tokens, total_tokens: outcome.usage.prompt_tokens + outcome.usage.completion_tokens },
+    usage: usage(outcome),
     dougpt: extension(outcome),
   };
 }
 
 /**
  * The chunks of a streamed completion. Replies are streamed only after the guardrails passed them
- * (nothing unchecked ever leaves the server), word by word, each choice opening with its role and
- * closing with its finish reason; a last chunk without choices carries DougPT's extension.
+ * (STREAMING: nothing unchecked ever leaves the server), word by word, each choice opening with its
+ * role and closing with its finish reason; a last chunk without choices carries DougPT's extension,
+ * and the usage when `includeUsage`.
  */
-export function toChunks(outcome: ReplyOutcome, model: string): ChatCompletionChunk[] {
+export function toChunks(outcome: ReplyOutcome, model: string, includeUsage = false): ChatCompletionChunk[] {
   const base = { id: `chatcmpl-${outcome.id}`, object: 'chat.completion.chunk' as const, created: created(), model, system_fingerprint: fingerprint(outcome) };
   const chunks: ChatCompletionChunk[] = [];
   for (const c of outcome.choices) {
@@ -106,7 +113,7 @@ export function toChunks(outcome: ReplyOutcome, model: string): ChatCompletionCh
     }
     chunks.push({ ...base, choices: [{ index: c.index, delta: {}, finish_reason: c.finish_reason, logprobs: null }] });
   }
-  chunks.push({ ...base, choices: [], dougpt: extension(outcome) });
+  chunks.push({ ...base, choices: [], dougpt: extension(outcome), ...(includeUsage ? { usage: usage(outcome) } : {}) });
   return chunks;
 }
 
@@ -146,7 +153,7 @@ export function createReplyHandler(deps: { service: ReplyService; metrics: Reply
       return outcome.latency_ms;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    for (const chunk of toChunks(outcome, model)) res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    for (const chunk of toChunks(outcome, model, request.stream_options?.include_usage === true)) res.write(`data: ${JSON.stringify(chunk)}\n\n`);
     res.end('data: [DONE]\n\n');
     return outcome.latency_ms;
   };
@@ -156,7 +163,8 @@ export function createReplyHandler(deps: { service: ReplyService; metrics: Reply
     if (path === '/healthz') {
       if (method !== 'GET') throw new HttpError(405, 'use GET', 'method_not_allowed');
       const adapter = service.engine.adapter;
-      sendJson(res, 200, { status: 'ok', adapter, prompt_spec: { version: service.spec.spec.version, sha256: service.spec.sha256 }, uptime_s: Math.round((Date.now() - started) / 1000) });
+      // adapter_refused: the last adapter the hot swap refused (another prompt spec or base), and why.
+      sendJson(res, 200, { status: 'ok', adapter, adapter_refused: metrics.lastAdapterRefusal, prompt_spec: { version: service.spec.spec.version, sha256: service.spec.sha256 }, uptime_s: Math.round((Date.now() - started) / 1000) });
       return { endpoint: 'healthz' };
     }
     if (deps.token && !bearerMatches(req.headers.authorization, deps.token)) {
@@ -182,7 +190,20 @@ export function createReplyHandler(deps: { service: ReplyService; metrics: Reply
       if (method !== 'GET') throw new HttpError(405, 'use GET', 'method_not_allowed');
       const list: ModelList = {
         object: 'list',
-        data: [{ id: MODEL_ID, object: 'model', created: Math.floor(started / 1000), owned_by: 'dougpt', dougpt: { adapter: service.engine.adapter, prompt_spec: { version: service.spec.spec.version, sha256: service.spec.sha256 } } }],
+        data: [
+          {
+            id: MODEL_ID,
+            object: 'model',
+            created: Math.floor(started / 1000),
+            owned_by: 'dougpt',
+            dougpt: {
+              adapter: service.engine.adapter,
+              prompt_spec: { version: service.spec.spec.version, sha256: service.spec.sha256 },
+              streaming: STREAMING,
+              parameters: [...SAMPLING_PARAMETERS],
+            },
+          },
+        ],
       };
       sendJson(res, 200, list);
       return { endpoint };

@@ -6,7 +6,7 @@ import { InferenceLogRecord, memoryLogSink } from '../../../functions/reply/infe
 import { createParityCheck } from '../../../functions/reply/prompt-parity.ts';
 import { ReplyMetrics } from '../../../functions/reply/reply-metrics.ts';
 import { createReplyService, sampleSeed } from '../../../functions/reply/reply-service.ts';
-import { DEFAULT_PROMPT_SPEC_PATH, loadPromptSpec, promptHash, renderPrompt } from '../../../functions/prompt/prompt-spec.ts';
+import { loadPromptSpec, promptHash, renderPrompt } from '../../../functions/prompt/prompt-spec.ts';
 import { SMOLLM2_TEMPLATE, stubEngine } from './stub-engine.ts';
 
 const spec = loadPromptSpec();
@@ -88,7 +88,7 @@ describe('reply service', () => {
 
   it('counts the shadow parity check in the metrics', async () => {
     const metrics = new ReplyMetrics();
-    const parity = createParityCheck({ specPath: DEFAULT_PROMPT_SPEC_PATH, sha256: spec.sha256, chatTemplate: SMOLLM2_TEMPLATE, sampleRate: 1 });
+    const parity = createParityCheck({ spec, trainedSpec: () => null, chatTemplate: SMOLLM2_TEMPLATE, sampleRate: 1 });
     const service = createReplyService({ engine: stubEngine(() => 'ok'), spec, guardrails: guardrails({ recent: null }), log: memoryLogSink(), metrics, parity });
     for (let i = 0; i < 3; i++) await service.reply({ context: `ctx ${i}`, n: 1, stop: [], endpoint: 'reply' });
     await expect.poll(() => metrics.parityChecks).toBe(3);
@@ -97,7 +97,7 @@ describe('reply service', () => {
 });
 
 describe('prompt parity check', () => {
-  const check = createParityCheck({ specPath: DEFAULT_PROMPT_SPEC_PATH, sha256: spec.sha256, chatTemplate: SMOLLM2_TEMPLATE, sampleRate: 1 });
+  const check = createParityCheck({ spec, trainedSpec: () => null, chatTemplate: SMOLLM2_TEMPLATE, sampleRate: 1 });
   it("agrees with renderPrompt through the model's own chat template, long and empty contexts included", async () => {
     const long = Array.from({ length: 200 }, (_, i) => `w${i}`).join('  \n ');
     for (const context of ['okay chat', '', '   ', long, 'quotes " and {context} and \\n']) {
@@ -110,12 +110,19 @@ describe('prompt parity check', () => {
     expect(result.match).toBe(false);
     expect(result.detail).toMatch(/renders differ at character \d+/);
   });
-  it('reports a spec file that changed under the server', async () => {
-    const stale = createParityCheck({ specPath: DEFAULT_PROMPT_SPEC_PATH, sha256: '0'.repeat(64), chatTemplate: null, sampleRate: 1 });
-    expect((await stale.check('x', renderPrompt(spec.spec, 'x'))).detail).toMatch(/changed since the server loaded it/);
+  it("compares against the served adapter's trained spec, not the server's own", async () => {
+    const prompt = renderPrompt(spec.spec, 'x');
+    const same = createParityCheck({ spec, trainedSpec: () => ({ version: spec.spec.version, sha256: spec.sha256 }), chatTemplate: SMOLLM2_TEMPLATE, sampleRate: 1 });
+    expect(await same.check('x', prompt)).toEqual({ match: true });
+    const other = createParityCheck({ spec, trainedSpec: () => ({ version: 'dougpt-chat/0', sha256: 'f'.repeat(64) }), chatTemplate: SMOLLM2_TEMPLATE, sampleRate: 1 });
+    expect((await other.check('x', prompt)).detail).toBe(`the adapter was trained with prompt spec dougpt-chat/0 (ffffffffffff…), the server renders ${spec.spec.version} (${spec.sha256.slice(0, 12)}…)`);
+    const byVersion = createParityCheck({ spec, trainedSpec: () => ({ version: 'dougpt-chat/0' }), chatTemplate: null, sampleRate: 1 });
+    expect((await byVersion.check('x', prompt)).match).toBe(false);
+    const altered = createParityCheck({ spec: { text: spec.text.replace('Streamer:', 'Streamer said:'), sha256: spec.sha256 }, trainedSpec: () => null, chatTemplate: null, sampleRate: 1 });
+    expect((await altered.check('x', prompt)).detail).toMatch(/hashes to .*not to the/);
   });
   it('without a template, checks against ChatML rendered by its own code', async () => {
-    const plain = createParityCheck({ specPath: DEFAULT_PROMPT_SPEC_PATH, sha256: spec.sha256, chatTemplate: null, sampleRate: 1 });
+    const plain = createParityCheck({ spec, trainedSpec: () => null, chatTemplate: null, sampleRate: 1 });
     expect(await plain.check('abc', renderPrompt(spec.spec, 'abc'))).toEqual({ match: true });
   });
 });

@@ -4,6 +4,7 @@ import { memoryLogSink } from '../../../functions/reply/inference-log.ts';
 import { ReplyMetrics } from '../../../functions/reply/reply-metrics.ts';
 import { createReplyService } from '../../../functions/reply/reply-service.ts';
 import { loadPromptSpec } from '../../../functions/prompt/prompt-spec.ts';
+import { ChatCompletionChunk, ModelList } from '../../../functions/reply/reply-schemas.ts';
 import { isLoopback, ServeError, startReplyServer, type ReplyServer } from '../../../web/serve/serve-server.ts';
 import { stubEngine } from './stub-engine.ts';
 
@@ -74,6 +75,63 @@ describe('reply server in front of the model', () => {
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
     const metrics = await (await fetch(`${limited.url}/metrics`)).text();
     expect(metrics).toMatch(/dougpt_rate_limited_total [1-9]/);
+  });
+});
+
+describe('OpenAI parameters', () => {
+  const engine = stubEngine((r) => `hello chat ${r.seed}`);
+  const metrics = new ReplyMetrics();
+  let server: ReplyServer;
+  beforeAll(async () => {
+    server = await startReplyServer({ service: createReplyService({ engine, spec: loadPromptSpec(), guardrails, log: memoryLogSink(), metrics }), metrics }, { port: 0, rateLimit: 0 });
+  });
+  afterAll(async () => server.close());
+  const complete = (extra: object) =>
+    fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'go' }], ...extra }) });
+
+  it('hands top_k and the penalties to the engine; unset penalties stay unset', async () => {
+    expect((await complete({ top_k: 5, presence_penalty: 0.5, frequency_penalty: 1.5, repeat_penalty: 1.3, seed: 1 })).status).toBe(200);
+    expect(engine.requests.at(-1)).toMatchObject({ topK: 5, presencePenalty: 0.5, frequencyPenalty: 1.5, repeatPenalty: 1.3 });
+    expect((await complete({ seed: 2 })).status).toBe(200);
+    const plain = engine.requests.at(-1)!;
+    expect(plain.topK).toBe(40);
+    expect(['presencePenalty', 'frequencyPenalty', 'repeatPenalty'].filter((k) => k in plain)).toEqual([]);
+    const reply = await fetch(`${server.url}/v1/reply`, { method: 'POST', body: JSON.stringify({ context: 'go', top_k: 1, frequency_penalty: 2 }) });
+    expect(reply.status).toBe(200);
+    expect(engine.requests.at(-1)).toMatchObject({ topK: 1, frequencyPenalty: 2 });
+  });
+
+  it.each([
+    [{ logprobs: true }, 'logprobs'],
+    [{ top_logprobs: 3 }, 'top_logprobs'],
+    [{ tools: [{ type: 'function', function: { name: 'f' } }] }, 'tools'],
+    [{ response_format: { type: 'json_object' } }, 'response_format'],
+    [{ logit_bias: { '50256': -100 } }, 'logit_bias'],
+    [{ min_p: 0.1 }, 'min_p'],
+    [{ presence_penalty: 3 }, 'presence_penalty'],
+    [{ repeat_penalty: 0 }, 'repeat_penalty'],
+  ])('answers 400 naming what it cannot honour: %j', async (extra, param) => {
+    const res = await complete(extra);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { param: string; message: string } };
+    expect(body.error.param).toBe(param);
+    expect(body.error.message.startsWith(`${param}: `)).toBe(true);
+  });
+
+  it('accepts the values of those fields that ask for nothing, as stock clients send them', async () => {
+    const res = await complete({ logprobs: false, tools: [], tool_choice: 'none', response_format: { type: 'text' }, logit_bias: {}, store: false, service_tier: 'auto', user: 'u1', stream_options: null });
+    expect(res.status).toBe(200);
+    const unknown = await fetch(`${server.url}/v1/reply`, { method: 'POST', body: JSON.stringify({ context: 'go', logprobs: true }) });
+    expect(((await unknown.json()) as { error: { param: string } }).error.param).toBe('logprobs');
+  });
+
+  it('says in /v1/models that streams are held until the guardrails pass; include_usage adds the usage', async () => {
+    const models = ModelList.parse(await (await fetch(`${server.url}/v1/models`)).json());
+    expect(models.data[0]!.dougpt.streaming.mode).toBe('after_guardrails');
+    expect(models.data[0]!.dougpt.parameters).toEqual(expect.arrayContaining(['top_k', 'presence_penalty', 'frequency_penalty', 'repeat_penalty']));
+    const events = (await (await complete({ stream: true, stream_options: { include_usage: true } })).text()).split('\n\n').filter((e) => e.startsWith('data: {'));
+    const last = ChatCompletionChunk.parse(JSON.parse(events.at(-1)!.slice(6)));
+    expect(last.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 });
   });
 });
 
