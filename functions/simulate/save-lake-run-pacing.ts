@@ -6,7 +6,8 @@ import { datasets, qualifiedName } from '../../catalog/tables.ts';
 import type { LakeDeps, RunContext } from '../deps.ts';
 import { adapterPrefix } from '../train/train-adapter.ts';
 import { chatEvents } from './chat-events.ts';
-import { fitRunPacing, type RunPacingVod } from './fit-run-pacing.ts';
+import type { RunPacingVod } from './fit-run-pacing.ts';
+import { fitRunPacingInThread } from './fit-run-pacing-in-thread.ts';
 import type { PacingEvaluation } from './hawkes-pacing.ts';
 import { alignmentForPacing, alignmentInputs, chatMessagesOf, transcriptOfRun } from './lake-inputs.ts';
 import { phrasesOfTranscript } from './pacing-data.ts';
@@ -66,7 +67,7 @@ export async function saveLakeRunPacing(raw: SaveLakeRunPacingInput, deps: LakeD
     }
     if (vods.length === 0) return { skipped: `${input.dataset_id}: none of its VODs has aligned chat in the lake to learn the pace from` };
     ctx.progress?.({ stage: 'fit', vods: vods.length });
-    const model = fitRunPacing(vods);
+    const model = await fitRunPacingInThread(vods, ctx.signal ? { signal: ctx.signal } : {});
     const path = join(dir, PACING_FILE);
     await writeFile(path, `${JSON.stringify(model, null, 2)}\n`);
     ctx.progress?.({ stage: 'upload' });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fitPacingModel } from '../../../functions/simulate/fit-pacing.ts';
 import { describePacingEvaluation, fitRunPacing, type RunPacingVod } from '../../../functions/simulate/fit-run-pacing.ts';
+import { fitRunPacingInThread } from '../../../functions/simulate/fit-run-pacing-in-thread.ts';
 import { HawkesPacingModel, scoreHawkesPacing, scoreHawkesPacingStreams } from '../../../functions/simulate/hawkes-pacing.ts';
 import { fitPacingFromChat, readAnyPacing, readPacingChat, scorePacingOnChat, transcriptPhrases } from '../../../functions/simulate/pacing-chat-files.ts';
 import { AlignFileForPacing, pacingVodFromAlign } from '../../../functions/simulate/pacing-data.ts';
@@ -102,6 +103,14 @@ describe('the dougpt-pacing/2 model a training run stores beside its adapter', (
     expect(fitRunPacing([{ ...v, events: short }], { now }).evaluation).toBeNull();
     expect(() => fitRunPacing([{ ...v, events: v.events.slice(0, 1) }], { now })).toThrow(/no VOD has two audience messages/);
   });
+
+  it('fits in a worker thread to the same model; an aborted fit rejects', async () => {
+    const at = now();
+    expect(await fitRunPacingInThread([vods[0]!], { now: at })).toEqual(fitRunPacing([vods[0]!], { now: () => at }));
+    const abort = new AbortController();
+    abort.abort(new Error('cancelled'));
+    await expect(fitRunPacingInThread(vods, { signal: abort.signal })).rejects.toThrow('cancelled');
+  }, 60_000);
 
   it('a stored file of either version reads back: v2 with its evaluation, v1 (older runs) as before', async () => {
     const v2 = join(dir, 'v2.pacing.json');
