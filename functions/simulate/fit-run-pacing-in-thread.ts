@@ -5,9 +5,9 @@ import { HawkesPacingModel } from './hawkes-pacing.ts';
 const ENTRY = new URL('./fit-run-pacing-thread.mjs', import.meta.url);
 
 /**
- * Runs `fitRunPacing` in a worker thread: the EM fits (twice: held out, then on everything) compute
- * for minutes on hours of chat, and this thread's event loop must stay free for heartbeats and the
- * worker's other activities. The model comes back checked against its schema; aborting `signal`
+ * Runs `fitRunPacing` in a worker thread: the EM fits (twice: held out, then on everything) take
+ * seconds on the demo's five minutes of chat and grow with the messages, and this thread's event loop
+ * must stay free for heartbeats and the worker's other activities. The model comes back checked against its schema; aborting `signal`
  * terminates the thread.
  *
  * @example
