@@ -161,7 +161,8 @@ export function registerDemoCommand(program: Command): void {
       const pacing = run.pacing;
       if (pacing && 'key' in pacing) {
         const e = pacing.evaluation;
-        w(`  pacing       ${pacing.key}${e ? `: held-out messages per 10 s, MAE ${num(e.mae)} (constant rate ${num(e.constant_mae)}), correlation ${num(e.corr)}` : ''}`);
+        const { describePacingEvaluation } = await import('../../functions/simulate/fit-run-pacing.ts');
+        w(`  pacing       ${pacing.key}${e ? `: ${describePacingEvaluation(e)}` : ''}`);
       } else if (pacing) w(`  pacing       none: ${pacing.skipped}`);
       w(`  promoted     ${run.promotion_requested ? `${run.run_id} (gates passed)` : 'nothing (the gates decide; `dougpt promote <run_id> --force` overrides)'}`);
       w('  replies to held-out moments (real chat · base model · trained adapter):');

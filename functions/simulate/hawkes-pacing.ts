@@ -48,6 +48,16 @@ export const PacingScore = z.object({
 });
 export type PacingScore = z.infer<typeof PacingScore>;
 
+/**
+ * A held-out evaluation stored in the model file (the pipeline's `gold/adapters/<run_id>/pacing.json`):
+ * the `pacing score` figures of a model fitted on the first part of each stream, scored on the rest.
+ */
+export const PacingEvaluation = PacingScore.extend({
+  holdout: z.string(),
+  streams: z.number().int().positive(),
+});
+export type PacingEvaluation = z.infer<typeof PacingEvaluation>;
+
 const MarkName = z.enum(MARKS);
 
 export const HawkesPacingModel = z
@@ -79,7 +89,10 @@ export const HawkesPacingModel = z
       loglik_per_s: z.number(),
       constant_loglik_per_s: z.number(),
     }),
-    sources: z.array(z.object({ path: z.string(), sha256: z.string() })),
+    /** Chat files (`pacing fit --chat`), or the lake's chat of a VOD with the alignment used (a training run's). */
+    sources: z.array(z.object({ path: z.string(), sha256: z.string(), vod_id: z.string().optional(), align_id: z.string().optional() })),
+    /** Held-out figures against the constants (files fitted by `pacing fit` have none: `pacing score` computes them). */
+    evaluation: PacingEvaluation.nullable().optional(),
     created_at: z.string(),
   })
   .superRefine((m, ctx) => {
@@ -189,6 +202,28 @@ export function constantFigures(rate: number, seconds: number, messages: number,
   return figuresOf(messages * Math.log(r) - r * seconds, seconds, observed.map(() => r * WINDOW_S), observed);
 }
 
+/** One stream's part of a score: its log-likelihood and its whole 10 s windows. */
+interface StreamScore {
+  loglik: number;
+  seconds: number;
+  messages: number;
+  expected: number[];
+  observed: number[];
+}
+
+function scoreStream(model: HawkesPacingModel, params: HawkesParams, stream: EventSequence): StreamScore | null {
+  const windows = expectedWindowCounts(params, model.mark_shares, stream, WINDOW_S);
+  if (windows.starts.length === 0) return null;
+  const window = { ...stream, to: stream.from + windows.starts.length * WINDOW_S };
+  return {
+    loglik: hawkesLoglik(params, hawkesStats([window], MARKS.length, params.decays)),
+    seconds: window.to - window.from,
+    messages: messagesIn(window),
+    expected: windows.expected,
+    observed: windows.observed,
+  };
+}
+
 /**
  * Scores a model on a stream's window [from, to): the model conditions on every message before each
  * arrival (the window's own included, as a point process does) for the log-likelihood, and on every
@@ -199,19 +234,38 @@ export function constantFigures(rate: number, seconds: number, messages: number,
  * scoreHawkesPacing(model, stream).model.loglik_per_s;
  */
 export function scoreHawkesPacing(model: HawkesPacingModel, stream: EventSequence): PacingScore {
+  return scoreHawkesPacingStreams(model, [stream]);
+}
+
+/**
+ * `scoreHawkesPacing` over several streams' windows pooled: log-likelihoods summed over the scored
+ * seconds, the 10 s windows of every stream compared together. `constant_oracle` is each stream's
+ * own mean rate over its window (with one stream, exactly `scoreHawkesPacing`'s). Streams shorter
+ * than one window are left out; none left is an error.
+ *
+ * @example
+ * scoreHawkesPacingStreams(model, [a, b]).model.mae_10s;
+ */
+export function scoreHawkesPacingStreams(model: HawkesPacingModel, streams: readonly EventSequence[]): PacingScore {
   const params = hawkesParamsOf(model);
-  const windows = expectedWindowCounts(params, model.mark_shares, stream, WINDOW_S);
-  if (windows.starts.length === 0) throw new Error(`pacing: the scored window (${(stream.to - stream.from).toFixed(1)} s) is shorter than one ${WINDOW_S} s window`);
-  const to = stream.from + windows.starts.length * WINDOW_S;
-  const window = { ...stream, to };
-  const seconds = to - stream.from;
-  const messages = messagesIn(window);
-  const loglik = hawkesLoglik(params, hawkesStats([window], MARKS.length, params.decays));
+  const scored = streams.map((s) => scoreStream(model, params, s)).filter((s): s is StreamScore => s !== null);
+  if (scored.length === 0) {
+    const longest = Math.max(0, ...streams.map((s) => s.to - s.from));
+    throw new Error(`pacing: the scored window (${longest.toFixed(1)} s) is shorter than one ${WINDOW_S} s window`);
+  }
+  const sum = (f: (s: StreamScore) => number) => scored.reduce((acc, s) => acc + f(s), 0);
+  const seconds = sum((s) => s.seconds);
+  const messages = sum((s) => s.messages);
+  const observed = scored.flatMap((s) => s.observed);
+  const oracleLoglik = sum((s) => {
+    const r = Math.max(s.messages / s.seconds, 1e-12);
+    return s.messages * Math.log(r) - r * s.seconds;
+  });
   return {
     seconds: round(seconds, 3),
     messages,
-    model: figuresOf(loglik, seconds, windows.expected, windows.observed),
-    constant: constantFigures(model.constant_rate_per_s, seconds, messages, windows.observed),
-    constant_oracle: constantFigures(messages / seconds, seconds, messages, windows.observed),
+    model: figuresOf(sum((s) => s.loglik), seconds, scored.flatMap((s) => s.expected), observed),
+    constant: constantFigures(model.constant_rate_per_s, seconds, messages, observed),
+    constant_oracle: figuresOf(oracleLoglik, seconds, scored.flatMap((s) => s.observed.map(() => (s.messages / s.seconds) * WINDOW_S)), observed),
   };
 }

@@ -1,6 +1,9 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { LAKE, sqlString, type Lake } from '../../catalog/lake.ts';
-import { asrRuns, chatOffsets, pairs, qualifiedName, transcriptSegments, transcriptWords } from '../../catalog/tables.ts';
+import { asrRuns, chatMessages, chatOffsets, pairs, qualifiedName, transcriptSegments, transcriptWords } from '../../catalog/tables.ts';
+import { ChatMessage } from '../chat/chat-message.ts';
 import { newestAlignId } from '../review/load-review-set.ts';
 import type { Transcript } from '../transcribe/transcript.ts';
 import { SimulateInputError } from './fit-pacing-files.ts';
@@ -35,6 +38,11 @@ export async function newestTranscript(lake: Lake, vodId: string): Promise<{ tra
   const [run] = await lake.all(`SELECT run_id FROM ${table(asrRuns)} WHERE vod_id = ${sqlString(vodId)} ORDER BY created_at DESC, run_id DESC LIMIT 1`);
   if (!run) throw new SimulateInputError(`${vodId}: no transcript in silver.asr_runs (has the VOD been ingested and transcribed?)`);
   const runId = String(run.run_id);
+  return { transcript: await transcriptOfRun(lake, vodId, runId), asr_run_id: runId };
+}
+
+/** One transcription run's words and segments (silver.transcript_words / _segments). */
+export async function transcriptOfRun(lake: Lake, vodId: string, runId: string): Promise<Pick<Transcript, 'words' | 'segments'>> {
   const words = (await lake.all(`SELECT word, start_ms, end_ms, confidence FROM ${table(transcriptWords)} WHERE run_id = ${sqlString(runId)} ORDER BY idx`)).map((r) => {
     const w = WordRow.parse(r);
     return { word: w.word, start_ms: Math.round(w.start_ms), end_ms: Math.round(w.end_ms), confidence: w.confidence === null ? null : Math.min(1, Math.max(0, w.confidence)) };
@@ -43,8 +51,27 @@ export async function newestTranscript(lake: Lake, vodId: string): Promise<{ tra
     const s = SegmentRow.parse(r);
     return { id: Math.round(s.id), start_ms: Math.round(s.start_ms), end_ms: Math.round(s.end_ms), text: s.text };
   });
-  if (words.length === 0) throw new SimulateInputError(`${vodId}: its newest transcript (${runId}) has no words`);
-  return { transcript: { words, segments }, asr_run_id: runId };
+  if (words.length === 0) throw new SimulateInputError(`${vodId}: its transcript ${runId} has no words`);
+  return { words, segments };
+}
+
+/** The chat file and the transcription an alignment was made from (its gold.pairs rows); null when it has no rows. */
+export async function alignmentInputs(lake: Lake, vodId: string, alignId: string): Promise<{ chat_sha256: string; asr_run_id: string } | null> {
+  const [row] = await lake.all(`SELECT chat_sha256, asr_run_id FROM ${table(pairs)} WHERE vod_id = ${sqlString(vodId)} AND align_id = ${sqlString(alignId)} LIMIT 1`);
+  return row ? { chat_sha256: String(row.chat_sha256), asr_run_id: String(row.asr_run_id) } : null;
+}
+
+/**
+ * One chat file's messages of a VOD (silver.chat_messages), ascending: DuckDB writes them as JSON lines
+ * to `path` (typed as the canonical record, BIGINTs as numbers), read back a line at a time.
+ */
+export async function chatMessagesOf(lake: Lake, vodId: string, chatSha256: string, path: string): Promise<ChatMessage[]> {
+  const where = `vod_id = ${sqlString(vodId)} AND chat_sha256 = ${sqlString(chatSha256)}`;
+  await lake.run(`COPY (SELECT * EXCLUDE (chat_sha256) FROM ${table(chatMessages)} WHERE ${where} ORDER BY offset_ms, message_id) TO ${sqlString(path)} (FORMAT json)`);
+  const messages: ChatMessage[] = [];
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  for await (const line of lines) if (line) messages.push(ChatMessage.parse(JSON.parse(line)));
+  return messages;
 }
 
 /**

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AlignInputError, readTranscript } from '../align/align-chat.ts';
-import { buildPhraseIndex } from '../align/phrases.ts';
 import { ChatMessage } from '../chat/chat-message.ts';
 import { ChatFormatError, normalizeChat } from '../chat/normalize-chat.ts';
 import { chatEvents } from './chat-events.ts';
@@ -12,8 +11,8 @@ import { readJsonFile, SimulateInputError, writeJsonAtomic } from './fit-pacing-
 import { fitPacingModel } from './fit-pacing.ts';
 import { fitHawkesPacing, HawkesPacingModel, scoreHawkesPacing, speechBaseline, type PacingScore, type PacingStream } from './hawkes-pacing.ts';
 import type { MarkedEvent } from './hawkes-process.ts';
-import { AlignFileForPacing, pacingVodFromAlign } from './pacing-data.ts';
-import { PACING_VERSION, PacingModel } from './pacing-model.ts';
+import { AlignFileForPacing, alignBefore, pacingVodFromAlign, phrasesOfTranscript } from './pacing-data.ts';
+import { PACING_VERSION, PacingModel, type PacingPhrase } from './pacing-model.ts';
 
 /** A chat log read for pacing: its audience messages, the span they cover, its checksum. */
 export interface PacingChat {
@@ -99,11 +98,6 @@ export const FitChatPacingInput = z.object({
 });
 export type FitChatPacingInput = z.input<typeof FitChatPacingInput>;
 
-/** An align file cut to the messages before `cutMs`. */
-function alignBefore(file: AlignFileForPacing, cutMs: number): AlignFileForPacing {
-  return { ...file, pairs: file.pairs.filter((p) => p.offset_ms < cutMs), rejects: file.rejects.filter((r) => r.offset_ms < cutMs) };
-}
-
 /**
  * `dougpt pacing fit --chat A.log … [--pairs A.align.json …] --out pacing.json`: the `dougpt-pacing/2`
  * model of the chat logs (their first `until` of each span).
@@ -158,7 +152,7 @@ export async function readAnyPacing(path: string): Promise<PacingModel | HawkesP
 }
 
 /** A transcript's phrases, as the speech model reads them. */
-export async function transcriptPhrases(path: string): Promise<{ end_ms: number; tokens: string[] }[]> {
+export async function transcriptPhrases(path: string): Promise<PacingPhrase[]> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -167,7 +161,7 @@ export async function transcriptPhrases(path: string): Promise<{ end_ms: number;
   }
   try {
     const { transcript } = await readTranscript(path, bytes);
-    return buildPhraseIndex(transcript.words, transcript.segments).phrases.map((p) => ({ end_ms: p.end_ms, tokens: [...p.tokens] }));
+    return phrasesOfTranscript(transcript);
   } catch (error) {
     if (error instanceof AlignInputError) throw new SimulateInputError(error.message, { cause: error });
     throw error;

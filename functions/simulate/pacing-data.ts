@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { buildPhraseIndex } from '../align/phrases.ts';
 import { contentTokens } from '../align/tokens.ts';
+import type { Transcript } from '../transcribe/transcript.ts';
 import type { LagSegment, PacingPhrase } from './pacing-model.ts';
 
 /** The fields of a `dougpt align` output file the pacing fit reads (older files lack the target fields). */
@@ -105,4 +107,20 @@ export function pacingVodFromAlign(file: AlignFileForPacing): PacingVod {
     lag,
     lag_ms: Math.round(lagMs),
   };
+}
+
+/** An align file cut to the messages before `cutMs` (the fit span of a held-out evaluation). */
+export function alignBefore(file: AlignFileForPacing, cutMs: number): AlignFileForPacing {
+  return { ...file, pairs: file.pairs.filter((p) => p.offset_ms < cutMs), rejects: file.rejects.filter((r) => r.offset_ms < cutMs) };
+}
+
+/**
+ * Every phrase of a transcript (the aligner's phrase index), as the speech model reads the streamer:
+ * unlike an align file's lines, it includes the lines nobody answered.
+ *
+ * @example
+ * phrasesOfTranscript({ words, segments })[0]; // { end_ms: 2140, tokens: ['boss', 'fight'] }
+ */
+export function phrasesOfTranscript(transcript: Pick<Transcript, 'words' | 'segments'>): PacingPhrase[] {
+  return buildPhraseIndex(transcript.words, transcript.segments).phrases.map((p) => ({ end_ms: p.end_ms, tokens: [...p.tokens] }));
 }

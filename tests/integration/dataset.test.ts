@@ -1,13 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { identifyVod } from '../../functions/ingest/identify-vod.ts';
 import { savePairReview } from '../../functions/review/save-pair-review.ts';
+import { HawkesPacingModel } from '../../functions/simulate/hawkes-pacing.ts';
+import { saveLakeRunPacing } from '../../functions/simulate/save-lake-run-pacing.ts';
 import { openLake } from '../../catalog/lake.ts';
 import { createObjectStore } from '../../catalog/object-store.ts';
 import { runIngestBatch } from '../../cli/run-ingest-batch.ts';
 import { connectTemporal } from '../../infra/temporal-client.ts';
+import { lakeDeps } from '../../infra/worker.ts';
 import { config, dougpt, sqlRows, temporal } from './stack.ts';
 import { sample } from './samples.ts';
 
@@ -31,6 +35,7 @@ const membership = async (datasetId: string) =>
 describe('dataset build from the lake', () => {
   let vodA: string;
   let vodB: string;
+  let datasetA = '';
   const out = mkdtempSync(join(tmpdir(), 'dougpt-dataset-it-'));
 
   beforeAll(async () => {
@@ -44,6 +49,7 @@ describe('dataset build from the lake', () => {
 
   it('builds one version twice: same id, one row, identical membership, objects in MinIO', async () => {
     const first = await build(['--vod', vodA, '--out', join(out, 'a1')]);
+    datasetA = first.dataset_id;
     expect(first.created).toBe(true);
     expect(first.vods).toBe(1);
     expect(first.splits.train).toBeGreaterThan(0);
@@ -60,6 +66,24 @@ describe('dataset build from the lake', () => {
     expect(row.align_id).toMatch(/^align-/);
     expect(row.asr_run_id).toBeTruthy();
     expect(row.manifest_version).not.toBeNull();
+  });
+
+  it('the pacing model of a run trained on it: chat from silver.chat_messages, speech from the alignment and transcript, stored once', async () => {
+    const runId = randomBytes(8).toString('hex');
+    const deps = lakeDeps(config);
+    const saved = await saveLakeRunPacing({ run_id: runId, dataset_id: datasetA }, deps);
+    expect(saved).toMatchObject({ key: `gold/adapters/${runId}/pacing.json`, created: true, vods: 1 });
+    const path = join(out, 'pacing.json');
+    await createObjectStore(config).getToFile(`gold/adapters/${runId}/pacing.json`, path);
+    const model = HawkesPacingModel.parse(JSON.parse(readFileSync(path, 'utf8')));
+    const [chat] = await sqlRows(`select chat_sha256, count(*) n from silver.chat_messages where vod_id = '${vodA}' group by chat_sha256`);
+    expect(model.sources).toMatchObject([{ path: 'silver.chat_messages', sha256: chat?.chat_sha256, vod_id: vodA }]);
+    expect(model.baseline.kind).toBe('speech');
+    expect(model.training.messages).toBeGreaterThan(0);
+    expect(model.training.messages).toBeLessThanOrEqual(Number(chat?.n));
+    expect(model.evaluation?.seconds).toBeGreaterThanOrEqual(10);
+    expect('evaluation' in saved && saved.evaluation).toEqual(model.evaluation);
+    expect(await saveLakeRunPacing({ run_id: runId, dataset_id: datasetA }, deps)).toEqual({ key: `gold/adapters/${runId}/pacing.json`, created: false, vods: 0, evaluation: null });
   });
 
   it('a reviewer reject removes a pair; an accept keeps a low-tier pair', async () => {
