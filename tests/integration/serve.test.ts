@@ -33,11 +33,12 @@ describe.skipIf(!base)('dougpt serve on the embedded model', () => {
   let server: ReplyServer;
   let guarded: ReplyServer;
   let locked: ReplyServer;
-  let lora: Promise<{ dir: string } | { skip: string }>;
+  let lora: Promise<{ dir: string }>;
   const banned = join(home, 'banned.txt');
 
   beforeAll(async () => {
     lora = makeLoraRun(join(home, 'runs', 'it-lora-1'), 'it-lora-1'); // in the background while the rest runs
+    lora.catch(() => undefined); // its failure fails the hot-swap test, which awaits it
     writeFileSync(banned, '# test list\nthe\n');
     stack = await openReplyStack({ home, base: base!, watchPromoted: true, paritySample: 1, parallel: 2, notice: (l) => process.stderr.write(`serve test: ${l}\n`) });
     server = await startReplyServer(stack, { port: 0, rateLimit: 1000 });
@@ -130,13 +131,8 @@ describe.skipIf(!base)('dougpt serve on the embedded model', () => {
     expect(out.replies.length + actions.filter((a) => a.action === 'drop').length).toBe(4);
   });
 
-  it('swaps in a newly promoted adapter without a restart, and back to the base when unpromoted', async (ctx) => {
+  it('swaps in a newly promoted adapter without a restart, and back to the base when unpromoted', async () => {
     const made = await lora;
-    if ('skip' in made) {
-      process.stderr.write(`serve test: adapter hot swap skipped: ${made.skip}\n`);
-      ctx.skip();
-      return;
-    }
     const probe = { context: CONTEXT, n: 1, seed: 7, temperature: 0 };
     const before = await reply(probe);
     const promoted = join(home, 'promoted.json');
