@@ -224,7 +224,9 @@ def main() -> None:
     merge.add_argument("--prompts", type=int, default=3)
     args = parser.parse_args()
     import torch
+    import transformers
 
+    transformers.utils.logging.disable_progress_bar()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dougpt-gguf-quality-") as tmp:
