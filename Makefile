@@ -14,8 +14,9 @@ test: setup
 	npx tsc --noEmit -p tsconfig.json
 	npx tsx infra/layers/check-layers.ts
 	bash infra/sst-typecheck.sh
-	npx vitest run
-	.venv/bin/python -m pytest -q gpu-runner/tests
+	npx vitest run --reporter=default --reporter=json --outputFile.json=.dougpt/test/vitest.json
+	npx tsx tests/check-skips.ts vitest .dougpt/test/vitest.json
+	npx tsx tests/check-skips.ts pytest -- .venv/bin/python -m pytest -q -rs gpu-runner/tests
 
 up: setup
 	./bin/dougpt.js up

@@ -18,6 +18,7 @@ import { buildLakeDataset, type BuildLakeDatasetInput } from './dataset/build-la
 import {
   commitEvalResults, commitTrainingRun, currentPromotedRun, latestEvalVerdict, recordPromotion, trainingRunExists, type PromotionRow,
 } from './train/commit-model-rows.ts';
+import { stageRunJudgments, type StageRunJudgmentsInput } from './train/stage-run-judgments.ts';
 import { TrainInputError } from './train/train-adapter.ts';
 import { stageSimulation, type SimulateChatInput } from './simulate/simulate-vod.ts';
 import { SimulateInputError } from './simulate/fit-pacing-files.ts';
@@ -94,6 +95,7 @@ export function createActivities(deps: LakeDeps) {
     trainingRunExists: (input: { run_id: string }) => asActivity(() => trainingRunExists(input, deps)),
     recordPromotion: (input: Omit<PromotionRow, 'registry_id'> & { registry_id?: string }) => asActivity(() => recordPromotion(input, deps)),
     currentPromotedRun: (input: Record<string, never>) => asActivity(() => currentPromotedRun(input, deps)),
+    stageRunJudgments: (input: StageRunJudgmentsInput) => asActivity(() => stageRunJudgments(input, deps)),
     stageSimulation: (input: SimulateChatInput) => asActivity((ctx) => stageSimulation(input, deps, ctx)),
     saveRunPacing: (input: SaveLakeRunPacingInput) => asActivity((ctx) => saveLakeRunPacing(input, deps, ctx)),
   };

@@ -36,10 +36,14 @@ export async function trainAdapter(
   let evaluation: TrainAdapterResult['eval'] = null;
   if (input.evaluate !== false) {
     const promoted = await lake.currentPromotedRun({});
+    // Blind judgments of the run's earlier evaluations, where `dougpt judge --lake` writes them (histories
+    // recorded before this step replay without it).
+    const judgments = patched('lake-judgments') ? await lake.stageRunJudgments({ run_id: trained.run_id }) : null;
     const result = await gpu.evaluateRun({
       run_id: trained.run_id,
       dataset_id: trained.dataset_id,
       promoted_run_id: promoted,
+      ...(judgments?.key ? { judgments_key: judgments.key } : {}),
       ...(input.eval_limit ? { limit: input.eval_limit } : {}),
       ...(input.eval_ranking_candidates ? { ranking_candidates: input.eval_ranking_candidates } : {}),
     });

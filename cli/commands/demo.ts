@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EvalSummary, metricValue } from '../../functions/eval/eval-events.ts';
 import { loadConfig } from '../../infra/config.ts';
+import { demoLosses, demoLossText } from '../demo-losses.ts';
 import { printJson } from '../output.ts';
 
 interface DemoOptions {
@@ -125,6 +126,7 @@ export function registerDemoCommand(program: Command): void {
         evalSummary = EvalSummary.parse(JSON.parse(readFileSync(evalPath, 'utf8')));
       }
 
+      const losses = demoLosses(JSON.parse(readFileSync(join(adapterDir, 'run.json'), 'utf8')), evalSummary);
       const summary = {
         vod_id: sample.vod_id,
         sample: sample.files,
@@ -132,7 +134,7 @@ export function registerDemoCommand(program: Command): void {
         lake_rows: counts,
         true_lag_ms: sample.lag_schedule,
         dataset: { dataset_id: dataset.summary.dataset_id, splits: dataset.summary.splits, out: datasetDir },
-        training: { workflow_id: train.workflow_id, run_id: run.run_id, steps: run.steps, loss_first: run.loss_first, loss_last: run.loss_last, tokens_per_s: run.tokens_per_s, adapter_key: run.adapter_key, adapter_dir: adapterDir },
+        training: { workflow_id: train.workflow_id, run_id: run.run_id, steps: run.steps, validation_loss: losses.validation_loss, selected_step: losses.selected_step, held_out_loss: losses.held_out, tokens_per_s: run.tokens_per_s, adapter_key: run.adapter_key, adapter_dir: adapterDir },
         evaluation: evalSummary
           ? { eval_id: run.eval?.eval_id, passed: evalSummary.gates.passed, failures: evalSummary.gates.failures.map((f) => f.message), base: evalSummary.base, adapter: evalSummary.adapter, lift_vs_base: evalSummary.lift_vs_base, popularity: evalSummary.popularity, report }
           : null,
@@ -149,7 +151,7 @@ export function registerDemoCommand(program: Command): void {
       w(`  ingest       ${batch.workflow_id}: ${String(counts?.chat_messages)} messages, ${String(counts?.transcript_words)} words, ${String(counts?.pairs)} pairs (${String(counts?.pairs_tier2)} tier 2), ${String(counts?.align_rejects)} rejected`);
       const s = dataset.summary.splits;
       w(`  dataset      ${dataset.summary.dataset_id}: train ${s.train}, validation ${s.validation}, test ${s.test} (split by ${dataset.summary.split_by})`);
-      w(`  training     run ${run.run_id} (cpu-smoke): ${run.steps} steps, loss ${num(run.loss_first)} → ${num(run.loss_last)}, ${num(run.tokens_per_s, 0)} tokens/s`);
+      w(`  training     run ${run.run_id} (cpu-smoke): ${run.steps} steps, ${demoLossText(losses)}, ${num(run.tokens_per_s, 0)} tokens/s`);
       if (evalSummary) {
         const ci = (interval: [number, number] | null | undefined) => (interval ? ` [${num(interval[0], 3)}, ${num(interval[1], 3)}]` : '');
         const ranking = evalSummary.adapter.ranking;

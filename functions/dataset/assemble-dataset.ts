@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { emoteNameSet } from '../chat/chat-flags.ts';
 import type { LoadedPromptSpec } from '../prompt/prompt-spec.ts';
+import { emptySplitReason } from './block-split.ts';
 import { SPLIT_RULE_VERSION, stableHash, type DatasetConfig } from './dataset-config.ts';
 import { renderDatasetCard, type DatasetSummary } from './dataset-card.ts';
 import { exportExamples, withFreshDir, writeJson } from './export-dataset.ts';
@@ -57,6 +58,16 @@ export async function assembleDataset(session: SqlSession, input: AssembleInput)
     const reasons = Object.entries({ ...counts.filtered, ...counts.capped }).map(([k, n]) => `${k} ${n}`).join(', ');
     throw new DatasetInputError(`no example survives the filters (${reasons || 'no pairs in the input'})`);
   }
+  // Evaluation needs both held-out splits: fail here, not after training.
+  const blockMs = input.config.block_s * 1000;
+  const vodBlocks = (await session.all(`SELECT coalesce(max(context_end_ms // ${blockMs}) + 1, 0) AS n FROM src GROUP BY vod_id`)).map((r) => Number(r.n));
+  const emptySplit = emptySplitReason({
+    splitBy: input.config.split_by,
+    blockS: input.config.block_s,
+    vodBlocks,
+    splits: { train: counts.splits.train ?? 0, validation: counts.splits.validation ?? 0, test: counts.splits.test ?? 0 },
+  });
+  if (emptySplit) throw new DatasetInputError(emptySplit);
   const logins = (await session.all(`SELECT DISTINCT lower(author_login) AS login FROM src WHERE author_login IS NOT NULL`)).map((r) => String(r.login));
   const vodIds = (await session.all(`SELECT DISTINCT vod_id FROM examples ORDER BY 1`)).map((r) => String(r.vod_id));
   const names = nameRules(logins, {

@@ -55,7 +55,7 @@ export function renderDatasetCard(summary: DatasetSummary): string {
   const splitRule =
     summary.split_by === 'block'
       ? `block: each VOD is cut into ${summary.config.block_s}-second blocks; in every cycle of ${summary.config.cycle_blocks} blocks one goes to validation and one to test ` +
-        `(positions from a hash of rule version, VOD and cycle), the rest to train. Examples whose context reaches into a block of another split are dropped ` +
+        `(positions from a hash of rule version, VOD and cycle; a VOD's partial last cycle of 3 or more blocks picks among the blocks it has, a shorter one is train), the rest to train. Examples whose context reaches into a block of another split are dropped ` +
         `(\`split-boundary\`), so no two splits share speech.`
       : `vod: each VOD lives in exactly one split, from a hash of rule version and VOD id ` +
         `(${Math.round(summary.config.validation_share * 100)}% validation, ${Math.round(summary.config.test_share * 100)}% test).`;

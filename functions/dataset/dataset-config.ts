@@ -3,9 +3,17 @@ import { z } from 'zod';
 
 /**
  * Version of the split rule. Split membership is a pure function of (this version, the example's
- * split unit), so it is part of the dataset id; bump it only with a new rule.
+ * split unit), so it is part of the dataset id; bump it only with a new rule. A dataset version
+ * records the rule it was built with (`split_rule`) and its membership (`gold.dataset_examples`), so
+ * a new rule makes new dataset ids and never re-splits a recorded version.
+ *
+ * - `dougpt-split/1`: cycles of `cycle_blocks` blocks, one validation and one test position each,
+ *   drawn among all `cycle_blocks` positions even past the end of the VOD (a VOD shorter than a cycle
+ *   could get no held-out block).
+ * - `dougpt-split/2`: the partial last cycle picks among the blocks it has (at least 3), so every VOD
+ *   of 3 blocks or more has validation and test blocks; full cycles and `vod` mode are as in rule 1.
  */
-export const SPLIT_RULE_VERSION = 'dougpt-split/1';
+export const SPLIT_RULE_VERSION = 'dougpt-split/2';
 
 
 export const SPLITS = ['train', 'validation', 'test'] as const;
@@ -23,7 +31,8 @@ export const DatasetConfig = z
     /**
      * `block` (default): each VOD is cut into `block_s`-second blocks; in every cycle of `cycle_blocks` (10) blocks one
      * goes to validation and one to test, the rest to train, positions drawn from a hash of
-     * (rule, vod, cycle). Works for a single VOD and for hundreds; an example whose context reaches
+     * (rule, vod, cycle); a VOD's partial last cycle of 3 blocks or more picks among the blocks it has
+     * (see block-split.ts). Works for a single VOD and for hundreds; an example whose context reaches
      * into a block of another split is dropped, so no speech is shared across splits.
      * `vod`: a whole VOD lives in one split (hash of (rule, vod) → 80/10/10): for large corpora.
      */

@@ -1,6 +1,7 @@
 import { DEFAULT_EMOTE_NAMES } from '../chat/chat-flags.ts';
 import { sqlString } from '../../catalog/lake.ts';
-import { SPLIT_RULE_VERSION, type DatasetConfig } from './dataset-config.ts';
+import type { DatasetConfig } from './dataset-config.ts';
+import { blockSplitMacro, SPLIT_HASH_SALT } from './block-split.ts';
 import { profiledWhenAsked, type SqlSession } from './sql-session.ts';
 
 /**
@@ -78,7 +79,7 @@ const EXAMPLE_COLUMNS = [
  */
 export async function selectExamples(session: SqlSession, config: DatasetConfig, options: { maxReplyChars: number; optOut: readonly string[]; salt: string }): Promise<SelectionCounts> {
   const db = profiledWhenAsked(session);
-  const rule = sqlString(SPLIT_RULE_VERSION);
+  const rule = sqlString(SPLIT_HASH_SALT);
   // Emote-only where the chat record does not say: every token a known emote name (one RE2 pattern).
   const emoteAlternation = DEFAULT_EMOTE_NAMES.map((n) => n.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')).join('|');
   const emotes = sqlString(`(?:(?:${emoteAlternation})(?:\\s+|$))+`);
@@ -112,14 +113,7 @@ export async function selectExamples(session: SqlSession, config: DatasetConfig,
         END AS drop_reason
       FROM src s)`);
 
-  const cycle = config.cycle_blocks;
-  const pos = (kind: string) => `(md5_number(${rule} || '|' || v || '|' || (b // ${cycle})::VARCHAR || '|${kind}') % ${cycle})::BIGINT`;
-  await db.run(`CREATE OR REPLACE TEMP MACRO dg_block_split(v, b) AS
-    CASE
-      WHEN b % ${cycle} = ${pos('validation')} THEN 'validation'
-      WHEN b % ${cycle} = (${pos('validation')} + 1 + (md5_number(${rule} || '|' || v || '|' || (b // ${cycle})::VARCHAR || '|test') % ${cycle - 1})::BIGINT) % ${cycle} THEN 'test'
-      ELSE 'train'
-    END`);
+  await db.run(blockSplitMacro(config.cycle_blocks));
   await db.run(`CREATE OR REPLACE TEMP MACRO dg_vod_split(v) AS
     CASE
       WHEN (md5_number(${rule} || '|' || v) % 10000)::DOUBLE / 10000 < ${config.test_share} THEN 'test'
@@ -128,10 +122,16 @@ export async function selectExamples(session: SqlSession, config: DatasetConfig,
     END`);
   // The split rule runs once per unit (VOD, or VOD × block), not once per row.
   const unitOf = (ms: string) => (config.split_by === 'vod' ? '0::BIGINT' : `(${ms} // ${blockMs})::BIGINT`);
+  // A VOD's block count: up to the last block where any of its source contexts ends (kept or dropped
+  // rows alike, so a filter or an opt-out never changes it).
+  await db.run(`CREATE OR REPLACE TEMP TABLE unit_vods AS
+    SELECT vod_id, coalesce(max(${unitOf('context_end_ms')}) + 1, 0)::BIGINT AS n_blocks FROM src GROUP BY 1`);
   await db.run(`CREATE OR REPLACE TEMP TABLE units AS
-    SELECT vod_id, blk, ${config.split_by === 'vod' ? 'dg_vod_split(vod_id)' : 'dg_block_split(vod_id, blk)'} AS split FROM (
+    SELECT u.vod_id, u.blk, ${config.split_by === 'vod' ? 'dg_vod_split(u.vod_id)' : 'dg_block_split(u.vod_id, u.blk, v.n_blocks)'} AS split FROM (
       SELECT DISTINCT vod_id, ${unitOf('context_end_ms')} AS blk FROM cand WHERE drop_reason IS NULL
-      UNION SELECT DISTINCT vod_id, ${unitOf('greatest(context_start_ms, 0)')} FROM cand WHERE drop_reason IS NULL)`);
+      UNION SELECT DISTINCT vod_id, ${unitOf('greatest(context_start_ms, 0)')} FROM cand WHERE drop_reason IS NULL) u
+    JOIN unit_vods v USING (vod_id)`);
+  await db.run('DROP TABLE unit_vods');
   await db.run(`CREATE OR REPLACE TEMP TABLE staged AS
     SELECT c.* EXCLUDE (drop_reason, context_start_ms, context_end_ms), e.split AS split, s.split AS split_at_start
     FROM cand c

@@ -17,6 +17,8 @@ export const EvaluateRunInput = z.object({
   limit: z.number().int().min(2).optional(),
   /** Candidates per context in the ranking test (the eval job's default: 100). */
   ranking_candidates: z.number().int().min(2).optional(),
+  /** The run's blind human judgments from the lake (stageRunJudgments), for the report; null or absent: none. */
+  judgments_key: z.string().min(1).nullable().optional(),
 });
 export type EvaluateRunInput = z.input<typeof EvaluateRunInput>;
 
@@ -53,6 +55,11 @@ export async function evaluateRun(
     await downloadPrefix(deps.store, datasetPrefix(input.dataset_id), dataset, ctx.signal);
     if (!existsSync(join(run, 'adapter'))) throw new TrainInputError(`run ${input.run_id}: no adapter under ${adapterPrefix(input.run_id)}`);
     if (!existsSync(join(dataset, 'dataset.json'))) throw new TrainInputError(`dataset ${input.dataset_id}: no export under ${datasetPrefix(input.dataset_id)}`);
+    // The eval job summarises every `*/judgments.jsonl` beside its own folder (as under a local adapter's eval/).
+    if (input.judgments_key) {
+      await mkdir(join(dir, 'out', 'lake-judgments'), { recursive: true });
+      await deps.store.getToFile(input.judgments_key, join(dir, 'out', 'lake-judgments', 'judgments.jsonl'), ctx.signal);
+    }
     let promoted: string | undefined;
     if (input.promoted_run_id && input.promoted_run_id !== input.run_id) {
       promoted = join(dir, 'promoted');

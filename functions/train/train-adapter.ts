@@ -141,6 +141,9 @@ export async function trainAdapter(raw: TrainAdapterInput, deps: TrainAdapterDep
   await mkdir(dir, { recursive: true });
   await downloadPrefix(deps.store, datasetPrefix(input.dataset_id), datasetDir, ctx.signal);
   if (!existsSync(join(datasetDir, 'dataset.json'))) throw new TrainInputError(`dataset ${input.dataset_id}: no export under ${datasetPrefix(input.dataset_id)}`);
+  // Checkpoint choice reads validation and the evaluation reads test: refuse before minutes of training.
+  const heldOut = emptyHeldOutReason(input.dataset_id, JSON.parse(await readFile(join(datasetDir, 'dataset.json'), 'utf8')));
+  if (heldOut) throw new TrainInputError(heldOut);
 
   const previous = TrainHeartbeat.safeParse(ctx.previous);
   let last: TrainHeartbeat = previous.success ? previous.data : { step: 0, checkpoint_key: null, checkpoint_step: null };
@@ -224,6 +227,27 @@ export async function trainAdapter(raw: TrainAdapterInput, deps: TrainAdapterDep
     stages: parsed.stages,
     dpo: parsed.dpo,
   };
+}
+
+const DatasetSplits = z.object({ splits: z.object({ train: z.number(), validation: z.number(), test: z.number() }) });
+
+/**
+ * Why a dataset cannot be trained and evaluated (an empty validation or test split, or no split counts),
+ * with the remedy; null when it can. Reads the export's `dataset.json`.
+ *
+ * @example
+ * emptyHeldOutReason('ds-1', { splits: { train: 9, validation: 0, test: 6 } });
+ * // 'dataset ds-1: validation split is empty (train 9, validation 0, test 6): …'
+ */
+export function emptyHeldOutReason(datasetId: string, datasetJson: unknown): string | null {
+  const parsed = DatasetSplits.safeParse(datasetJson);
+  if (!parsed.success) return `dataset ${datasetId}: dataset.json has no split counts (splits.train/validation/test)`;
+  const { splits } = parsed.data;
+  const empty = (['validation', 'test'] as const).filter((s) => splits[s] === 0);
+  if (empty.length === 0) return null;
+  return `dataset ${datasetId}: ${empty.join(' and ')} split${empty.length > 1 ? 's are' : ' is'} empty ` +
+    `(train ${splits.train}, validation ${splits.validation}, test ${splits.test}): checkpoint choice needs validation and the evaluation test; ` +
+    `rebuild the dataset (dougpt dataset build: every VOD of 3 blocks or more then gets both) from longer or more VODs`;
 }
 
 export class TrainInputError extends Error {

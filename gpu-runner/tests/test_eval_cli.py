@@ -228,7 +228,7 @@ def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_pat
         assert 1 < metrics["perplexity"] < 1e6 and 1 < metrics["perplexity_no_eot"] < 1e6
         assert math.isfinite(metrics["contextual_lift"])
         assert 0 <= metrics["classifier_accuracy"] <= 1
-        assert metrics["name_leaks"] >= 0 and 0 <= metrics["verbatim_copy_rate"] <= 1
+        assert 0 <= metrics["verbatim_copy_rate"] <= 1
         low, high = metrics["contextual_lift_ci95"]
         assert low <= metrics["contextual_lift"] <= high
         low, high = metrics["classifier_accuracy_ci95"]
@@ -277,6 +277,11 @@ def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_pat
 
     samples = [json.loads(line) for line in (out / result["eval_id"] / "samples.jsonl").read_text().splitlines()]
     assert [s["real"] for s in samples] == [c[3] for c in CONTEXTS]
+    # name_leaks counts the corpus's viewer logins in each side's generated replies: recounted here from the
+    # replies themselves (the only corpus login is LEAKED_LOGIN).
+    for side in ("base", "adapter", "promoted"):
+        leaked = sum(1 for s in samples for token in re.findall(r"[A-Za-z0-9_]{3,25}", s[side]) if token.lower() == LEAKED_LOGIN)
+        assert summary[side]["name_leaks"] == leaked, (side, [s[side] for s in samples])
     assert all(1 <= s["rank"][side]["context"] <= RANKING_CANDIDATES for s in samples for side in ("base", "adapter"))
     html = Path(summary["report"]).read_text()
     assert html.count("<svg") >= 2 and "<script" not in html

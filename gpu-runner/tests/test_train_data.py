@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 from pathlib import Path
 
 import pytest
@@ -104,4 +104,6 @@ def test_reply_only_loss_equals_the_models_own_loss(dataset: Path, tokenizer) ->
         ours = ReplyLossTrainer.compute_loss(Stub(), model, dict(batch))
         theirs = model(**batch).loss
     assert torch.allclose(ours, theirs, rtol=1e-5, atol=1e-5), (ours.item(), theirs.item())
-    assert json.dumps(float(ours))  # finite
+    # A mean cross-entropy: finite, positive, and under the uniform guess's ln(vocabulary) for a trained model.
+    loss = float(ours)
+    assert math.isfinite(loss) and 0 < loss < math.log(model.config.vocab_size), loss

@@ -14,14 +14,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def smollm2_dir() -> Path:
-    """The embedded SmolLM2 as a safetensors folder (converted on first use); skips when the package is missing."""
+    """The embedded SmolLM2 as a safetensors folder (converted on first use); fails, naming what is missing,
+    when it cannot be had (only a missing GPU may skip a test)."""
     from dougpt_gpu.errors import BadInput
     from dougpt_gpu.models.registry import resolve_base
 
     try:
         return Path(resolve_base("smollm2-135m").hf_dir)
     except BadInput as error:
-        pytest.skip(str(error))
+        pytest.fail(f"the embedded base smollm2-135m is missing (run `make setup`): {error}", pytrace=False)
 
 
 def make_dataset(root: Path, rows: int = 24, validation: int = 4, seed: int = 0) -> Path:

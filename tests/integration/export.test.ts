@@ -35,20 +35,17 @@ async function replyOf(engine: ReplyEngine): Promise<string> {
 
 describe.skipIf(!base)('dougpt export', () => {
   const runId = `it-export-${Date.now().toString(36)}`;
-  let run: { dir: string } | { skip: string };
+  let run: { dir: string };
 
   beforeAll(async () => {
     run = await makeLoraRun(join(home, 'runs', runId), runId);
-    if ('dir' in run) {
-      // What training writes beside the LoRA: the prompt spec it was trained with.
-      const path = join(run.dir, 'run.json');
-      const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-      writeFileSync(path, JSON.stringify({ ...json, prompt_spec: { version: spec.spec.version, sha256: spec.sha256 }, end_token: '<|im_end|>' }));
-    } else process.stderr.write(`export test: skipped: ${run.skip}\n`);
+    // What training writes beside the LoRA: the prompt spec it was trained with.
+    const path = join(run.dir, 'run.json');
+    const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    writeFileSync(path, JSON.stringify({ ...json, prompt_spec: { version: spec.spec.version, sha256: spec.sha256 }, end_token: '<|im_end|>' }));
   });
 
-  it('gguf: base and LoRA copied byte for byte; node-llama-cpp loads both from the folder and replies as from the run', async (ctx) => {
-    if (!('dir' in run)) return ctx.skip();
+  it('gguf: base and LoRA copied byte for byte; node-llama-cpp loads both from the folder and replies as from the run', async () => {
     const out = join(home, 'gguf');
     const result = await exportJson(['--run', run.dir, '--format', 'gguf', '--out', out]);
     expect(result).toMatchObject({ run_id: runId, format: 'gguf', merged: false, warnings: [] });
@@ -68,8 +65,7 @@ describe.skipIf(!base)('dougpt export', () => {
     expect(exported).not.toBe(baseOnly);
   });
 
-  it('ollama: a Modelfile naming the exported files, whose TEMPLATE renders the prompt spec exactly', async (ctx) => {
-    if (!('dir' in run)) return ctx.skip();
+  it('ollama: a Modelfile naming the exported files, whose TEMPLATE renders the prompt spec exactly', async () => {
     const out = join(home, 'ollama');
     const result = await exportJson(['--run', run.dir, '--format', 'ollama', '--out', out]);
     const modelfile = readFileSync(join(out, 'Modelfile'), 'utf8');
@@ -84,8 +80,7 @@ describe.skipIf(!base)('dougpt export', () => {
     expect(rendered).toEqual(contexts.map((c) => renderPrompt(spec.spec, c)));
   });
 
-  it('a run id is fetched from the lake (gold/adapters/<run_id>/)', async (ctx) => {
-    if (!('dir' in run)) return ctx.skip();
+  it('a run id is fetched from the lake (gold/adapters/<run_id>/)', async () => {
     const store = createObjectStore(config);
     await store.ensureBucket();
     for (const name of ['adapter.gguf', 'run.json']) await store.putFileOnce(`gold/adapters/${runId}/${name}`, join(run.dir, name));
@@ -97,8 +92,7 @@ describe.skipIf(!base)('dougpt export', () => {
     expect(missing.stderr.trim()).toBe('dougpt: --run no-such-run-id: no such folder, and no run gold/adapters/no-such-run-id/ in the lake');
   });
 
-  it('--merge: one GGUF with the LoRA folded in; node-llama-cpp loads it alone and it replies unlike the base', async (ctx) => {
-    if (!('dir' in run)) return ctx.skip();
+  it('--merge: one GGUF with the LoRA folded in; node-llama-cpp loads it alone and it replies unlike the base', async () => {
     const out = join(home, 'merged');
     const result = await exportJson(['--run', run.dir, '--format', 'ollama', '--merge', '--out', out]);
     expect(result).toMatchObject({ merged: true, adapter: null, model: `${runId}.merged.q8_0.gguf` });

@@ -27,16 +27,17 @@ json.dump({"run_id": run_id, "base": {"name": "smollm2-135m"}}, open(os.path.joi
 
 /**
  * Makes a training run folder (`adapter/`, `adapter.gguf`, `run.json`) at `dir` holding a LoRA of the
- * embedded base, or says why it cannot (no converter or base folder: `make setup` not done).
+ * embedded base. Anything missing or failing (the converter, the base folder, the conversion itself)
+ * throws, naming it: only a missing GPU may skip a test.
  */
-export async function makeLoraRun(dir: string, runId: string): Promise<{ dir: string } | { skip: string }> {
+export async function makeLoraRun(dir: string, runId: string): Promise<{ dir: string }> {
   const cache = process.env.DOUGPT_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'dougpt');
   const convert = join(cache, 'llama-cpp-convert', '0.3.36');
-  if (!existsSync(join(convert, 'convert_lora_to_gguf.py'))) return { skip: `no llama.cpp converter in ${convert} (run \`make setup\`)` };
+  if (!existsSync(join(convert, 'convert_lora_to_gguf.py'))) throw new Error(`no llama.cpp converter in ${convert} (run \`make setup\`)`);
   const listed = await execa(projectPython(), ['-m', 'dougpt_gpu', 'models', '--json', '--prepare'], { reject: false, env: { PYTHONPATH: 'gpu-runner/src' } });
   const hfDir = listed.exitCode === 0 ? (JSON.parse(listed.stdout) as { name: string; hf_dir: string }[]).find((m) => m.name === 'smollm2-135m')?.hf_dir : undefined;
-  if (!hfDir || !existsSync(join(hfDir, 'config.json'))) return { skip: `no safetensors folder of the base (models --prepare: ${listed.stderr.split('\n').at(-2) ?? listed.exitCode})` };
+  if (!hfDir || !existsSync(join(hfDir, 'config.json'))) throw new Error(`no safetensors folder of the base (models --prepare: ${listed.stderr.split('\n').at(-2) ?? listed.exitCode})`);
   const made = await execa(projectPython(), ['-c', MAKE_LORA, hfDir, dir, convert, runId], { reject: false });
-  if (made.exitCode !== 0) return { skip: `could not make a LoRA GGUF: ${made.stderr.trim().split('\n').at(-1)}` };
+  if (made.exitCode !== 0) throw new Error(`could not make a LoRA GGUF (convert_lora_to_gguf.py): ${made.stderr.trim().split('\n').at(-1)}`);
   return { dir };
 }

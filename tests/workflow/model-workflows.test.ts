@@ -143,8 +143,8 @@ describe('trainAdapter', () => {
           calls.push(`train:${input.dataset_id}`);
           return { run_id: '0123456789abcdef', dataset_id: input.dataset_id, adapter_key: 'gold/adapters/0123456789abcdef/', preset: 'cpu-smoke', steps: 20, loss_first: 6.1, loss_last: 2.9, tokens_per_s: 800, reused: false, resumed_from_step: null };
         },
-        evaluateRun: async (input: { run_id: string; promoted_run_id: string | null }) => {
-          calls.push(`eval:${input.run_id}:${input.promoted_run_id}`);
+        evaluateRun: async (input: { run_id: string; promoted_run_id: string | null; judgments_key?: string }) => {
+          calls.push(`eval:${input.run_id}:${input.promoted_run_id}:${input.judgments_key}`);
           return { eval_id: 'eval-000000000001', run_id: input.run_id, passed: true, failures: [], eval_key: 'k/eval.json', report_key: 'k/report.html', n_examples: 40 };
         },
       },
@@ -155,6 +155,7 @@ describe('trainAdapter', () => {
           commitTrainingRun: async (input) => (calls.push(`commit-run:${input.run_id}`), { rows_written: 1 }),
           saveRunPacing: async (input) => (calls.push(`pacing:${input.run_id}:${input.dataset_id}`), { key: `gold/adapters/${input.run_id}/pacing.json`, created: true, vods: 1, evaluation: null }),
           currentPromotedRun: async () => 'fedcba9876543210',
+          stageRunJudgments: async (input) => (calls.push(`judgments:${input.run_id}`), { key: `gold/adapters/${input.run_id}/judgments/ab12.jsonl`, judgments: 3 }),
           commitEvalResults: async (input) => (calls.push(`commit-eval:${input.eval_key}`), { rows_written: 4 }),
           latestEvalVerdict: async () => ({ eval_id: 'eval-000000000001', passed: true, failures: [], report_key: null }),
           trainingRunExists: async () => true,
@@ -173,7 +174,8 @@ describe('trainAdapter', () => {
         },
       ),
     );
-    expect(calls).toEqual(['train:ds-0123abcd', 'commit-run:0123456789abcdef', 'pacing:0123456789abcdef:ds-0123abcd', 'eval:0123456789abcdef:fedcba9876543210', 'commit-eval:k/eval.json']);
+    expect(calls).toEqual(['train:ds-0123abcd', 'commit-run:0123456789abcdef', 'pacing:0123456789abcdef:ds-0123abcd', 'judgments:0123456789abcdef',
+      'eval:0123456789abcdef:fedcba9876543210:gold/adapters/0123456789abcdef/judgments/ab12.jsonl', 'commit-eval:k/eval.json']);
     expect(result).toMatchObject({ run_id: '0123456789abcdef', eval: { passed: true }, promotion_requested: true, pacing: { key: 'gold/adapters/0123456789abcdef/pacing.json' } });
     expect(promoted).toMatchObject({ action: 'promote', run_id: '0123456789abcdef', who: 'trainAdapter' });
   });

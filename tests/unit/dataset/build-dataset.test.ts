@@ -84,6 +84,19 @@ describe('dataset build from alignment files', () => {
     expect(s.splits.test).toBeGreaterThan(0);
   });
 
+  it('a 4-minute VOD (8 blocks, under one cycle) gets validation and test examples; one under 3 blocks fails with the remedy', async () => {
+    const four = makeAlignFile(dir, 'vodFour', { minutes: 4, seed: 3 });
+    const s = await buildDatasetFromFiles({ pairs: [four], out: join(dir, 'four') });
+    expect(s.split_rule).toBe('dougpt-split/2');
+    expect(s.splits.validation).toBeGreaterThan(0);
+    expect(s.splits.test).toBeGreaterThan(0);
+    // Contexts end before 55 s: blocks 0–1 only.
+    const tiny = makeAlignFile(dir, 'vodTiny', { minutes: 59 / 60, seed: 4 });
+    const failure = buildDatasetFromFiles({ pairs: [tiny], out: join(dir, 'tiny') });
+    await expect(failure).rejects.toBeInstanceOf(DatasetInputError);
+    await expect(failure).rejects.toThrow(/validation and test splits are empty .*1 of 1 VOD\(s\) under 3 blocks of 30 s.*at least 90 s/);
+  });
+
   it('keeps at most three examples of one emote wave', async () => {
     const wave: FixturePair[] = Array.from({ length: 12 }, (_, i) => ({
       pair_id: `wave-${i}`, vod_id: 'vodW', message_id: `wave-m${i}`, reply_text: 'PogChamp', context_start_ms: 100_000,
