@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import BadInput
 from ..models.registry import BaseModel
+from .distributed import local_rank, world_size
 from .job import TrainJob, to_bnb_config
 
 log = logging.getLogger("dougpt_gpu.train")
@@ -55,11 +56,21 @@ def load_base(base: BaseModel, job: TrainJob, device: str, precision: str) -> tu
         base.hf_dir,
         dtype=dtype,
         quantization_config=bnb,
-        device_map={"": 0} if device == "cuda" else None,
-        attn_implementation="sdpa",
+        # One GPU per rank: a data-parallel rank's local rank is its GPU (0 alone).
+        device_map={"": local_rank()} if device == "cuda" else None,
+        attn_implementation=attention_of(base.hf_dir),
     )
     model.config.use_cache = False
     return tokenizer, model
+
+
+def attention_of(hf_dir: str) -> str:
+    """PyTorch's fused attention (sdpa) where the architecture has it, else the reference one (Gemma 2 here)."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(hf_dir)
+    model_class = AutoModelForCausalLM._model_mapping.get(type(config), None)
+    return "sdpa" if model_class is None or getattr(model_class, "_supports_sdpa", False) else "eager"
 
 
 def shared_args(job: TrainJob, output_dir: Path, device: str, precision: str) -> dict[str, Any]:
@@ -85,6 +96,20 @@ def shared_args(job: TrainJob, output_dir: Path, device: str, precision: str) ->
         "report_to": "none",
         "disable_tqdm": True,
         "dataloader_pin_memory": device == "cuda",
+        **parallel_args(device),
+    }
+
+
+def parallel_args(device: str) -> dict[str, Any]:
+    """TrainingArguments of a data-parallel run (none alone). The loader yields the global batch and each rank takes
+    its slice (split_batches), so the rows, their order and every step's batch are what one process trains on."""
+    if world_size() == 1:
+        return {}
+    return {
+        "ddp_backend": "nccl" if device == "cuda" else "gloo",
+        # LoRA trains every adapter weight on every step: no unused parameters to look for.
+        "ddp_find_unused_parameters": False,
+        "accelerator_config": {"split_batches": True},
     }
 
 
