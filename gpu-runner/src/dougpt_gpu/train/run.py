@@ -166,6 +166,7 @@ def _train(
         "precision_reason": sft.get("precision_reason"),
         # Data-parallel ranks (all hosts); not part of the run's identity: the global batch is.
         "processes": sft.get("processes", 1),
+        "peak_gpu_memory_gib": sft.get("peak_gpu_memory_gib"),
         "loss_path": sft.get("loss_path"),
         "loss_path_reason": sft.get("loss_path_reason"),
         "libraries": {name: _version(name) for name in LIBRARIES},
@@ -220,6 +221,7 @@ def _sft_stage(
         # plain linear head) or "forward" (the model's own forward), and why not direct.
         "loss_path": trainer.loss_path,
         "loss_path_reason": trainer.loss_path_reason,
+        "peak_gpu_memory_gib": _peak_gpu_memory_gib(built.device),
         "rows": {
             "train": len(train_tokens.input_ids),
             "dropped_long": train_tokens.dropped_long,
@@ -295,6 +297,15 @@ def _dpo_stage(
         "seconds_per_step": round(per_step, 3) if per_step is not None else None,
         "checkpoints": [{"step": step, "stage": "dpo", "path": path} for step, path in events.saved],
     }
+
+
+def _peak_gpu_memory_gib(device: str) -> float | None:
+    """Most GPU memory this process's tensors held (PyTorch's allocator), in GiB; None on CPU."""
+    if device != "cuda":
+        return None
+    import torch
+
+    return round(torch.cuda.max_memory_allocated() / 2**30, 3)
 
 
 def _rounded(value: Any) -> float | None:
