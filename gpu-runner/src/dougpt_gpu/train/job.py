@@ -175,7 +175,10 @@ class TrainJob:
     seed: int = _help("seed of initialisation, dropout and data order", default=0)
     split: str = _help("dataset split to train on", default="train")
     device: Device = _help("cpu, cuda, or auto (cuda when torch sees a GPU)", default="auto")
-    precision: Precision = _help("weights/compute dtype: auto (bf16 on a bf16 GPU, else fp32), fp32, bf16, fp16", default="auto")
+    precision: Precision = _help(
+        "weights/compute dtype: auto (bf16 on a bf16 GPU or a CPU with AVX-512 BF16 or AMX, else fp32), fp32, bf16, fp16",
+        default="auto",
+    )
     threads: int = _help("torch CPU threads (0: torch's default)", default=0)
     gradient_checkpointing: bool = _help("recompute activations in backward: less memory, ~30% slower", default=False)
     lora: LoraOptions = _help("LoRA options", default_factory=LoraOptions)

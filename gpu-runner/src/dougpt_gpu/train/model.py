@@ -17,8 +17,10 @@ from .job import TrainJob, to_bnb_config
 log = logging.getLogger("dougpt_gpu.train")
 
 
-def resolve_device(job: TrainJob) -> tuple[str, str]:
-    """(device, precision) with `auto` decided; bad input when the job asks for a GPU this machine lacks."""
+def resolve_device(job: TrainJob) -> tuple[str, str, str]:
+    """(device, precision, why that precision) with `auto` decided; bad input when the job asks for a GPU this machine
+    lacks. `auto` is bf16 on a bf16 GPU, bf16 on a CPU with bf16 instructions (AVX-512 BF16 or AMX: bf16 weights, fp32
+    LoRA weights, bf16 autocast), fp32 elsewhere."""
     import torch
 
     cuda = torch.cuda.is_available()
@@ -27,12 +29,27 @@ def resolve_device(job: TrainJob) -> tuple[str, str]:
         raise BadInput(f"device cuda: torch sees no CUDA GPU (preset {job.preset} needs one; use a cpu preset)")
     if job.quant.mode != "none" and device != "cuda":
         raise BadInput("quant.mode nf4: 4-bit loading needs a CUDA GPU")
-    precision = job.precision
-    if precision == "auto":
-        precision = "bf16" if device == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+    precision, reason = job.precision, f"precision {job.precision} (job or preset)"
+    if precision == "auto" and device == "cuda":
+        bf16 = torch.cuda.is_bf16_supported()
+        precision, reason = ("bf16", "auto: the GPU supports bf16") if bf16 else ("fp32", "auto: the GPU lacks bf16")
+    elif precision == "auto":
+        found = cpu_bf16()
+        precision, reason = ("bf16", f"auto: the CPU has {found}") if found else ("fp32", "auto: the CPU has no bf16 instructions")
     if precision == "fp16" and device != "cuda":
         raise BadInput("precision fp16: needs a CUDA GPU (use fp32 or bf16 on CPU)")
-    return device, precision
+    return device, precision, reason
+
+
+def cpu_bf16() -> str | None:
+    """The bf16 matrix instructions this CPU gives torch's kernels (None: none, bf16 would be emulated and slow)."""
+    import torch
+
+    if torch.cpu._is_amx_tile_supported():
+        return "AMX"
+    if torch.cpu._is_avx512_bf16_supported():
+        return "AVX-512 BF16"
+    return None
 
 
 def load_base(base: BaseModel, job: TrainJob, device: str, precision: str) -> tuple[Any, Any]:

@@ -344,7 +344,7 @@ def build_trainer(
     if job.threads:
         torch.set_num_threads(job.threads)
     transformers.utils.logging.disable_progress_bar()
-    device, precision = resolve_device(job)
+    device, precision, precision_reason = resolve_device(job)
     checkpoint_dir = Path(job.out) / "checkpoints"
     transformers.set_seed(job.seed)
     tokenizer, model = load_base(base, job, device, precision)
@@ -375,7 +375,7 @@ def build_trainer(
     selection = BestOnValidation()
     if val_set is not None:
         trainer.add_callback(selection)
-    return Built(trainer, events, train_tokens, val_tokens, device, precision, selection)
+    return Built(trainer, events, train_tokens, val_tokens, device, precision, selection, precision_reason)
 
 
 def _to_dataset(dataset_cls: Any, tokens: Any) -> Any:
