@@ -29,6 +29,10 @@ def test_dry_run_reports_every_figure_and_passes(tmp_path: Path) -> None:
     # The run folder is the project's: run.json of preset gpu-80gb, one process.
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["preset"] == "gpu-80gb" and run["processes"] == 1 and run["config"]["lora"]["r"] == 64
+    assert run["base"]["kind"] == "local" and run["config"]["gradient_checkpointing"] and run["precision"] == "bf16"
+    adapter = json.loads((tmp_path / "run" / "adapter" / "adapter_config.json").read_text())
+    assert set(adapter["target_modules"]) == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+    assert not (tmp_path / "run" / "checkpoints").exists() or not any((tmp_path / "run" / "checkpoints").iterdir())
 
 
 def test_the_check_is_shaped_like_qwen25_15b_and_fails_when_the_loss_does_not_fall() -> None:
