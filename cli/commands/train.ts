@@ -27,6 +27,7 @@ interface TrainFlags {
   dpoBeta?: string;
   dpoLr?: string;
   resumeFrom?: string;
+  processes?: string;
   force?: boolean;
   json?: boolean;
 }
@@ -134,6 +135,7 @@ async function trainInLake(flags: TrainFlags & { promote?: string }): Promise<vo
       overrides,
       force: flags.force ?? false,
       promote: (flags.promote as 'never' | 'if-gates-pass' | undefined) ?? 'never',
+      processes: numberFlag('--processes', flags.processes, true, 1) ?? 1,
       ...(flags.base ? { base_model: flags.base } : {}),
     },
     { onProgress: (line) => !flags.json && process.stderr.write(`train: ${line}\n`) },
@@ -175,6 +177,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--dpo-beta <x>', 'preference stage: DPO beta, how far from the SFT adapter it may move (default 0.1)')
     .option('--dpo-lr <x>', 'preference stage: peak learning rate (default: the preset\'s)')
     .option('--resume-from <dir>', 'continue from a checkpoints folder (its newest step-N) or one step-N folder')
+    .option('--processes <n>', 'data-parallel processes (torchrun ranks: gloo on CPU, NCCL with one GPU each); same global batch, schedule and run id for any n (default 1)')
     .option('--force', 'train again even when --out already holds this run (same dataset, base, config, seed)')
     .option('--json', 'print the run summary as JSON on stdout')
     .addHelpText('after', `\nPresets:\n  ${PRESET_HELP.join('\n  ')}\n`)
@@ -208,6 +211,7 @@ export function registerTrainCommand(program: Command): void {
             dpo_beta: dpo.beta,
             dpo_learning_rate: dpo.learning_rate,
             resume_from: flags.resumeFrom,
+            processes: numberFlag('--processes', flags.processes, true, 1),
             force: flags.force ?? false,
           },
           runJob: runTrainJob,

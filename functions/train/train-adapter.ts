@@ -48,6 +48,11 @@ export const TrainAdapterInput = z.object({
   /** Overrides of the preset, as the train job takes them (e.g. {"optim": {"max_steps": 60}, "stages": ["sft", "dpo"]}). */
   overrides: z.record(z.string(), z.unknown()).default({}),
   force: z.boolean().default(false),
+  /**
+   * Data-parallel processes on the GPU worker's host (torchrun ranks: NCCL on GPUs, gloo on CPU). Not part of the
+   * job key nor the run id: the global batch is, so a retry resumes the same checkpoints with any number.
+   */
+  processes: z.number().int().positive().default(1),
   /** After training and evaluation: promote automatically when every gate passes. */
   promote: z.enum(['never', 'if-gates-pass']).default('never'),
 });
@@ -68,6 +73,8 @@ export const TrainJobResult = z.object({
   out: z.string(),
   reused: z.boolean(),
   resumed_from: z.number().int().nullable().optional(),
+  /** Data-parallel ranks that trained it (absent from jobs older than data-parallel training: 1). */
+  processes: z.number().int().positive().default(1),
   /** Absent from jobs older than the preference stage: those trained SFT only. */
   stages: TrainStages.default(['sft']),
   dpo: TrainDpoSummary.nullable().default(null),
@@ -193,6 +200,7 @@ export async function trainAdapter(raw: TrainAdapterInput, deps: TrainAdapterDep
       seed: input.seed,
       force: input.force,
       ...(input.base_model ? { base_model: input.base_model } : {}),
+      ...(input.processes > 1 ? { processes: input.processes } : {}),
       ...input.overrides,
       ...(resumeFrom ? { resume_from: resumeFrom } : {}),
     },

@@ -27,6 +27,8 @@ export const TrainFromFilesInput = z.object({
   dpo_learning_rate: z.number().positive().optional(),
   /** A checkpoints folder (its newest step-N) or one step-N folder. */
   resume_from: z.string().min(1).optional(),
+  /** Data-parallel processes (torchrun ranks: gloo on CPU, NCCL on GPUs); the global batch stays the preset's. */
+  processes: z.number().int().positive().optional(),
   force: z.boolean().default(false),
 });
 export type TrainFromFilesInput = z.input<typeof TrainFromFilesInput>;
@@ -65,6 +67,7 @@ export function toTrainJob(input: z.output<typeof TrainFromFilesInput>): Record<
   if (input.device !== undefined) job.device = input.device;
   if (input.stages !== undefined) job.stages = input.stages;
   if (input.resume_from !== undefined) job.resume_from = resolve(input.resume_from);
+  if (input.processes !== undefined) job.processes = input.processes;
   if (Object.keys(optim).length) job.optim = optim;
   if (Object.keys(batch).length) job.batch = batch;
   if (Object.keys(lora).length) job.lora = lora;

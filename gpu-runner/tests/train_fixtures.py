@@ -66,3 +66,32 @@ def smoke_job(dataset: Path, out: Path, **overrides: object) -> dict:
     for key, value in overrides.items():
         job[key] = {**job[key], **value} if isinstance(value, dict) and isinstance(job.get(key), dict) else value
     return job
+
+
+def tiny_base(folder: Path, family: str = "qwen2") -> Path:
+    """A randomly initialised base at toy size with the SmolLM2 tokenizer (ChatML): `qwen2` (a plain linear head) or
+    `gemma2` (a soft-capped head, whose logits are not the head's output)."""
+    import torch
+    from transformers import AutoTokenizer, Gemma2Config, Gemma2ForCausalLM, Qwen2Config, Qwen2ForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(str(smollm2_dir()))
+    torch.manual_seed(0)
+    shape = dict(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    )
+    if family == "qwen2":
+        model = Qwen2ForCausalLM(Qwen2Config(**shape))
+    elif family == "gemma2":
+        # Weights large enough for logits of a few units, and a cap that bends them (Gemma 2 ships 30.0).
+        config = Gemma2Config(
+            **shape, head_dim=16, final_logit_softcapping=2.0, attn_logit_softcapping=50.0, sliding_window=64,
+            initializer_range=0.5,
+        )
+        model = Gemma2ForCausalLM(config)
+    else:
+        raise ValueError(f"tiny_base: unknown family {family!r}")
+    model.save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    return folder

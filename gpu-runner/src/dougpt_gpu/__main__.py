@@ -150,8 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         raw = _read_job(args.input)
         # Imported here so `--help` never pays for numpy or the speech engines.
         if args.job == "train":
+            from .train.launch import launch, should_launch
             from .train.run import run_train
 
+            if should_launch(raw):
+                # Several processes: this one starts and watches the ranks; rank 0's lines are the job's.
+                return launch(raw, args.log_level)
             result = run_train(raw)
         elif args.job == "eval":
             from .evaluate.run import run_eval

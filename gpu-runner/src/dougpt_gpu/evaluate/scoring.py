@@ -100,6 +100,13 @@ class Scorer:
         self.end_token = END_OF_TURN if END_OF_TURN in vocab else self.tokenizer.eos_token
         self.end_id = self.tokenizer.convert_tokens_to_ids(self.end_token)
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.end_id
+        from ..train.head import direct_head_ok
+
+        # Only reply positions go through the head where the logits are the head's output; otherwise (a soft-capped
+        # head, an unknown family) every pass is the model's own forward and its logits are scored.
+        self.head_reason = direct_head_ok(self._causal_lm(), processes=1)
+        if self.head_reason is not None:
+            log.info("scoring through the model's forward: %s", self.head_reason)
 
     @contextlib.contextmanager
     def use(self, name: str) -> Iterator[None]:
@@ -125,6 +132,24 @@ class Scorer:
     def _causal_lm(self) -> Any:
         return self.model.get_base_model() if self.adapters else self.model
 
+    def _pass(self, last_only: bool = False, **inputs: Any) -> tuple[Any, Any]:
+        """One pass: (output with its cache, per-position states). The states are hidden states where the head may be
+        applied to chosen positions (`_logprobs` applies it), else the model's own logits (the last position's alone
+        with `last_only`)."""
+        lm = self._causal_lm()
+        if self.head_reason is None:
+            out = getattr(lm, lm.base_model_prefix)(**inputs)
+            return out, out.last_hidden_state
+        out = lm(**inputs, logits_to_keep=1 if last_only else 0)
+        return out, out.logits
+
+    def _logprobs(self, states: Any) -> Any:
+        """Log-softmax over the vocabulary of states from `_pass` (hidden states through the head, or logits)."""
+        import torch
+
+        logits = self._causal_lm().get_output_embeddings()(states) if self.head_reason is None else states
+        return torch.log_softmax(logits.float(), dim=-1)
+
     def _left_padded(self, prompts: Sequence[list[int]], batch: Sequence[int]) -> tuple[Any, Any]:
         import torch
 
@@ -138,16 +163,14 @@ class Scorer:
         return ids.to(self.device), mask.to(self.device)
 
     def _score(
-        self, out: Any, mask: Any, replies: Sequence[list[int]], prompt_lengths: Sequence[int], k: int
+        self, out: Any, states: Any, mask: Any, replies: Sequence[list[int]], prompt_lengths: Sequence[int], k: int
     ) -> tuple[list[float], list[float]]:
         """Log-likelihood sums of `replies` (k per prompt, in prompt order) continuing from the prompts' cache, and
-        the log-likelihood of each reply's last token (the end of turn). The cache is consumed."""
+        the log-likelihood of each reply's last token (the end of turn). `states` are the prompt pass's (`_pass`).
+        The cache is consumed."""
         import torch
 
-        lm = self._causal_lm()
-        backbone = getattr(lm, lm.base_model_prefix)
-        head = lm.get_output_embeddings()
-        cache, last = out.past_key_values, out.last_hidden_state[:, -1]  # `last` predicts each reply's first token
+        cache, last = out.past_key_values, states[:, -1]  # `last` predicts each reply's first token
         if k > 1:
             cache.batch_repeat_interleave(k)
             last = last.repeat_interleave(k, dim=0)
@@ -159,12 +182,12 @@ class Scorer:
             reply_mask[row, : len(reply)] = 1
         ids, reply_mask = ids.to(self.device), reply_mask.to(self.device)
         positions = torch.tensor(prompt_lengths, device=self.device)[:, None] + torch.arange(width, device=self.device)
-        hidden = backbone(input_ids=ids, attention_mask=torch.cat([mask.repeat_interleave(k, dim=0), reply_mask], dim=1),
-                          position_ids=positions, cache=cache, use_cache=False).last_hidden_state
+        _, hidden = self._pass(input_ids=ids, attention_mask=torch.cat([mask.repeat_interleave(k, dim=0), reply_mask], dim=1),
+                               position_ids=positions, cache=cache, use_cache=False)
         # The hidden state that predicts reply token t: the prompt's last for t = 0, else reply position t - 1.
         before = torch.cat([last[:, None, :], hidden[:, :-1, :]], dim=1)
         keep = reply_mask.bool()
-        logprobs = torch.log_softmax(head(before[keep]).float(), dim=-1)
+        logprobs = self._logprobs(before[keep])
         token_ll = logprobs.gather(1, ids[keep][:, None])[:, 0]
         rows = torch.arange(len(replies), device=self.device)[:, None].expand_as(keep)[keep]
         sums = torch.zeros(len(replies), dtype=torch.float64, device=self.device)
@@ -210,14 +233,12 @@ class Scorer:
         a mismatched one) and the sampled reply all continue from its keys and values. Batch b samples with seed
         + b, so a re-run, and every adapter, gets the same batches and seeds. Only reply positions go through the
         output head (a 49k-wide matmul per position otherwise), which holds for heads that are one linear layer:
-        Llama, Qwen2, Mistral, SmolLM.
+        Llama, Qwen2, Mistral, SmolLM (train/head.py); other models are scored on their own forward's logits.
         """
         import copy
 
         import torch
 
-        lm = self._causal_lm()
-        backbone = getattr(lm, lm.base_model_prefix)
         order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
         logliks: list[list[float]] = [[] for _ in prompts]
         end_logliks: list[list[float]] = [[] for _ in prompts]
@@ -233,9 +254,9 @@ class Scorer:
                 padded = [[*continuations[i], *[[self.end_id]] * (k - len(continuations[i]))] for i in batch]
                 ids, mask = self._left_padded(prompts, batch)
                 positions = (mask.cumsum(-1) - 1).clamp(min=0)
-                out = backbone(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+                out, states = self._pass(last_only=True, input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
                 kept = copy.deepcopy(out.past_key_values) if generation else None
-                sums, ends = self._score(out, mask, [r for rs in padded for r in rs], [len(prompts[i]) for i in batch for _ in range(k)], k)
+                sums, ends = self._score(out, states, mask, [r for rs in padded for r in rs], [len(prompts[i]) for i in batch for _ in range(k)], k)
                 for row, i in enumerate(batch):
                     count = len(continuations[i])
                     logliks[i] = sums[row * k : row * k + count]
@@ -263,15 +284,12 @@ class Scorer:
 
         import torch
 
-        lm = self._causal_lm()
-        backbone = getattr(lm, lm.base_model_prefix)
-        head = lm.get_output_embeddings()
         scores: list[float] = []
         with torch.inference_mode():
             p = len(prompt)
-            out = backbone(input_ids=torch.tensor([prompt], device=self.device), use_cache=True)
-            last = out.last_hidden_state[0, -1]
-            dtype = out.last_hidden_state.dtype
+            out, states = self._pass(last_only=True, input_ids=torch.tensor([prompt], device=self.device), use_cache=True)
+            last = states[0, -1]
+            dtype = next(self.model.parameters()).dtype
             for start in range(0, len(candidates), per_pass):
                 part = candidates[start : start + per_pass]
                 flat = torch.tensor([t for c in part for t in c], device=self.device)
@@ -283,11 +301,12 @@ class Scorer:
                 allowed = torch.cat([torch.ones((n, p), dtype=torch.bool, device=self.device), visible], dim=1)
                 mask = torch.zeros((1, 1, n, p + n), dtype=dtype, device=self.device)
                 mask.masked_fill_(~allowed[None, None], torch.finfo(dtype).min)
-                hidden = backbone(input_ids=flat[None], attention_mask=mask, position_ids=(p + offset)[None],
-                                  cache=copy.deepcopy(out.past_key_values), use_cache=False).last_hidden_state[0]
+                _, hidden = self._pass(input_ids=flat[None], attention_mask=mask, position_ids=(p + offset)[None],
+                                       cache=copy.deepcopy(out.past_key_values), use_cache=False)
+                hidden = hidden[0]
                 # The state that predicts token j of a candidate: the prompt's last for j = 0, else its token j - 1.
                 before = torch.where((offset == 0)[:, None], last[None, :], torch.roll(hidden, 1, dims=0))
-                logprobs = torch.log_softmax(head(before).float(), dim=-1).gather(1, flat[:, None])[:, 0]
+                logprobs = self._logprobs(before).gather(1, flat[:, None])[:, 0]
                 sums = torch.zeros(len(part), dtype=torch.float64, device=self.device).index_add_(0, owner, logprobs.double())
                 scores += [float(total) / len(reply) for total, reply in zip(sums, part)]
         return scores

@@ -153,7 +153,15 @@ _NESTED: dict[str, type] = {
     "dpo": DpoOptions,
 }
 # Fields that say where things are or how fast they go, not what is trained: left out of the run's identity.
-_NOT_CONFIG = ("dataset", "out", "resume_from", "force", "threads")
+# The number of processes is one of them: N data-parallel ranks train the same global batch on the same schedule, so a
+# run's identity (and its checkpoints) are the same for any N.
+_NOT_CONFIG = ("dataset", "out", "resume_from", "force", "threads", "processes", "rendezvous")
+# The launcher's (torch.distributed.run) options a job may pass through, for several hosts; the process count per host
+# is `processes`.
+RENDEZVOUS_OPTIONS = (
+    "--nnodes", "--node-rank", "--rdzv-backend", "--rdzv-endpoint", "--rdzv-id", "--rdzv-conf",
+    "--master-addr", "--master-port", "--max-restarts", "--monitor-interval",
+)
 
 
 @dataclass(frozen=True)
@@ -167,7 +175,10 @@ class TrainJob:
     seed: int = _help("seed of initialisation, dropout and data order", default=0)
     split: str = _help("dataset split to train on", default="train")
     device: Device = _help("cpu, cuda, or auto (cuda when torch sees a GPU)", default="auto")
-    precision: Precision = _help("weights/compute dtype: auto (bf16 on a bf16 GPU, else fp32), fp32, bf16, fp16", default="auto")
+    precision: Precision = _help(
+        "weights/compute dtype: auto (bf16 on a bf16 GPU or a CPU with AVX-512 BF16 or AMX, else fp32), fp32, bf16, fp16",
+        default="auto",
+    )
     threads: int = _help("torch CPU threads (0: torch's default)", default=0)
     gradient_checkpointing: bool = _help("recompute activations in backward: less memory, ~30% slower", default=False)
     lora: LoraOptions = _help("LoRA options", default_factory=LoraOptions)
@@ -177,6 +188,16 @@ class TrainJob:
     checkpoint: CheckpointOptions = _help("checkpoint options", default_factory=CheckpointOptions)
     stages: tuple[str, ...] = _help('stages in order: ["sft"] or ["sft", "dpo"] (the preference stage after SFT)', default=("sft",))
     dpo: DpoOptions = _help("preference stage options (used when stages has dpo)", default_factory=DpoOptions)
+    processes: int = _help(
+        "data-parallel processes on this host (torch.distributed.run ranks; gloo on CPU, NCCL on GPUs, one GPU each); "
+        "the global batch (batch.batch_size x batch.grad_accum) and schedule are the same for any number",
+        default=1,
+    )
+    rendezvous: tuple[str, ...] = _help(
+        "torch.distributed.run options for several hosts, passed through: --nnodes=2 --node-rank=0 "
+        "--rdzv-backend=c10d --rdzv-endpoint=HOST:PORT --rdzv-id=ID (docs/distributed-training.md)",
+        default=(),
+    )
     resume_from: str | None = _help("checkpoints folder (newest step-N is used) or one step-N folder", default=None)
     force: bool = _help("train again even when OUT already holds this run", default=False)
 
@@ -201,6 +222,33 @@ class TrainJob:
             raise BadInput(f"{self.resume_from}: checkpoint folder not found")
         if self.quant.mode != "none" and self.device == "cpu":
             raise BadInput("quant.mode nf4 needs a CUDA GPU (device cpu given)")
+        self._check_parallel()
+
+    def _check_parallel(self) -> None:
+        if self.processes < 1:
+            raise BadInput("processes: must be >= 1")
+        for option in self.rendezvous:
+            if option.split("=", 1)[0] not in RENDEZVOUS_OPTIONS:
+                raise BadInput(f"rendezvous: {option!r} is not one of {', '.join(RENDEZVOUS_OPTIONS)} (as --name=value)")
+        if self.processes == 1 and not self.rendezvous:
+            return
+        # Each optimizer step's global batch is split across the ranks (accelerate's split_batches), so every rank
+        # sees the rows one process would, in the same order.
+        world = self.processes * self.hosts()
+        if self.batch.batch_size % world:
+            raise BadInput(f"processes: batch.batch_size {self.batch.batch_size} is not divisible by the {world} ranks")
+        if "dpo" in self.stages:
+            raise BadInput("processes: the preference stage (stages sft,dpo) runs in one process; use processes 1")
+
+    def hosts(self) -> int:
+        """Hosts the ranks run on (the rendezvous' --nnodes, a fixed number)."""
+        for option in self.rendezvous:
+            name, _, value = option.partition("=")
+            if name == "--nnodes":
+                if not value.isdigit() or int(value) < 1:
+                    raise BadInput(f"rendezvous: --nnodes must be a fixed number of hosts, got {value!r}")
+                return int(value)
+        return 1
 
     @staticmethod
     def from_dict(raw: dict[str, Any]) -> TrainJob:

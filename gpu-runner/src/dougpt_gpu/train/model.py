@@ -11,13 +11,16 @@ from typing import Any
 
 from ..errors import BadInput
 from ..models.registry import BaseModel
+from .distributed import local_rank, world_size
 from .job import TrainJob, to_bnb_config
 
 log = logging.getLogger("dougpt_gpu.train")
 
 
-def resolve_device(job: TrainJob) -> tuple[str, str]:
-    """(device, precision) with `auto` decided; bad input when the job asks for a GPU this machine lacks."""
+def resolve_device(job: TrainJob) -> tuple[str, str, str]:
+    """(device, precision, why that precision) with `auto` decided; bad input when the job asks for a GPU this machine
+    lacks. `auto` is bf16 on a bf16 GPU, bf16 on a CPU with bf16 instructions (AVX-512 BF16 or AMX: bf16 weights, fp32
+    LoRA weights, bf16 autocast), fp32 elsewhere."""
     import torch
 
     cuda = torch.cuda.is_available()
@@ -26,12 +29,27 @@ def resolve_device(job: TrainJob) -> tuple[str, str]:
         raise BadInput(f"device cuda: torch sees no CUDA GPU (preset {job.preset} needs one; use a cpu preset)")
     if job.quant.mode != "none" and device != "cuda":
         raise BadInput("quant.mode nf4: 4-bit loading needs a CUDA GPU")
-    precision = job.precision
-    if precision == "auto":
-        precision = "bf16" if device == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+    precision, reason = job.precision, f"precision {job.precision} (job or preset)"
+    if precision == "auto" and device == "cuda":
+        bf16 = torch.cuda.is_bf16_supported()
+        precision, reason = ("bf16", "auto: the GPU supports bf16") if bf16 else ("fp32", "auto: the GPU lacks bf16")
+    elif precision == "auto":
+        found = cpu_bf16()
+        precision, reason = ("bf16", f"auto: the CPU has {found}") if found else ("fp32", "auto: the CPU has no bf16 instructions")
     if precision == "fp16" and device != "cuda":
         raise BadInput("precision fp16: needs a CUDA GPU (use fp32 or bf16 on CPU)")
-    return device, precision
+    return device, precision, reason
+
+
+def cpu_bf16() -> str | None:
+    """The bf16 matrix instructions this CPU gives torch's kernels (None: none, bf16 would be emulated and slow)."""
+    import torch
+
+    if torch.cpu._is_amx_tile_supported():
+        return "AMX"
+    if torch.cpu._is_avx512_bf16_supported():
+        return "AVX-512 BF16"
+    return None
 
 
 def load_base(base: BaseModel, job: TrainJob, device: str, precision: str) -> tuple[Any, Any]:
@@ -55,11 +73,21 @@ def load_base(base: BaseModel, job: TrainJob, device: str, precision: str) -> tu
         base.hf_dir,
         dtype=dtype,
         quantization_config=bnb,
-        device_map={"": 0} if device == "cuda" else None,
-        attn_implementation="sdpa",
+        # One GPU per rank: a data-parallel rank's local rank is its GPU (0 alone).
+        device_map={"": local_rank()} if device == "cuda" else None,
+        attn_implementation=attention_of(base.hf_dir),
     )
     model.config.use_cache = False
     return tokenizer, model
+
+
+def attention_of(hf_dir: str) -> str:
+    """PyTorch's fused attention (sdpa) where the architecture has it, else the reference one (Gemma 2 here)."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(hf_dir)
+    model_class = AutoModelForCausalLM._model_mapping.get(type(config), None)
+    return "sdpa" if model_class is None or getattr(model_class, "_supports_sdpa", False) else "eager"
 
 
 def shared_args(job: TrainJob, output_dir: Path, device: str, precision: str) -> dict[str, Any]:
@@ -85,6 +113,20 @@ def shared_args(job: TrainJob, output_dir: Path, device: str, precision: str) ->
         "report_to": "none",
         "disable_tqdm": True,
         "dataloader_pin_memory": device == "cuda",
+        **parallel_args(device),
+    }
+
+
+def parallel_args(device: str) -> dict[str, Any]:
+    """TrainingArguments of a data-parallel run (none alone). The loader yields the global batch and each rank takes
+    its slice (split_batches), so the rows, their order and every step's batch are what one process trains on."""
+    if world_size() == 1:
+        return {}
+    return {
+        "ddp_backend": "nccl" if device == "cuda" else "gloo",
+        # LoRA trains every adapter weight on every step: no unused parameters to look for.
+        "ddp_find_unused_parameters": False,
+        "accelerator_config": {"split_batches": True},
     }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from . import checkpoints
+from . import checkpoints, distributed
 
 Emit = Callable[..., None]
 
@@ -91,6 +91,10 @@ class JobEvents(TrainerCallback):
         )
 
     def on_save(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+        # Every rank writes its RNG state into the folder: all must be done before rank 0 hashes and renames it.
+        distributed.barrier()
+        if not state.is_world_process_zero:
+            return
         step = state.global_step
         written = self.checkpoint_dir / f"checkpoint-{step}"
         if not written.is_dir():

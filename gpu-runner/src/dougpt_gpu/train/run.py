@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import BadInput
 from ..models.registry import BaseModel, resolve_base
-from . import checkpoints
+from . import checkpoints, distributed
 from .data import DatasetInfo, read_dpo, read_info, read_sft
 from .job import TrainJob, config_hash, run_id_of
 
@@ -42,6 +42,8 @@ def protocol_stdout() -> Iterator[Any]:
     real = sys.stdout
 
     def emit(event: str, **fields: Any) -> None:
+        if not distributed.is_main():
+            return  # rank 0 reports for every rank (train/launch.py)
         real.write(json.dumps({"event": event, **fields}, separators=(",", ":")) + "\n")
         real.flush()
 
@@ -90,11 +92,15 @@ def run_train(raw: dict[str, Any]) -> dict[str, Any]:
         resume = checkpoints.pick(job.resume_from)
         resume_stage = checkpoints.verify(resume, run_id)["stage"]
         log.info("resuming the %s stage from %s", resume_stage, resume)
-    _clear(out, keep=resume)
+    if distributed.is_main():
+        # No other rank writes before rank 0 has loaded its model (every step needs all ranks), so this cannot race.
+        _clear(out, keep=resume)
 
     with protocol_stdout() as emit:
         data = StageData(rows, validation, pairs, pair_validation)
         record = _train(job, info, base, data, run_id, config, resume, resume_stage, emit)
+    if not distributed.is_main():
+        return {"run_id": run_id, "rank": distributed.rank(), "elapsed_s": round(time.monotonic() - started, 3)}
     record["elapsed_s"] = round(time.monotonic() - started, 3)
     _write_json(out / "run.json", record)
     return _result(record, out, reused=False, elapsed=record["elapsed_s"])
@@ -136,6 +142,8 @@ def _train(
         log.info("SFT finished before the checkpoint (%d steps): skipped", sft["steps"])
     else:
         sft = _sft_stage(job, base, data, run_id, resume, sft_adapter, emit)
+    if not distributed.is_main():
+        return {}
     dpo = None
     if with_dpo:
         dpo = _dpo_stage(job, base, data, run_id, sft, sft_adapter, resume if resume_stage == "dpo" else None, adapter_dir, emit)
@@ -155,6 +163,12 @@ def _train(
         "seed": job.seed,
         "device": sft["device"],
         "precision": sft["precision"],
+        "precision_reason": sft.get("precision_reason"),
+        # Data-parallel ranks (all hosts); not part of the run's identity: the global batch is.
+        "processes": sft.get("processes", 1),
+        "peak_gpu_memory_gib": sft.get("peak_gpu_memory_gib"),
+        "loss_path": sft.get("loss_path"),
+        "loss_path_reason": sft.get("loss_path_reason"),
         "libraries": {name: _version(name) for name in LIBRARIES},
         "rows": sft["rows"],
         "steps": sft["steps"],
@@ -196,10 +210,18 @@ def _sft_stage(
         log.info("kept the adapter of step %s (validation loss %.4f, last %.4f)", selection.best_step, selection.best_loss, validation_loss)
     if selection is not None and selection.best_loss is not None:
         validation_loss = selection.best_loss
-    trainer.model.save_pretrained(str(save_to))
+    if distributed.is_main():
+        trainer.model.save_pretrained(str(save_to))
     record = {
         "device": built.device,
         "precision": built.precision,
+        "precision_reason": built.precision_reason,
+        "processes": distributed.world_size(),
+        # How the loss reached the reply tokens: "direct" (decoder and head called by the trainer, one process and a
+        # plain linear head) or "forward" (the model's own forward), and why not direct.
+        "loss_path": trainer.loss_path,
+        "loss_path_reason": trainer.loss_path_reason,
+        "peak_gpu_memory_gib": _peak_gpu_memory_gib(built.device),
         "rows": {
             "train": len(train_tokens.input_ids),
             "dropped_long": train_tokens.dropped_long,
@@ -277,6 +299,15 @@ def _dpo_stage(
     }
 
 
+def _peak_gpu_memory_gib(device: str) -> float | None:
+    """Most GPU memory this process's tensors held (PyTorch's allocator), in GiB; None on CPU."""
+    if device != "cuda":
+        return None
+    import torch
+
+    return round(torch.cuda.max_memory_allocated() / 2**30, 3)
+
+
 def _rounded(value: Any) -> float | None:
     return round(float(value), 6) if value is not None else None
 
@@ -292,6 +323,7 @@ class Built:
     device: str
     precision: str
     selection: Any = None
+    precision_reason: str | None = None
 
 
 def build_trainer(
@@ -312,7 +344,7 @@ def build_trainer(
     if job.threads:
         torch.set_num_threads(job.threads)
     transformers.utils.logging.disable_progress_bar()
-    device, precision = resolve_device(job)
+    device, precision, precision_reason = resolve_device(job)
     checkpoint_dir = Path(job.out) / "checkpoints"
     transformers.set_seed(job.seed)
     tokenizer, model = load_base(base, job, device, precision)
@@ -337,12 +369,13 @@ def build_trainer(
         peft_config=to_lora_config(job.lora),
     )
     quiet_trainer(trainer)
-    events = JobEvents(emit, run_id, checkpoint_dir, job.checkpoint.keep_last, lambda: trainer.real_tokens)
+    # Tokens of every rank (callbacks run on every rank at the same points, so the sum is a matched collective).
+    events = JobEvents(emit, run_id, checkpoint_dir, job.checkpoint.keep_last, lambda: distributed.all_sum(trainer.real_tokens))
     trainer.add_callback(events)
     selection = BestOnValidation()
     if val_set is not None:
         trainer.add_callback(selection)
-    return Built(trainer, events, train_tokens, val_tokens, device, precision, selection)
+    return Built(trainer, events, train_tokens, val_tokens, device, precision, selection, precision_reason)
 
 
 def _to_dataset(dataset_cls: Any, tokens: Any) -> Any:
@@ -395,6 +428,7 @@ def _result(record: dict[str, Any], out: Path, reused: bool, elapsed: float) -> 
         "run_json": str(out / "run.json"),
         "reused": reused,
         "resumed_from": record.get("resumed_from_step"),
+        "processes": record.get("processes", 1),
         "stages": record.get("stages", ["sft"]),
         "dpo": _dpo_result(record.get("dpo")),
         "elapsed_s": round(elapsed, 3),
