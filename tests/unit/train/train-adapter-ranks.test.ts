@@ -7,7 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../../catalog/object-store.ts';
 import { datasetPrefix } from '../../../functions/dataset/build-lake-dataset.ts';
-import { defaultPython } from '../../../gpu-runner/worker/run-gpu-job.ts';
+import { defaultPython } from '../../../gpu-runner/worker/run-job.ts';
 import { createGpuActivities } from '../../../infra/gpu-activities.ts';
 
 const REPO = join(import.meta.dirname, '../../..');
