@@ -28,6 +28,8 @@ export const TrainFromFilesInput = z.object({
   /** A checkpoints folder (its newest step-N) or one step-N folder. */
   resume_from: z.string().min(1).optional(),
   force: z.boolean().default(false),
+  /** Voice memory index (the dataset's memory.json): SFT rows rendered with their recalled moments. */
+  memory: z.string().min(1).optional(),
 });
 export type TrainFromFilesInput = z.input<typeof TrainFromFilesInput>;
 
@@ -65,6 +67,7 @@ export function toTrainJob(input: z.output<typeof TrainFromFilesInput>): Record<
   if (input.device !== undefined) job.device = input.device;
   if (input.stages !== undefined) job.stages = input.stages;
   if (input.resume_from !== undefined) job.resume_from = resolve(input.resume_from);
+  if (input.memory !== undefined) job.memory = resolve(input.memory);
   if (Object.keys(optim).length) job.optim = optim;
   if (Object.keys(batch).length) job.batch = batch;
   if (Object.keys(lora).length) job.lora = lora;

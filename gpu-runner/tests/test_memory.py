@@ -15,11 +15,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from memory_fixtures import write_memory_index
 from test_prompt_parity import AWKWARD
 from train_fixtures import REPO
 
 from dougpt_gpu.errors import BadInput
-from dougpt_gpu.memory.index import load_memory_index, memory_words
+from dougpt_gpu.memory.index import load_memory_index
 from dougpt_gpu.prompt_spec import render_messages
 
 _SPEECH = ("okay chat penguin lava rocket jump boss fight donation thank you subs we are going to win this "
@@ -118,25 +119,6 @@ def test_typescript_and_python_recall_and_render_the_same(tmp_path: Path) -> Non
     assert sum("Earlier, when" in e[1]["content"] for e in ts["rendered"]) > 10
 
 
-def _index(tmp_path: Path, entries: list[dict]) -> Path:
-    """An index file as the builder writes it (the builder is TypeScript: this mirrors its fields for rule tests)."""
-    import math
-
-    df: dict[str, int] = {}
-    total = 0
-    for e in entries:
-        ws = memory_words(e["context"])
-        total += len(ws)
-        for w in set(ws):
-            df[w] = df.get(w, 0) + 1
-    n = len(entries)
-    idf = [[w, math.log(1 + (n - d + 0.5) / (d + 0.5))] for w, d in sorted(df.items())]
-    path = tmp_path / "memory.json"
-    path.write_text(json.dumps({"rule": "dougpt-memory/1", "dataset_id": "ds", "k1": 1.2, "b": 0.75, "k": 3,
-                                "exclude_ms": 300_000, "n": n, "avgdl": total / n, "idf": idf, "entries": entries}))
-    return path
-
-
 def test_recall_rules(tmp_path: Path) -> None:
     entries = [
         {"pair_id": "a1", "vod_id": "a", "offset_ms": 60_000, "context": "penguin lava", "reply": "x"},
@@ -146,7 +128,7 @@ def test_recall_rules(tmp_path: Path) -> None:
         {"pair_id": "b2", "vod_id": "b", "offset_ms": 0, "context": "penguin", "reply": "y"},
         {"pair_id": "c1", "vod_id": "c", "offset_ms": 0, "context": "rocket", "reply": "z"},
     ]
-    index = load_memory_index(_index(tmp_path, entries))
+    index = load_memory_index(write_memory_index(tmp_path / "memory.json", "ds", entries))
     ids = lambda **q: [r.entry.pair_id for r in index.recall(k=10, **q)]  # noqa: E731
     assert ids(context="penguin lava", pair_id="a1", vod_id="a", offset_ms=60_000) == ["b1", "a3", "b2"]  # itself, a2 at +300 s
     # Without a query VOD or pair: a1 comes, and b1 (the same context text, tied, later in the file) does not.
@@ -163,3 +145,72 @@ def test_a_malformed_index_is_bad_input_naming_the_file(tmp_path: Path) -> None:
         load_memory_index(path)
     with pytest.raises(BadInput, match=r"nope.json: cannot read"):
         load_memory_index(tmp_path / "nope.json")
+
+
+def test_the_evaluator_refuses_another_datasets_memory_and_a_spec_without_memory(tmp_path: Path) -> None:
+    from dougpt_gpu.evaluate.dataset import EvalDataset, Example
+    from dougpt_gpu.evaluate.memory_side import memory_prompts
+
+    spec = json.loads((REPO / "functions" / "prompt" / "prompt-spec.json").read_text(encoding="utf-8"))
+    example = Example(prompt=render_messages(spec, "the bird"), reply="BIRD", context="the bird", vod_id="v1",
+                      offset_ms=100_000, pair_id="test-0")
+    dataset = EvalDataset("ds-a", "test", [example, example], spec, "salt", frozenset(), [], [])
+    entries = [{"pair_id": "t0", "vod_id": "v1", "offset_ms": 350_000, "context": "the bird again", "reply": "KEKW"},
+               {"pair_id": "t1", "vod_id": "v1", "offset_ms": 450_000, "context": "the bird is back", "reply": "o7"}]
+    path = write_memory_index(tmp_path / "memory.json", "ds-a", entries)
+    got = memory_prompts(str(path), dataset, None)
+    assert got.recalled[0] == ["t1"]  # t0 is 250 s from the example: inside the window
+    assert got.prompts[0][1]["content"] == 'Earlier, when the streamer said "the bird is back", chat said "o7".\nStreamer: the bird'
+    with pytest.raises(BadInput, match=r"indexes dataset ds-a, not ds-b"):
+        memory_prompts(str(path), EvalDataset("ds-b", "test", [example], spec, "s", frozenset(), [], []), None)
+    old = {k: v for k, v in spec.items() if k != "memory"}
+    with pytest.raises(BadInput, match=r"prompt spec .* has no memory block"):
+        memory_prompts(str(path), EvalDataset("ds-a", "test", [example], old, "s", frozenset(), [], []), None)
+
+
+def test_memory_gain_is_paired_per_context() -> None:
+    from dougpt_gpu.evaluate.memory_side import gain
+
+    without = [[0.1, 0.5, 0.9], [0.9, 0.1, 0.2], [0.3, 0.2, 0.1]]  # real reply first: ranks 3, 1, 1
+    with_memory = [[0.95, 0.5, 0.9], [0.9, 0.1, 0.2], [0.1, 0.2, 0.3]]  # ranks 1, 1, 3
+    got = gain(with_memory, without, seed=0)
+    assert got["r_at_1_gain"] == pytest.approx(0.0)
+    assert got["mrr_gain"] == pytest.approx(((1 - 1 / 3) + 0 + (1 / 3 - 1)) / 3)
+    assert got["r_at_10_gain"] == 0.0 and got["r_at_10_gain_ci95"] == [0.0, 0.0]
+
+
+def test_training_rows_are_rendered_with_their_own_recalled_moments(tmp_path: Path) -> None:
+    from dougpt_gpu.memory.prompts import open_memory, rows_with_memory
+    from dougpt_gpu.train.sample_data import write_dataset
+
+    folder = tmp_path / "ds"
+    write_dataset(folder, rows=160, seed=1, validation=4)  # 4 s apart: 10+ minutes of one VOD
+    dataset_id = json.loads((folder / "dataset.json").read_text())["dataset_id"]
+    rows = [json.loads(line) for line in (folder / "sft" / "train.jsonl").read_text().splitlines()]
+    entries = [{"pair_id": r["pair_id"], "vod_id": r["vod_id"], "offset_ms": r["offset_ms"], "context": r["context"],
+                "reply": r["completion"][0]["content"]} for r in rows]
+    path = write_memory_index(tmp_path / "memory.json", dataset_id, entries)
+    index, spec = open_memory(str(path), str(folder), dataset_id)
+    rendered, recalled = rows_with_memory(rows, index, spec)
+    assert 0 < recalled <= len(rows) and len(rendered) == len(rows)
+    by_id = {e["pair_id"]: e for e in entries}
+    for row, new in zip(rows, rendered):
+        moments = index.recall(row["context"], row["vod_id"], row["offset_ms"], row["pair_id"])
+        assert row["pair_id"] not in [m.entry.pair_id for m in moments]
+        assert all(abs(by_id[m.entry.pair_id]["offset_ms"] - row["offset_ms"]) > 300_000 or by_id[m.entry.pair_id]["vod_id"] != row["vod_id"] for m in moments)
+        assert new["prompt"] == render_messages(spec, row["context"], [(m.entry.context, m.entry.reply) for m in moments])
+        assert new["completion"] == row["completion"] and (new["prompt"] == row["prompt"]) == (not moments)
+    with pytest.raises(BadInput, match=r"indexes dataset ds-other"):
+        open_memory(str(write_memory_index(tmp_path / "other.json", "ds-other", entries)), str(folder), dataset_id)
+
+
+def test_train_job_memory_options_are_checked(tmp_path: Path) -> None:
+    from dougpt_gpu.train.job import TrainJob
+
+    with pytest.raises(BadInput, match=r"memory: .*nope.json: file not found"):
+        TrainJob.from_dict({"dataset": str(tmp_path), "out": str(tmp_path / "run"), "memory": str(tmp_path / "nope.json")})
+    path = write_memory_index(tmp_path / "memory.json", "ds", [])
+    with pytest.raises(BadInput, match=r"memory: the preference stage"):
+        TrainJob.from_dict({"dataset": str(tmp_path), "out": str(tmp_path / "run"), "memory": str(path), "stages": ["sft", "dpo"]})
+    job = TrainJob.from_dict({"dataset": str(tmp_path), "out": str(tmp_path / "run"), "memory": str(path)})
+    assert "memory" not in job.config()  # the index's sha256 joins the run's identity, not its path

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildMemoryIndex, memoryIndexText, memoryWords, parseMemoryIndex, recall, type MemoryEntry } from '../../../functions/memory/memory-index.ts';
 import { loadPromptSpec, renderMessages, renderMemory } from '../../../functions/prompt/prompt-spec.ts';
@@ -91,5 +92,16 @@ describe('prompt spec memory block', () => {
 
   it('a {reply} inside a recalled context stays text', () => {
     expect(renderMemory(spec, [{ context: 'say {reply} now', reply: 'ok' }], 'hi')).toBe('Earlier, when the streamer said "say {reply} now", chat said "ok".\n');
+  });
+});
+
+describe('memory options of the evaluator and the trainer', () => {
+  it('reach the Python jobs as absolute paths', async () => {
+    const { EvaluateAdapterInput, toEvalJob } = await import('../../../functions/eval/evaluate-adapter.ts');
+    const { TrainFromFilesInput, toTrainJob } = await import('../../../functions/train/train-from-files.ts');
+    const evalJob = toEvalJob(EvaluateAdapterInput.parse({ adapter: 'run', dataset: 'ds', memory: 'ds/memory.json', memory_k: 2 }));
+    expect(evalJob).toMatchObject({ memory: resolve('ds/memory.json'), memory_k: 2 });
+    expect(toEvalJob(EvaluateAdapterInput.parse({ adapter: 'run', dataset: 'ds' }))).not.toHaveProperty('memory');
+    expect(toTrainJob(TrainFromFilesInput.parse({ dataset: 'ds', out: 'run', memory: 'ds/memory.json' }))).toMatchObject({ memory: resolve('ds/memory.json') });
   });
 });
