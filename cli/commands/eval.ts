@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { metricValue, type EvalMetrics, type EvalSummary, type Interval, type RankingMetrics } from '../../functions/eval/eval-events.ts';
 import { evaluateAdapter, type RunEvalJob } from '../../functions/eval/evaluate-adapter.ts';
 import { runGpuJob } from '../../functions/gpu-jobs.ts';
+import { MEMORY_FILE } from '../../functions/memory/write-memory-index.ts';
 import { RunnerError } from '../../gpu-runner/worker/runner-error.ts';
 import { printJson } from '../output.ts';
 import { UserError } from '../errors.ts';
@@ -22,6 +24,8 @@ interface EvalFlags {
   batchSize?: string;
   rankingCandidates?: string;
   device?: 'auto' | 'cpu' | 'cuda';
+  memory?: string | true;
+  memoryK?: string;
   json?: boolean;
   open?: boolean;
 }
@@ -70,6 +74,14 @@ export function listeningLines(summary: EvalSummary): string[] {
   }
   lines.push(`  references R@10 popularity ${recallAt10(summary.popularity.ranking)}, random ${recallAt10(summary.random.ranking)}`);
   lines.push(`  lift over base ${withInterval(summary.lift_vs_base.value, summary.lift_vs_base.ci95)} nats/token`);
+  const memory = summary.memory;
+  if (memory) {
+    lines.push(`  memory (${memory.index.sha256.slice(0, 12)}, k ${memory.k}: ${memory.examples_with_memory} of ${summary.n_examples} contexts recalled something, retrieval p50 ${memory.retrieval_ms.p50.toFixed(2)} ms):`);
+    for (const [side, m] of Object.entries(memory.sides)) {
+      lines.push(`  ${`${side === 'adapter' ? 'candidate' : side} + memory`.padEnd(10)} R@10 ${recallAt10(m.ranking)} (gain ${withInterval(m.r_at_10_gain, m.r_at_10_gain_ci95)}); MRR ${withInterval(m.ranking.mrr, undefined)} (gain ${withInterval(m.mrr_gain, m.mrr_gain_ci95)})`);
+    }
+    lines.push(`  memory ${memory.default_on.meets_bar ? 'meets' : 'does not meet'} the bar for default-on (${memory.default_on.rule})`);
+  }
   return lines;
 }
 
@@ -115,6 +127,8 @@ export function registerEvalCommand(program: Command): void {
     .option('--batch-size <n>', 'sequences per forward pass (default 16)')
     .option('--ranking-candidates <n>', 'candidates ranked per context, the real reply included (default 100)')
     .addOption(new Option('--device <device>', 'where the model runs').choices(['auto', 'cpu', 'cuda']))
+    .option('--memory [file]', "also rank every context with its recalled moments (voice memory; default file: the dataset's memory.json)")
+    .option('--memory-k <n>', 'moments recalled per context (default: the index\'s, 3)')
     .option('--json', 'print eval.json on stdout')
     .option('--open', 'open report.html in a browser (its path is printed either way)')
     .action(async (flags: EvalFlags) => {
@@ -140,6 +154,8 @@ export function registerEvalCommand(program: Command): void {
             batch_size: intFlag('--batch-size', flags.batchSize, 1),
             ranking_candidates: intFlag('--ranking-candidates', flags.rankingCandidates, 2),
             device: flags.device,
+            memory: flags.memory === true ? join(flags.dataset, MEMORY_FILE) : flags.memory,
+            memory_k: intFlag('--memory-k', flags.memoryK, 1),
           },
           runJob: runEvalJob,
           mode: 'process',

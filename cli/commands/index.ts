@@ -21,6 +21,7 @@ import { registerTrainCommand } from './train.ts';
 import { registerSimulateCommands } from './simulate.ts';
 import { registerExportCommand } from './export.ts';
 import { registerReplayCommand } from './replay.ts';
+import { registerMemoryCommand } from './memory.ts';
 
 /** Every top-level command, each in its own file under cli/commands/. */
 export function registerCommands(program: Command): void {
@@ -46,4 +47,5 @@ export function registerCommands(program: Command): void {
   registerSimulateCommands(program);
   registerExportCommand(program);
   registerReplayCommand(program);
+  registerMemoryCommand(program);
 }

@@ -15,6 +15,7 @@ export interface ModelFlags {
   disable?: string;
   maxRegenerations: string;
   threads?: string;
+  memory?: string;
 }
 
 export function intFlag(name: string, value: string, min: number, max: number): number {
@@ -36,7 +37,8 @@ export function addModelOptions(command: Command): Command {
     .option('--viewers <file>', "viewer logins to scrub from replies: one a line, or a dataset's viewers.json")
     .option('--disable <guardrails>', `comma-separated guardrails to switch off: ${OPTIONAL_GUARDRAILS.join(', ')}`)
     .option('--max-regenerations <k>', 'samples drawn again for a rejected reply before it is dropped', '3')
-    .option('--threads <n>', 'CPU threads for the model (default 1; concurrent replies are batched instead)');
+    .option('--threads <n>', 'CPU threads for the model (default 1; concurrent replies are batched instead)')
+    .option('--memory <file>', "voice memory index (a dataset's memory.json): recalled moments go into each prompt (docs/memory.md)");
 }
 
 /** The reply stack for the model flags; bad flags become one-line UserErrors. */
@@ -62,6 +64,7 @@ export async function openStackFromFlags(flags: ModelFlags, extra: Partial<Reply
       disable: disable as OptionalGuardrail[],
       maxRegenerations: intFlag('--max-regenerations', flags.maxRegenerations, 0, 20),
       threads: flags.threads === undefined ? undefined : intFlag('--threads', flags.threads, 1, 256),
+      ...(flags.memory ? { memory: flags.memory } : {}),
       ...extra,
     });
   } catch (error) {

@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { PRESETS, TrainStages, type RunTrainJob, type TrainStage } from '../../functions/train/train-adapter.ts';
 import type { TrainRunResult } from '../../functions/train/train-events.ts';
 import { trainFromFiles } from '../../functions/train/train-from-files.ts';
+import { MEMORY_FILE } from '../../functions/memory/write-memory-index.ts';
 import { saveRunPacing } from '../../functions/simulate/save-run-pacing.ts';
 import { runGpuJob } from '../../functions/gpu-jobs.ts';
 import { RunnerError } from '../../gpu-runner/worker/runner-error.ts';
@@ -23,6 +25,7 @@ interface TrainFlags {
   seed?: string;
   device?: 'auto' | 'cpu' | 'cuda';
   stages?: string;
+  memory?: string | true;
   dpoMaxSteps?: string;
   dpoBeta?: string;
   dpoLr?: string;
@@ -98,6 +101,7 @@ function summary(result: TrainRunResult): Record<string, unknown> {
  */
 async function trainInLake(flags: TrainFlags & { promote?: string }): Promise<void> {
   if (flags.resumeFrom) throw new UserError('--resume-from is for folders; the workflow resumes from its lake checkpoints by itself', 2);
+  if (flags.memory !== undefined) throw new UserError('--memory is for dataset folders (dougpt train --dataset DIR --memory)', 2);
   if (flags.promote !== undefined && flags.promote !== 'never' && flags.promote !== 'if-gates-pass') throw new UserError(`--promote: never or if-gates-pass, got ${flags.promote}`, 2);
   const optim: Record<string, number> = {};
   const maxSteps = numberFlag('--max-steps', flags.maxSteps, true, 1);
@@ -179,6 +183,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--resume-from <dir>', 'continue from a checkpoints folder (its newest step-N) or one step-N folder')
     .option('--processes <n>', 'data-parallel processes (torchrun ranks: gloo on CPU, NCCL with one GPU each); same global batch, schedule and run id for any n (default 1)')
     .option('--force', 'train again even when --out already holds this run (same dataset, base, config, seed)')
+    .option('--memory [file]', "render each training row with its recalled moments (voice memory; default file: the dataset's memory.json)")
     .option('--json', 'print the run summary as JSON on stdout')
     .addHelpText('after', `\nPresets:\n  ${PRESET_HELP.join('\n  ')}\n`)
     .action(async (flags: TrainFlags & { promote?: string }) => {
@@ -213,6 +218,7 @@ export function registerTrainCommand(program: Command): void {
             resume_from: flags.resumeFrom,
             processes: numberFlag('--processes', flags.processes, true, 1),
             force: flags.force ?? false,
+            memory: flags.memory === true ? join(flags.dataset, MEMORY_FILE) : flags.memory,
           },
           runJob: runTrainJob,
           mode: 'process',

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { emoteNameSet } from '../chat/chat-flags.ts';
+import { writeMemoryIndex } from '../memory/write-memory-index.ts';
 import type { LoadedPromptSpec } from '../prompt/prompt-spec.ts';
 import { emptySplitReason } from './block-split.ts';
 import { SPLIT_RULE_VERSION, stableHash, type DatasetConfig } from './dataset-config.ts';
@@ -97,6 +98,8 @@ export async function assembleDataset(session: SqlSession, input: AssembleInput)
   };
   await withFreshDir(input.out, async (dir) => {
     await exportExamples(session, { dir, datasetId, spec: input.spec, names });
+    // The voice memory over the exported train split (functions/memory): beside the export, named in dataset.json.
+    summary.memory = await writeMemoryIndex(dir, datasetId);
     await writeFile(join(dir, 'prompt_spec.json'), input.spec.text);
     const hashes = logins.map((l) => createHash('sha256').update(salt + l).digest('hex')).sort();
     await writeJson(join(dir, 'viewers.json'), { salt, sha256: hashes });

@@ -19,6 +19,8 @@ export interface DatasetSummary {
   opt_out: { logins: number; removed: number };
   scrubbed: { viewer_logins: number };
   built_from: 'files' | 'lake';
+  /** The voice memory index written beside the export (`memory.json`): rule, sha256, entries. */
+  memory?: { rule: string; file: string; sha256: string; entries: number };
 }
 
 const yamlString = (s: string) => JSON.stringify(s);

@@ -98,6 +98,21 @@ export type GateOutcome = z.infer<typeof GateOutcome>;
  * eval.json: what `dougpt eval --json` prints (gpu-runner/src/dougpt_gpu/evaluate/run.py writes it). The fields
  * below are checked; the rest (provenance, sampling options) pass through unchanged.
  */
+/** eval.json's `memory` (with `--memory`): each model's ranking with recalled moments and its gain without them. */
+export const MemoryEvalSection = z.object({
+  index: z.object({ rule: z.string(), sha256: z.string(), dataset_id: z.string(), entries: z.number().int(), exclude_ms: z.number() }),
+  k: z.number().int(),
+  examples_with_memory: z.number().int(),
+  mean_recalled: z.number(),
+  retrieval_ms: z.object({ p50: z.number(), p95: z.number(), max: z.number() }),
+  sides: z.record(
+    z.string(),
+    z.looseObject({ ranking: RankingMetrics, r_at_10_gain: z.number(), r_at_10_gain_ci95: Interval, mrr_gain: z.number(), mrr_gain_ci95: Interval }),
+  ),
+  default_on: z.object({ meets_bar: z.boolean(), rule: z.string() }),
+});
+export type MemoryEvalSection = z.infer<typeof MemoryEvalSection>;
+
 export const EvalSummary = z.looseObject({
   eval_id: z.string(),
   base: EvalMetrics,
@@ -129,5 +144,6 @@ export const EvalSummary = z.looseObject({
   base_model: z.string(),
   elapsed_s: z.number(),
   timings: z.record(z.string(), z.number()),
+  memory: MemoryEvalSection.optional(),
 });
 export type EvalSummary = z.infer<typeof EvalSummary>;

@@ -27,6 +27,10 @@ export const EvaluateAdapterInput = z.object({
   /** Candidates ranked per context, the real reply included (default 100). */
   ranking_candidates: z.number().int().min(2).optional(),
   device: z.enum(['auto', 'cpu', 'cuda']).optional(),
+  /** Voice memory index (a dataset's memory.json): rank every context again with its recalled moments. */
+  memory: z.string().min(1).optional(),
+  /** Moments recalled per context (default: the index's k). */
+  memory_k: z.number().int().positive().optional(),
 });
 export type EvaluateAdapterInput = z.input<typeof EvaluateAdapterInput>;
 
@@ -64,6 +68,8 @@ export function toEvalJob(input: z.output<typeof EvaluateAdapterInput>, options:
   if (input.batch_size !== undefined) job.batch_size = input.batch_size;
   if (input.ranking_candidates !== undefined) job.ranking_candidates = input.ranking_candidates;
   if (input.device !== undefined) job.device = input.device;
+  if (input.memory !== undefined) job.memory = resolve(input.memory);
+  if (input.memory_k !== undefined) job.memory_k = input.memory_k;
   return job;
 }
 

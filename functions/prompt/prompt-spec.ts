@@ -24,6 +24,22 @@ export const PromptSpec = z.object({
     empty: z.string().min(1),
   }),
   reply: z.object({ max_chars: z.number().int().positive(), max_tokens: z.number().int().positive() }),
+  /**
+   * The voice memory block (since dougpt-chat/2): retrieved past moments put before the streamer's line, best
+   * first. Each is `item` with `{context}` (its last `max_context_words` words) and `{reply}`; items are joined
+   * by `separator` and the block ends with `after`. The words of the items and of the rendered context stay
+   * within `budget_words`: memory is cut first (the least similar items go), the context never.
+   */
+  memory: z
+    .object({
+      item: z.string().includes('{context}').includes('{reply}'),
+      separator: z.string(),
+      after: z.string(),
+      max_items: z.number().int().nonnegative(),
+      max_context_words: z.number().int().positive(),
+      budget_words: z.number().int().positive(),
+    })
+    .optional(),
   /** Replaces viewer names inside prompts and replies. */
   viewer_placeholder: z.string().min(1),
   /** The streamer's own names (lower case): never scrubbed as viewer names. */
@@ -61,18 +77,57 @@ export function loadPromptSpec(path: string = DEFAULT_PROMPT_SPEC_PATH): LoadedP
   return { spec, text, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
-/** Whitespace collapsed, the last `max_words` words kept; the spec's `empty` text when nothing was said. */
-export function renderContext(spec: PromptSpec, contextText: string): string {
-  const words = contextText.split(/\s+/u).filter((w) => w.length > 0);
-  if (words.length === 0) return spec.context.empty;
-  return words.slice(-spec.context.max_words).join(' ');
+/** A past moment recalled into the prompt: what the streamer said then, and what chat replied. */
+export interface PromptMemory {
+  context: string;
+  reply: string;
 }
 
-/** The system and user turns for a context: what SFT rows store as `prompt`. */
-export function renderMessages(spec: PromptSpec, contextText: string): ChatMessageTurn[] {
+const words = (text: string): string[] => text.split(/\s+/u).filter((w) => w.length > 0);
+
+/** Whitespace collapsed, the last `max_words` words kept; the spec's `empty` text when nothing was said. */
+export function renderContext(spec: PromptSpec, contextText: string): string {
+  const kept = words(contextText);
+  if (kept.length === 0) return spec.context.empty;
+  return kept.slice(-spec.context.max_words).join(' ');
+}
+
+/**
+ * The memory block put before the streamer's line ('' when there is none): the spec's `memory.item` per
+ * recalled moment, best first, at most `max_items`, each moment's context cut to its last
+ * `max_context_words` words; items stop where their words and the rendered context's would pass
+ * `budget_words` (memory is trimmed first, the context never). A moment with an empty reply is skipped.
+ */
+export function renderMemory(spec: PromptSpec, memories: readonly PromptMemory[], renderedContext: string): string {
+  if (memories.length === 0) return '';
+  const m = spec.memory;
+  if (!m) throw new Error(`prompt spec ${spec.version} has no memory block: it cannot render recalled moments`);
+  const budget = m.budget_words - words(renderedContext).length;
+  const lines: string[] = [];
+  let used = 0;
+  for (const memory of memories.slice(0, m.max_items)) {
+    const reply = words(memory.reply).join(' ');
+    if (reply === '') continue;
+    const said = words(memory.context).slice(-m.max_context_words).join(' ') || spec.context.empty;
+    // One pass over the template: a `{reply}` inside the recalled context stays text.
+    const line = m.item.replace(/\{(context|reply)\}/g, (_, key: string) => (key === 'context' ? said : reply));
+    const cost = words(line).length;
+    if (used + cost > budget) break;
+    lines.push(line);
+    used += cost;
+  }
+  return lines.length === 0 ? '' : lines.join(m.separator) + m.after;
+}
+
+/**
+ * The system and user turns for a context: what SFT rows store as `prompt`. With `memories` (recalled by
+ * functions/memory), the memory block comes first in the user turn; without, the turn is dougpt-chat/1's.
+ */
+export function renderMessages(spec: PromptSpec, contextText: string, memories: readonly PromptMemory[] = []): ChatMessageTurn[] {
+  const context = renderContext(spec, contextText);
   return [
     { role: 'system', content: spec.system },
-    { role: 'user', content: spec.user_template.replace('{context}', () => renderContext(spec, contextText)) },
+    { role: 'user', content: renderMemory(spec, memories, context) + spec.user_template.replace('{context}', () => context) },
   ];
 }
 
@@ -87,9 +142,9 @@ export function renderChatml(messages: readonly ChatMessageTurn[], addGeneration
   return out;
 }
 
-/** The full prompt string the model sees for a context. */
-export function renderPrompt(spec: PromptSpec, contextText: string): string {
-  return renderChatml(renderMessages(spec, contextText));
+/** The full prompt string the model sees for a context (and its recalled moments). */
+export function renderPrompt(spec: PromptSpec, contextText: string, memories: readonly PromptMemory[] = []): string {
+  return renderChatml(renderMessages(spec, contextText, memories));
 }
 
 /** Short hash of a rendered prompt, logged with each reply so a mismatch with training is visible. */

@@ -37,6 +37,8 @@ export const InferenceLogRecord = z.object({
   completion_tokens: z.number().int(),
   latency_ms: z.number(),
   status: z.enum(['ok', 'error']),
+  /** With a memory index loaded: its version and the pair ids of the moments recalled into the prompt. */
+  memory: z.object({ sha256: z.string(), pair_ids: z.array(z.string()) }).optional(),
   error: z.string().optional(),
 });
 export type InferenceLogRecord = z.infer<typeof InferenceLogRecord>;

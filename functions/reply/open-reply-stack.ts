@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPromptSpec, renderChatml } from '../prompt/prompt-spec.ts';
+import { loadMemoryIndex, MemoryIndexError, type MemoryIndex } from '../memory/memory-index.ts';
+import { loadPromptSpec, renderChatml, type LoadedPromptSpec } from '../prompt/prompt-spec.ts';
 import { checkAdapterBase, checkAdapterPromptSpec, promptSpecNotice } from './adapter-checks.ts';
 import { AdapterError, fixedAdapterSource, promotedFileSource, resolveAdapter, type AdapterSource } from './adapter-source.ts';
 import { resolveBaseModel } from './base-model.ts';
@@ -50,6 +51,8 @@ export interface ReplyStackOptions {
   /** How the engine batches its sequences (see LlamaEngineOptions.schedule). */
   schedule?: EngineSchedule;
   log?: InferenceLogSink;
+  /** Voice memory index (a dataset's memory.json): each prompt carries the moments recalled for its context. */
+  memory?: string;
   /** One-line notices for the user (base model fallback, adapter swaps, parity mismatches). */
   notice?: (line: string) => void;
 }
@@ -61,6 +64,17 @@ export interface ReplyStack {
   log: InferenceLogSink;
   adapterSource: AdapterSource;
   close(): Promise<void>;
+}
+
+/** The memory index, checked to be readable and renderable by the server's prompt spec. */
+function openMemory(path: string, spec: LoadedPromptSpec): MemoryIndex {
+  if (!spec.spec.memory) throw new ReplySetupError(`--memory ${path}: prompt spec ${spec.spec.version} has no memory block`);
+  try {
+    return loadMemoryIndex(path);
+  } catch (error) {
+    if (error instanceof MemoryIndexError) throw new ReplySetupError(`--memory ${error.message}`, { cause: error });
+    throw error;
+  }
 }
 
 /** A bad flag or a missing model, named in one line (the CLI turns it into a UserError). */
@@ -84,6 +98,7 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
   const notice = options.notice ?? (() => undefined);
   const disabled = new Set(options.disable ?? []);
   const spec = loadPromptSpec();
+  const memory = options.memory ? openMemory(options.memory, spec) : null;
 
   let source: AdapterSource;
   try {
@@ -143,7 +158,7 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
   // The adapter being served, for the parity check's reference: the spec it was trained with.
   let served = adapter;
   const parity = createParityCheck({ spec, trainedSpec: () => served?.prompt_spec ?? null, chatTemplate: engine.chatTemplate, sampleRate: options.paritySample ?? 0.1 });
-  const service = createReplyService({ engine, spec, guardrails, log, metrics, parity, onParityMismatch: (d) => notice(`prompt parity mismatch: ${d}`) });
+  const service = createReplyService({ engine, spec, guardrails, log, metrics, parity, memory, onParityMismatch: (d) => notice(`prompt parity mismatch: ${d}`) });
 
   let unwatch = () => {};
   if (options.watchPromoted && !options.adapter) {

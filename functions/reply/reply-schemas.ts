@@ -100,6 +100,10 @@ export const ReplyRequest = z.strictObject({
 });
 export type ReplyRequest = z.infer<typeof ReplyRequest>;
 
+/** A moment the voice memory recalled into the prompt (docs/memory.md). */
+export const RecalledMemory = z.object({ pair_id: z.string(), score: z.number(), context: z.string(), reply: z.string() });
+export type RecalledMemory = z.infer<typeof RecalledMemory>;
+
 export const ReplyResponse = z.object({
   /** Accepted replies, in request order; a dropped one is left out. */
   replies: z.array(z.string()),
@@ -107,6 +111,8 @@ export const ReplyResponse = z.object({
   adapter: AdapterInfo,
   prompt_spec: PromptSpecRef,
   latency_ms: z.number(),
+  /** With a memory index loaded: the moments recalled into the prompt, best first. */
+  memories: z.array(RecalledMemory).optional(),
 });
 export type ReplyResponse = z.infer<typeof ReplyResponse>;
 

@@ -1,12 +1,13 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import { promptHash, renderPrompt, type LoadedPromptSpec } from '../prompt/prompt-spec.ts';
+import { recall, type MemoryIndex } from '../memory/memory-index.ts';
+import { promptHash, renderContext, renderPrompt, type LoadedPromptSpec } from '../prompt/prompt-spec.ts';
 import { SAMPLING } from '../prompt/sampling.ts';
 import { reviewCandidate, type Guardrails } from './guardrails/guardrails.ts';
 import type { InferenceLogRecord, InferenceLogSink } from './inference-log.ts';
 import type { ParityCheck } from './prompt-parity.ts';
 import type { Generation, ReplyEngine } from './reply-engine.ts';
 import type { ReplyMetrics } from './reply-metrics.ts';
-import type { AdapterInfo, FinishReason, GuardrailAction, PromptSpecRef, SamplingRequest } from './reply-schemas.ts';
+import type { AdapterInfo, FinishReason, GuardrailAction, PromptSpecRef, RecalledMemory, SamplingRequest } from './reply-schemas.ts';
 
 /** Sampling defaults when a request names none (functions/prompt/sampling.json, which the evaluator reads too). */
 export const DEFAULT_SAMPLING = { temperature: SAMPLING.temperature, top_p: SAMPLING.top_p, top_k: SAMPLING.top_k } as const;
@@ -39,6 +40,8 @@ export interface ReplyOutcome {
   prompt_spec: PromptSpecRef;
   usage: { prompt_tokens: number; completion_tokens: number };
   latency_ms: number;
+  /** The moments the voice memory recalled into the prompt, best first (absent: no memory loaded). */
+  memories?: RecalledMemory[];
 }
 
 export interface ReplyService {
@@ -54,6 +57,8 @@ export interface ReplyServiceOptions {
   log: InferenceLogSink;
   metrics?: ReplyMetrics;
   parity?: ParityCheck | null;
+  /** Voice memory (functions/memory): the moments recalled for each context go into its prompt. */
+  memory?: MemoryIndex | null;
   /** Parity mismatches are also reported here (the server writes them to stderr). */
   onParityMismatch?: (detail: string) => void;
 }
@@ -84,7 +89,9 @@ export function createReplyService(options: ReplyServiceOptions): ReplyService {
   const reply = async (call: ReplyCall): Promise<ReplyOutcome> => {
     const started = performance.now();
     const id = randomUUID();
-    const prompt = renderPrompt(spec.spec, call.context);
+    // Live requests have no VOD or offset: only the index's own rules (train moments, one per context) apply.
+    const recalled = options.memory ? recall(options.memory, { context: renderContext(spec.spec, call.context) }) : [];
+    const prompt = renderPrompt(spec.spec, call.context, recalled);
     const promptSpec: PromptSpecRef = { version: spec.spec.version, sha256: spec.sha256, prompt_hash: promptHash(prompt) };
     const seeded = call.seed !== undefined;
     const seed = call.seed ?? randomInt(2 ** 32 - 1);
@@ -136,6 +143,7 @@ export function createReplyService(options: ReplyServiceOptions): ReplyService {
       completion_tokens: kept.reduce((sum, g) => sum + (g?.completionTokens ?? 0), 0),
       latency_ms: latency,
       status,
+      ...(options.memory ? { memory: { sha256: options.memory.sha256, pair_ids: recalled.map((m) => m.pair_id) } } : {}),
       ...(error === undefined ? {} : { error }),
     });
 
@@ -183,7 +191,9 @@ export function createReplyService(options: ReplyServiceOptions): ReplyService {
       metrics.dropped += done.length - replies.length;
       metrics.guardrail(actions);
     }
-    options.parity?.sample(call.context, prompt, (result) => {
+    // The shadow parity check re-renders a context alone; prompts with recalled moments have their own byte
+    // parity test (gpu-runner/tests/test_memory.py).
+    if (recalled.length === 0) options.parity?.sample(call.context, prompt, (result) => {
       if (metrics) {
         metrics.parityChecks++;
         if (!result.match) metrics.parityMismatches++;
@@ -199,6 +209,7 @@ export function createReplyService(options: ReplyServiceOptions): ReplyService {
       prompt_spec: promptSpec,
       usage: { prompt_tokens: promptTokens, completion_tokens: kept.reduce((sum, g) => sum + (g?.completionTokens ?? 0), 0) },
       latency_ms: latency,
+      ...(options.memory ? { memories: recalled.map((m) => ({ pair_id: m.pair_id, score: m.score, context: m.context, reply: m.reply })) } : {}),
     };
   };
 

@@ -30,6 +30,8 @@ export const TrainFromFilesInput = z.object({
   /** Data-parallel processes (torchrun ranks: gloo on CPU, NCCL on GPUs); the global batch stays the preset's. */
   processes: z.number().int().positive().optional(),
   force: z.boolean().default(false),
+  /** Voice memory index (the dataset's memory.json): SFT rows rendered with their recalled moments. */
+  memory: z.string().min(1).optional(),
 });
 export type TrainFromFilesInput = z.input<typeof TrainFromFilesInput>;
 
@@ -68,6 +70,7 @@ export function toTrainJob(input: z.output<typeof TrainFromFilesInput>): Record<
   if (input.stages !== undefined) job.stages = input.stages;
   if (input.resume_from !== undefined) job.resume_from = resolve(input.resume_from);
   if (input.processes !== undefined) job.processes = input.processes;
+  if (input.memory !== undefined) job.memory = resolve(input.memory);
   if (Object.keys(optim).length) job.optim = optim;
   if (Object.keys(batch).length) job.batch = batch;
   if (Object.keys(lora).length) job.lora = lora;

@@ -12,6 +12,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
+from memory_fixtures import write_memory_index
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "functions" / "prompt" / "prompt-spec.json"
@@ -66,6 +67,12 @@ def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (sft / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test_rows))
     (sft / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train_rows))
     (sft / "validation.jsonl").write_text("")
+    # Voice memory: moments like some test contexts; "m-near" is of v1 within 5 minutes of its test examples.
+    memory = [("m0", "v0", 1_000, "the bird is back again chat", "BIRD"), ("m1", "v0", 2_000, "one more try and we win this", "COPIUM"),
+              ("m2", "v0", 3_000, "should we jump now chat", "jump"), ("m-near", "v1", 200_000, "the bird is back", "NEAR MEMORY"),
+              ("m3", "v3", 0, "hi chat how are we doing", "hi")]
+    write_memory_index(root / "memory.json", "ds-test", [
+        {"pair_id": p, "vod_id": v, "offset_ms": o, "context": c, "reply": r} for p, v, o, c, r in memory])
     return root
 
 
@@ -206,7 +213,7 @@ def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_pat
     out = tmp_path / "evals"
     job = {"dataset": str(dataset_dir), "adapter": str(candidate), "promoted": str(promoted), "out": str(out),
            "batch_size": 4, "threads": 1, "generation": {"max_new_tokens": 6, "seed": 3}, "classifier_folds": 4,
-           "ranking_candidates": RANKING_CANDIDATES}
+           "ranking_candidates": RANKING_CANDIDATES, "memory": str(dataset_dir / "memory.json")}
     started = time.monotonic()
     code, events, stderr = run_eval_job(job, tmp_path)
     elapsed = time.monotonic() - started
@@ -276,6 +283,18 @@ def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_pat
     assert {"lift_vs_base", "ranking_needs_context"} <= {o["gate"] for o in gates["checked"]}
 
     samples = [json.loads(line) for line in (out / result["eval_id"] / "samples.jsonl").read_text().splitlines()]
+    memory = summary["memory"]
+    assert memory["index"]["dataset_id"] == "ds-test" and memory["k"] == 3 and memory["retrieval_ms"]["p50"] < 20
+    assert set(memory["sides"]) == {"base", "adapter", "promoted"}
+    assert memory["examples_with_memory"] == sum(1 for s in samples if s["memory"]["recalled"]) >= 4
+    assert all("m-near" not in s["memory"]["recalled"] for s in samples if s["vod_id"] == "v1")
+    assert any("m-near" in s["memory"]["recalled"] for s in samples if s["vod_id"] == "v2")
+    for side, figures in memory["sides"].items():
+        assert figures["ranking"]["n"] == 8 and -1 <= figures["r_at_10_gain"] <= 1 and -1 <= figures["mrr_gain"] <= 1
+        assert figures["mrr_gain"] == pytest.approx(figures["ranking"]["mrr"] - summary[side]["ranking"]["mrr"], abs=1e-9)
+    # The memory changes what the model sees: some real reply moves in the base model's ranking.
+    assert any(s["memory"]["rank"]["base"] != s["rank"]["base"]["context"] for s in samples if s["memory"]["recalled"])
+    assert isinstance(memory["default_on"]["meets_bar"], bool)
     assert [s["real"] for s in samples] == [c[3] for c in CONTEXTS]
     # name_leaks counts the corpus's viewer logins in each side's generated replies: recounted here from the
     # replies themselves (the only corpus login is LEAKED_LOGIN).

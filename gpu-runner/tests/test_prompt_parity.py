@@ -77,7 +77,9 @@ def render_in_typescript(items: list[str], tmp_path: Path) -> list[dict]:
         f"import {{ loadPromptSpec, renderMessages, renderPrompt }} from '{module}';"
         "const { spec } = loadPromptSpec();"
         "const items = JSON.parse(readFileSync(process.env.PARITY_CONTEXTS, 'utf8'));"
-        "process.stdout.write(JSON.stringify(items.map((c) => ({ messages: renderMessages(spec, c), prompt: renderPrompt(spec, c) }))));"
+        # Every third context also carries recalled moments (the voice memory block of dougpt-chat/2).
+        "const memoriesOf = (i) => (i % 3 === 2 ? [{ context: items[(i + 7) % items.length], reply: items[(i + 3) % items.length] || 'LUL' }, { context: 'the penguin', reply: 'rip' }] : []);"
+        "process.stdout.write(JSON.stringify(items.map((c, i) => ({ messages: renderMessages(spec, c, memoriesOf(i)), prompt: renderPrompt(spec, c, memoriesOf(i)) }))));"
     )
     proc = subprocess.run(
         [npx, "tsx", "-e", script], capture_output=True, text=True, encoding="utf-8", cwd=REPO,
@@ -101,6 +103,7 @@ def test_typescript_and_chat_template_render_identical_prompts(tmp_path: Path) -
         if python.encode("utf-8") != ts["prompt"].encode("utf-8"):
             mismatches.append((context[:40], python[-80:], ts["prompt"][-80:]))
     assert not mismatches, mismatches[:3]
+    assert sum("Earlier, when the streamer said" in ts["prompt"] for ts in rendered) > 10
     # The renderer really applied the spec: the word limit and the silence text reach the prompt.
     spec = json.loads((REPO / "functions" / "prompt" / "prompt-spec.json").read_text())
     empty = rendered[items.index("")]["messages"][1]["content"]

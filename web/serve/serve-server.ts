@@ -118,7 +118,10 @@ export function toChunks(outcome: ReplyOutcome, model: string, includeUsage = fa
 }
 
 export function toReplyResponse(outcome: ReplyOutcome): ReplyResponse {
-  return { replies: outcome.replies, guardrail_actions: outcome.guardrail_actions, adapter: outcome.adapter, prompt_spec: outcome.prompt_spec, latency_ms: outcome.latency_ms };
+  return {
+    replies: outcome.replies, guardrail_actions: outcome.guardrail_actions, adapter: outcome.adapter, prompt_spec: outcome.prompt_spec, latency_ms: outcome.latency_ms,
+    ...(outcome.memories ? { memories: outcome.memories } : {}),
+  };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +47,15 @@ describe('dataset build from alignment files', () => {
     const s2 = await buildDatasetFromFiles({ pairs: [b, a], out: join(dir, 'r2') });
     expect(s2.dataset_id).toBe(s1.dataset_id);
     for (const sp of SPLITS) expect(readFileSync(join(dir, 'r2', 'sft', `${sp}.jsonl`), 'utf8')).toBe(readFileSync(join(dir, 'r1', 'sft', `${sp}.jsonl`), 'utf8'));
+    // The voice memory beside the export: the train rows only, the same bytes on a rebuild, named in dataset.json.
+    const memoryText = readFileSync(join(dir, 'r1', 'memory.json'), 'utf8');
+    expect(readFileSync(join(dir, 'r2', 'memory.json'), 'utf8')).toBe(memoryText);
+    const memory = JSON.parse(memoryText) as { dataset_id: string; entries: Array<{ pair_id: string; context: string; reply: string }> };
+    const train = readJsonl(join(dir, 'r1', 'sft', 'train.jsonl')) as Array<{ pair_id: string; context: string; completion: Array<{ content: string }> }>;
+    expect(memory.dataset_id).toBe(s1.dataset_id);
+    expect(memory.entries.map((e) => [e.pair_id, e.context, e.reply])).toEqual(train.map((r) => [r.pair_id, r.context, r.completion[0]!.content]));
+    expect(s1.memory).toMatchObject({ file: 'memory.json', entries: train.length, sha256: createHash('sha256').update(memoryText).digest('hex') });
+    expect(JSON.parse(readFileSync(join(dir, 'r1', 'dataset.json'), 'utf8')).memory.sha256).toBe(s1.memory!.sha256);
   });
 
   it('block splits: one validation and one test block per cycle, no context crosses splits', async () => {

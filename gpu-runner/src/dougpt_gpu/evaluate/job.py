@@ -82,6 +82,12 @@ class EvalJob:
         default=100,
     )
     report_samples: int = _help("sample contexts shown in report.html", default=30)
+    memory: str | None = _help(
+        "voice memory index (a dataset's memory.json): rank every context again with its recalled moments in the "
+        "prompt, per model, and report the gain (null: no memory)",
+        default=None,
+    )
+    memory_k: int | None = _help("moments recalled per context (null: the index's k)", default=None)
 
     def __post_init__(self) -> None:
         if not Path(self.dataset).is_dir():
@@ -107,6 +113,10 @@ class EvalJob:
         if self.toxicity_check is not None and (not self.toxicity_check or not all(
                 isinstance(a, str) and a for a in self.toxicity_check)):
             raise BadInput("toxicity_check: must be a non-empty list of non-empty strings (an argv) or null")
+        if self.memory is not None and not Path(self.memory).is_file():
+            raise BadInput(f"memory: {self.memory}: file not found")
+        if self.memory_k is not None and self.memory_k < 1:
+            raise BadInput("memory_k: must be >= 1")
         if self.ranking_candidates < 2:
             raise BadInput("ranking_candidates: must be >= 2 (the real reply and at least one distractor)")
 

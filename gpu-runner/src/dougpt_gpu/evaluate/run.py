@@ -29,6 +29,7 @@ from .dataset import EvalDataset, empty_context_prompt, load_dataset
 from .gates import GateSpec, load_gates, verdict
 from .intervals import mean_ci, ratio_ci
 from .job import EvalJob
+from .memory_side import MemoryPrompts, gain, memory_prompts, memory_section
 from .likelihood import contextual_lift, mismatch_sources, perplexity, perplexity_without_end
 from .ranking import Placement, pmi_scores, ranking_metrics
 from .report import render_report
@@ -83,7 +84,7 @@ def _file_digest(path: Path) -> str:
 
 
 def eval_id(job: EvalJob, dataset: EvalDataset, base_label: str, adapters: dict[str, Path], gates_file: Path,
-            banned_file: Path) -> str:
+            banned_file: Path, memory_sha256: str | None = None) -> str:
     """A digest of the inputs that decide the numbers (not of where the results go)."""
     key = {
         "dataset_id": dataset.dataset_id,
@@ -100,6 +101,8 @@ def eval_id(job: EvalJob, dataset: EvalDataset, base_label: str, adapters: dict[
         "ranking_candidates": job.ranking_candidates,
         "toxicity_check": toxicity_check_name(job.toxicity_check),
     }
+    if memory_sha256 is not None:
+        key["memory"] = [memory_sha256, job.memory_k]
     return "eval-" + hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -255,7 +258,9 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
     spec_reply = dataset.spec.get("reply", {})
     max_new_tokens = job.generation.max_new_tokens or int(spec_reply.get("max_tokens", 32))
     max_chars = int(spec_reply.get("max_chars", 200))
-    identity = eval_id(job, dataset, base_name, adapters, job.gates_path, job.banned_phrases_path)
+    memory: MemoryPrompts | None = memory_prompts(job.memory, dataset, job.memory_k) if job.memory else None
+    identity = eval_id(job, dataset, base_name, adapters, job.gates_path, job.banned_phrases_path,
+                       memory.index.sha256 if memory else None)
     out_dir = Path(job.out or run_dir / "eval") / identity
 
     from .scoring import BASE, Scorer, resolve_base_model
@@ -267,7 +272,7 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
     candidate_sets = build_candidate_sets(dataset.examples, dataset.train_rows, dataset.dataset_id, seed,
                                           job.ranking_candidates)
     # Per model: the scoring batches, one ranking step per context, one for the empty-context pass.
-    progress = Progress(1 + len(sides) * (batches + n + 1) + 1)
+    progress = Progress(1 + len(sides) * (batches + n + 1 + (n if memory else 0)) + 1)
     base = resolve_base_model(base_name)
     loading = time.monotonic()
     scorer = Scorer(job, base, adapters)
@@ -292,6 +297,9 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
         distinct.setdefault(tuple(ids), len(distinct))
     per_pass = 4 * job.batch_size
 
+    memory_ids = [scorer.prompt_ids(p) for p in memory.prompts] if memory else []
+    ranked_memory: dict[str, list[list[float]]] = {}
+
     timings: dict[str, float] = {}
     outputs: dict[str, SideScores] = {}
     for side in sides:
@@ -307,8 +315,15 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
                 progress.step("rank", side)
             blind = scorer.mean_logliks(blind_prompt, [list(ids) for ids in distinct], per_pass)
             progress.step("rank", side)
+            if memory:
+                t2 = time.monotonic()
+                ranked_memory[side] = []
+                for i in range(n):
+                    ranked_memory[side].append(scorer.mean_logliks(memory_ids[i], candidate_ids[i], per_pass))
+                    progress.step("rank", side)
+                timings[f"{side}_rank_memory_s"] = round(time.monotonic() - t2, 2)
         timings[f"{side}_s"] = round(t1 - t0, 2)
-        timings[f"{side}_rank_s"] = round(time.monotonic() - t1, 2)
+        timings[f"{side}_rank_s"] = round(time.monotonic() - t1 - timings.get(f"{side}_rank_memory_s", 0.0), 2)
         outputs[side] = SideScores(
             generated=generated,
             true_ll=[scored[i][0] for i in range(n)],
@@ -326,6 +341,10 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
         "lift_vs_base": lift_vs_base(outputs[CANDIDATE], outputs[BASE], tokens, seed),
         **reference_rankings(candidate_sets, dataset, seed),
     }
+    if memory:
+        overall["memory"] = memory_section(
+            memory, {side: ranking_metrics(r, seed) for side, r in ranked_memory.items()},
+            {side: gain(r, outputs[side].ranked, seed) for side, r in ranked_memory.items()}, job.memory_k)
     gate_verdict = verdict(gates, metrics[CANDIDATE], metrics[BASE], real_side, metrics.get(PROMOTED), _json_safe(overall))
     timings["metrics_s"] = round(time.monotonic() - t0, 2)
 
@@ -367,7 +386,10 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
          # The real reply's rank among its candidates (ties: the mean rank), and each model's first choice.
          "rank": {side: {"context": Placement.of(outputs[side].ranked[i]).mean_rank,
                          "no_context": Placement.of(outputs[side].ranked_blind[i]).mean_rank} for side in sides},
-         "top": {side: _top(candidate_sets[i], outputs[side].ranked[i]) for side in sides}}
+         "top": {side: _top(candidate_sets[i], outputs[side].ranked[i]) for side in sides},
+         **({"memory": {"recalled": memory.recalled[i],
+                        "rank": {side: Placement.of(ranked_memory[side][i]).mean_rank for side in sides}}}
+            if memory else {})}
         for i, e in enumerate(dataset.examples)
     ]
     elapsed = round(time.monotonic() - started, 2)

@@ -155,7 +155,7 @@ _NESTED: dict[str, type] = {
 # Fields that say where things are or how fast they go, not what is trained: left out of the run's identity.
 # The number of processes is one of them: N data-parallel ranks train the same global batch on the same schedule, so a
 # run's identity (and its checkpoints) are the same for any N.
-_NOT_CONFIG = ("dataset", "out", "resume_from", "force", "threads", "processes", "rendezvous")
+_NOT_CONFIG = ("dataset", "out", "resume_from", "force", "threads", "processes", "rendezvous", "memory")
 # The launcher's (torch.distributed.run) options a job may pass through, for several hosts; the process count per host
 # is `processes`.
 RENDEZVOUS_OPTIONS = (
@@ -200,6 +200,11 @@ class TrainJob:
     )
     resume_from: str | None = _help("checkpoints folder (newest step-N is used) or one step-N folder", default=None)
     force: bool = _help("train again even when OUT already holds this run", default=False)
+    memory: str | None = _help(
+        "voice memory index (the dataset's memory.json): every SFT row is rendered with its recalled moments; the "
+        "index's sha256 joins the run's identity (null: no memory)",
+        default=None,
+    )
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -220,6 +225,10 @@ class TrainJob:
             raise BadInput(f"stages: {json.dumps(list(self.stages))} is not {orders}")
         if self.resume_from is not None and not Path(self.resume_from).exists():
             raise BadInput(f"{self.resume_from}: checkpoint folder not found")
+        if self.memory is not None and not Path(self.memory).is_file():
+            raise BadInput(f"memory: {self.memory}: file not found")
+        if self.memory is not None and "dpo" in self.stages:
+            raise BadInput("memory: the preference stage does not render recalled moments yet; train with stages [\"sft\"]")
         if self.quant.mode != "none" and self.device == "cpu":
             raise BadInput("quant.mode nf4 needs a CUDA GPU (device cpu given)")
         self._check_parallel()

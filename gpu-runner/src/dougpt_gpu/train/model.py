@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ..chat_templates import detect_family
 from ..errors import BadInput
 from ..models.registry import BaseModel
 from .distributed import local_rank, world_size
@@ -67,6 +68,11 @@ def load_base(base: BaseModel, job: TrainJob, device: str, precision: str) -> tu
     tokenizer = AutoTokenizer.from_pretrained(base.hf_dir)
     if tokenizer.chat_template is None:
         raise BadInput(f"{base.hf_dir}: the tokenizer has no chat template")
+    # The server renders prompts by hand: a base whose template is not one it reproduces byte for byte would be
+    # trained on prompts it is never served (functions/prompt/chat-templates.ts).
+    if detect_family(tokenizer, str(base.hf_dir)) == "gemma":
+        raise BadInput(f"{base.hf_dir}: a Gemma chat template has no system turn; the trainer does not fold the prompt "
+                       "spec's system text into the user turn yet: use a ChatML (SmolLM2, Qwen2.5) or Llama 3 base")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(

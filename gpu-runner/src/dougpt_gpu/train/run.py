@@ -29,6 +29,8 @@ from typing import Any
 from ..errors import BadInput
 from ..models.registry import BaseModel, resolve_base
 from . import checkpoints, distributed
+from ..memory.index import MEMORY_RULE
+from ..memory.prompts import open_memory, rows_with_memory
 from .data import DatasetInfo, read_dpo, read_info, read_sft
 from .job import TrainJob, config_hash, run_id_of
 
@@ -71,10 +73,19 @@ def run_train(raw: dict[str, Any]) -> dict[str, Any]:
             raise BadInput(f"{job.dataset}: dpo split {job.split} has no rows (stages has dpo)")
         if (Path(job.dataset) / "dpo" / "validation.jsonl").is_file():
             pair_validation = read_dpo(job.dataset, "validation")
+    memory = None
+    if job.memory:
+        index, spec = open_memory(job.memory, job.dataset, info.dataset_id)
+        rows, recalled = rows_with_memory(rows, index, spec)
+        validation, _ = rows_with_memory(validation, index, spec)
+        memory = {"rule": MEMORY_RULE, "sha256": index.sha256, "k": index.k, "exclude_ms": index.exclude_ms,
+                  "entries": len(index.entries), "rows_with_memory": recalled}
     base = resolve_base(job.base_model or "")
     if base.sha256 is None:
         raise BadInput(f"{base.name}: base model has no sha256")
     config = job.config()
+    if memory:
+        config["memory_sha256"] = memory["sha256"]
     run_id = run_id_of(info.dataset_id, base.sha256, config, job.seed)
     out = Path(job.out)
 
@@ -189,6 +200,8 @@ def _train(
         "adapter_gguf": str(gguf),
         "adapter_gguf_bytes": gguf.stat().st_size,
         "prompt_spec": info.prompt_spec,
+        # The voice memory the prompts were rendered with (null: none); serve it with the same index.
+        "memory": memory,
         "end_token": sft["end_token"],
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

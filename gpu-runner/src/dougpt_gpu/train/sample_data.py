@@ -13,9 +13,10 @@ import argparse
 import hashlib
 import json
 import random
-import re
 from pathlib import Path
 from typing import Any
+
+from ..prompt_spec import render_messages
 
 SPEC_PATH = Path(__file__).resolve().parents[4] / "functions" / "prompt" / "prompt-spec.json"
 
@@ -36,12 +37,6 @@ _REPLIES = (
 )
 
 
-def _render_user(spec: dict[str, Any], context: str) -> str:
-    words = [w for w in re.split(r"\s+", context) if w]
-    text = " ".join(words[-spec["context"]["max_words"]:]) if words else spec["context"]["empty"]
-    return spec["user_template"].replace("{context}", text)
-
-
 def _reply(rng: random.Random) -> str:
     return " ".join(rng.choice(_REPLIES) for _ in range(rng.choice((1, 1, 1, 2, 2, 3, 4))))
 
@@ -57,7 +52,7 @@ def make_rows(n: int, seed: int, spec: dict[str, Any]) -> list[dict[str, Any]]:
         offset = 60_000 + i * 4_000
         rows.append(
             {
-                "prompt": [{"role": "system", "content": spec["system"]}, {"role": "user", "content": _render_user(spec, context)}],
+                "prompt": render_messages(spec, context),
                 "completion": [{"role": "assistant", "content": _reply(rng)}],
                 "context": context,
                 "vod_id": "sample-vod",
