@@ -96,14 +96,18 @@ def test_reply_only_loss_equals_the_models_own_loss(dataset: Path, tokenizer) ->
     batch = DataCollatorForLanguageModeling(pad_token_id=tokenizer.pad_token_id)(examples)
 
     class Stub:
-        accelerator = type("A", (), {"unwrap_model": staticmethod(lambda m: m)})()
+        accelerator = type("A", (), {"unwrap_model": staticmethod(lambda m: m), "num_processes": 1})()
+        args = type("Args", (), {"average_tokens_across_devices": False})()
         real_tokens = 0
 
     Stub.model = model
     with torch.no_grad():
-        ours = ReplyLossTrainer.compute_loss(Stub(), model, dict(batch))
         theirs = model(**batch).loss
-    assert torch.allclose(ours, theirs, rtol=1e-5, atol=1e-5), (ours.item(), theirs.item())
+        # Both loss paths: the direct decoder + head (one process, plain head) and the model's own forward.
+        for path in ("direct", "forward"):
+            Stub.loss_path = path
+            ours = ReplyLossTrainer.compute_loss(Stub(), model, dict(batch))
+            assert torch.allclose(ours, theirs, rtol=1e-5, atol=1e-5), (path, ours.item(), theirs.item())
     # A mean cross-entropy: finite, positive, and under the uniform guess's ln(vocabulary) for a trained model.
     loss = float(ours)
     assert math.isfinite(loss) and 0 < loss < math.log(model.config.vocab_size), loss

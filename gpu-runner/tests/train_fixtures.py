@@ -25,10 +25,10 @@ def smollm2_dir() -> Path:
         pytest.fail(f"the embedded base smollm2-135m is missing (run `make setup`): {error}", pytrace=False)
 
 
-def make_dataset(root: Path, rows: int = 24, validation: int = 4, seed: int = 0) -> Path:
+def make_dataset(root: Path, rows: int = 24, validation: int = 4, seed: int = 0, test: int = 0) -> Path:
     from dougpt_gpu.train.sample_data import write_dataset
 
-    write_dataset(root, rows=rows, seed=seed, validation=validation)
+    write_dataset(root, rows=rows, seed=seed, validation=validation, test=test)
     return root
 
 

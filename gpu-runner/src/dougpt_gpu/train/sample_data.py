@@ -95,15 +95,17 @@ def make_pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return pairs
 
 
-def write_dataset(out: Path, rows: int = 48, seed: int = 0, validation: int = 8, spec_path: Path = SPEC_PATH) -> str:
+def write_dataset(out: Path, rows: int = 48, seed: int = 0, validation: int = 8, spec_path: Path = SPEC_PATH,
+                  test: int = 0) -> str:
     """Writes the folder and returns its dataset_id (a hash of its rows and spec)."""
     spec_text = spec_path.read_text(encoding="utf-8")
     spec = json.loads(spec_text)
-    all_rows = make_rows(rows + validation, seed, spec)
+    all_rows = make_rows(rows + validation + test, seed, spec)
     dataset_id = "ds-" + hashlib.sha256(
         json.dumps([spec_text, all_rows], sort_keys=True).encode()
     ).hexdigest()[:12]
-    splits = {"train": all_rows[:rows], "validation": all_rows[rows:], "test": []}
+    held = rows + validation
+    splits = {"train": all_rows[:rows], "validation": all_rows[rows:held], "test": all_rows[held:]}
     out.mkdir(parents=True, exist_ok=True)
     (out / "sft").mkdir(exist_ok=True)
     (out / "dpo").mkdir(exist_ok=True)
