@@ -108,7 +108,7 @@ def run_train(raw: dict[str, Any]) -> dict[str, Any]:
         _clear(out, keep=resume)
 
     with protocol_stdout() as emit:
-        data = StageData(rows, validation, pairs, pair_validation)
+        data = StageData(rows, validation, pairs, pair_validation, memory)
         record = _train(job, info, base, data, run_id, config, resume, resume_stage, emit)
     if not distributed.is_main():
         return {"run_id": run_id, "rank": distributed.rank(), "elapsed_s": round(time.monotonic() - started, 3)}
@@ -125,6 +125,8 @@ class StageData:
     validation: list[dict[str, Any]]
     pairs: list[dict[str, Any]]
     pair_validation: list[dict[str, Any]]
+    # The voice memory the SFT rows were rendered with (run.json's `memory`), or None.
+    memory: dict[str, Any] | None = None
 
 
 def _train(
@@ -201,7 +203,7 @@ def _train(
         "adapter_gguf_bytes": gguf.stat().st_size,
         "prompt_spec": info.prompt_spec,
         # The voice memory the prompts were rendered with (null: none); serve it with the same index.
-        "memory": memory,
+        "memory": data.memory,
         "end_token": sft["end_token"],
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
