@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { ChatMessage } from '../chat/chat-message.ts';
+import { isChatJsonl, parseChatJsonl } from '../chat/chat-jsonl.ts';
 import { normalizeChat } from '../chat/normalize-chat.ts';
 import { CaptionFormatError, detectCaptionFormat, importCaptions, type CaptionFormat } from '../transcribe/import-captions.ts';
 import { Transcript, TranscriptSegment } from '../transcribe/transcript.ts';
@@ -204,37 +205,8 @@ async function readChat(
   }
 }
 
-function isChatJsonl(text: string): boolean {
-  const end = text.indexOf('\n');
-  const first = (end < 0 ? text : text.slice(0, end)).trim();
-  if (!first.startsWith('{')) return false;
-  try {
-    return ChatMessage.safeParse(JSON.parse(first)).success;
-  } catch {
-    return false;
-  }
-}
-
 function parseJsonl(path: string, text: string): ChatMessage[] {
-  const out: ChatMessage[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line.trim() === '') continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line) as unknown;
-    } catch (error) {
-      throw new AlignInputError('chat', `${path}:${i + 1}: not JSON (${(error as Error).message})`, { cause: error });
-    }
-    const parsed = ChatMessage.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new AlignInputError('chat', `${path}:${i + 1}: not a ChatMessage (${issue?.path.join('.')}: ${issue?.message})`);
-    }
-    out.push(parsed.data);
-  }
-  return out;
+  return parseChatJsonl(path, text, (message, cause) => new AlignInputError('chat', message, { cause }));
 }
 
 function sha256(bytes: Buffer): string {

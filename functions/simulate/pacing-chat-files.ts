@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AlignInputError, readTranscript } from '../align/align-chat.ts';
-import { ChatMessage } from '../chat/chat-message.ts';
+import type { ChatMessage } from '../chat/chat-message.ts';
+import { isChatJsonl, parseChatJsonl } from '../chat/chat-jsonl.ts';
 import { ChatFormatError, normalizeChat } from '../chat/normalize-chat.ts';
 import { chatEvents } from './chat-events.ts';
 import { readJsonFile, SimulateInputError, writeJsonAtomic } from './fit-pacing-files.ts';
@@ -33,7 +34,7 @@ export async function readPacingChat(path: string): Promise<PacingChat> {
   } catch (error) {
     throw new SimulateInputError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
   }
-  const messages = isCanonicalJsonl(bytes) ? parseJsonl(path, bytes.toString('utf8')) : await normalized(path);
+  const messages = isChatJsonl(bytes.subarray(0, 64 * 1024).toString('utf8')) ? parseJsonl(path, bytes.toString('utf8')) : await normalized(path);
   const { events, spread } = chatEvents(messages);
   if (events.length < 2) throw new SimulateInputError(`${path}: ${events.length} audience message(s): too few to learn or judge a pace from`);
   const start = Math.floor((events[0] as MarkedEvent).t);
@@ -57,27 +58,8 @@ async function normalized(path: string): Promise<ChatMessage[]> {
   }
 }
 
-function isCanonicalJsonl(bytes: Buffer): boolean {
-  const text = bytes.subarray(0, 64 * 1024).toString('utf8');
-  const first = text.slice(0, text.indexOf('\n') < 0 ? undefined : text.indexOf('\n')).trim();
-  if (!first.startsWith('{')) return false;
-  try {
-    return ChatMessage.safeParse(JSON.parse(first)).success;
-  } catch {
-    return false;
-  }
-}
-
 function parseJsonl(path: string, text: string): ChatMessage[] {
-  return text
-    .split('\n')
-    .map((line, i) => ({ line, i }))
-    .filter(({ line }) => line.trim() !== '')
-    .map(({ line, i }) => {
-      const parsed = ChatMessage.safeParse(JSON.parse(line));
-      if (!parsed.success) throw new SimulateInputError(`${path}:${i + 1}: not a ChatMessage (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
-      return parsed.data;
-    });
+  return parseChatJsonl(path, text, (message) => new SimulateInputError(message));
 }
 
 /** The time at `fraction` of a chat's span. */
