@@ -24,14 +24,16 @@ def dataset_dir(tmp_path_factory):
     )
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)
-    return out, summary
+    # A cache of its own: `datasets` caches a folder's parsed rows, and a shared cache can hand back another
+    # build's rows for a path it has seen.
+    return out, summary, str(tmp_path_factory.mktemp("hf-cache"))
 
 
 def test_sft_config_is_the_default_with_three_splits(dataset_dir):
     from datasets import load_dataset
 
-    out, summary = dataset_dir
-    ds = load_dataset(str(out))
+    out, summary, cache = dataset_dir
+    ds = load_dataset(str(out), cache_dir=cache)
     assert set(ds.keys()) == {"train", "validation", "test"}
     for split, rows in ds.items():
         assert len(rows) == summary["splits"][split]
@@ -47,8 +49,8 @@ def test_sft_config_is_the_default_with_three_splits(dataset_dir):
 def test_dpo_config_loads_preference_pairs(dataset_dir):
     from datasets import load_dataset
 
-    out, summary = dataset_dir
-    dpo = load_dataset(str(out), "dpo")
+    out, summary, cache = dataset_dir
+    dpo = load_dataset(str(out), "dpo", cache_dir=cache)
     assert len(dpo["train"]) == summary["dpo"]["train"] > 0
     same_vod = 0
     for row in dpo["train"]:
