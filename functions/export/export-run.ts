@@ -53,6 +53,7 @@ const RunJson = z.looseObject({
   base: z.looseObject({ name: z.string().min(1), gguf: z.string().nullish(), sha256: z.string().nullish() }),
   prompt_spec: z.object({ version: z.string(), sha256: z.string() }).optional(),
   end_token: z.string().optional(),
+  chat_template: z.string().optional(),
 });
 
 export interface ExportRunDeps {
@@ -149,6 +150,10 @@ export async function exportRun(raw: ExportRunInput, deps: ExportRunDeps): Promi
   if (!run.prompt_spec) warnings.push(`run.json names no prompt spec: the export renders prompts with ${spec.spec.version} (${spec.sha256.slice(0, 12)}…)`);
   else if (run.prompt_spec.sha256 !== spec.sha256) {
     throw new ExportError('prompt-spec', `${run.run_id}: trained with prompt spec ${run.prompt_spec.version} (${run.prompt_spec.sha256.slice(0, 12)}…), this checkout has ${spec.spec.version} (${spec.sha256.slice(0, 12)}…)`);
+  }
+  // The Ollama TEMPLATE and the example prompt are ChatML: an adapter trained in another family is not exported.
+  if (run.chat_template && run.chat_template !== 'chatml') {
+    throw new ExportError('run', `${run.run_id}: trained in chat template ${run.chat_template}; the export writes ChatML prompts and an Ollama ChatML TEMPLATE only`);
   }
   const stop = run.end_token ?? END_OF_TURN;
   const base = await findBase(run, deps);

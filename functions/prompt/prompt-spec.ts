@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { CHAT_TEMPLATE_FAMILIES, CHATML, renderTemplatePrompt, type ChatTemplate } from './chat-templates.ts';
 
 /**
  * The prompt spec: one versioned JSON file that says how a streamer's context becomes a prompt.
@@ -44,7 +45,12 @@ export const PromptSpec = z.object({
   viewer_placeholder: z.string().min(1),
   /** The streamer's own names (lower case): never scrubbed as viewer names. */
   streamer_names: z.array(z.string()),
-  chat_template: z.literal('chatml'),
+  /**
+   * The chat template family of the project's default base (the embedded SmolLM2: ChatML), used for a base whose
+   * GGUF carries no template. A base with a template is rendered in the family that template is
+   * (functions/prompt/chat-templates.ts), and a training run records the family it trained with.
+   */
+  chat_template: z.enum(CHAT_TEMPLATE_FAMILIES),
 });
 export type PromptSpec = z.infer<typeof PromptSpec>;
 
@@ -142,9 +148,12 @@ export function renderChatml(messages: readonly ChatMessageTurn[], addGeneration
   return out;
 }
 
-/** The full prompt string the model sees for a context (and its recalled moments). */
-export function renderPrompt(spec: PromptSpec, contextText: string, memories: readonly PromptMemory[] = []): string {
-  return renderChatml(renderMessages(spec, contextText, memories));
+/**
+ * The full prompt string the model sees for a context (and its recalled moments), in the base's chat template
+ * (ChatML, the embedded base's, by default).
+ */
+export function renderPrompt(spec: PromptSpec, contextText: string, memories: readonly PromptMemory[] = [], template: ChatTemplate = CHATML): string {
+  return renderTemplatePrompt(template, renderMessages(spec, contextText, memories));
 }
 
 /** Short hash of a rendered prompt, logged with each reply so a mismatch with training is visible. */

@@ -1,3 +1,4 @@
+import type { ChatTemplate } from '../prompt/chat-templates.ts';
 import type { LoadedPromptSpec } from '../prompt/prompt-spec.ts';
 import { AdapterError } from './adapter-source.ts';
 import type { BaseModelRef } from './llama-engine.ts';
@@ -50,6 +51,17 @@ export function checkAdapterBase(adapter: AdapterRef | null, base: BaseModelRef)
   if ((sha256 && base.sha256 && sha256 !== base.sha256) || (!sha256 && name && name !== base.name)) {
     throw new AdapterError(`${adapter.gguf}: trained on base ${name ?? sha256}, but the server runs ${base.name}`);
   }
+}
+
+/**
+ * Throws an AdapterError when the adapter was trained in another chat template family than the server's base
+ * renders (a run that recorded none was trained before families were recorded: ChatML, the only one then).
+ */
+export function checkAdapterTemplate(adapter: AdapterRef | null, template: ChatTemplate): void {
+  if (!adapter) return;
+  const trained = adapter.chat_template ?? 'chatml';
+  if (trained === template.family) return;
+  throw new AdapterError(`${adapter.gguf}: trained in chat template ${trained}, but the server's base renders chat template ${template.family}: serve it on the base it was trained on`);
 }
 
 /** A one-line notice when the adapter's run recorded no prompt spec (it is then served with the server's); else null. */

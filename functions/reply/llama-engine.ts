@@ -1,7 +1,8 @@
 import type { LlamaContext, LlamaContextSequence } from 'node-llama-cpp';
 import { AsReadyPool } from './as-ready-pool.ts';
 import { createGenerationSteps } from './generation-steps.ts';
-import { loadLlamaModel, type BaseModelRef } from './llama-model.ts';
+import type { ChatTemplate, ChatTemplateFamily } from '../prompt/chat-templates.ts';
+import { baseChatTemplate, loadLlamaModel, type BaseModelRef } from './llama-model.ts';
 import { LockstepPool } from './lockstep-pool.ts';
 import { PromptStates, STATES_PER_SEQUENCE } from './prompt-states.ts';
 import type { AdapterRef, Generation, GenerateRequest, PromptReuse, ReplyEngine } from './reply-engine.ts';
@@ -27,11 +28,13 @@ export interface LlamaEngineOptions {
   /** Tokens per sequence: prompt + reply. */
   contextSize?: number;
   /**
-   * Text every prompt starts with (the prompt spec's system turn): evaluated once per sequence
-   * and kept, so a request evaluates only what follows. The kept prefix is always computed the
-   * same way, so the same seed and prompt still give the same text.
+   * Text every prompt starts with (the prompt spec's system turn, in the base's chat template): evaluated
+   * once per sequence and kept, so a request evaluates only what follows. The kept prefix is always
+   * computed the same way, so the same seed and prompt still give the same text.
    */
-  promptPrefix?: string;
+  promptPrefix?: (template: ChatTemplate) => string;
+  /** The family prompts are rendered in when the base GGUF carries no chat template (default ChatML). */
+  fallbackTemplate?: ChatTemplateFamily;
   /**
    * How evaluations of the sequences are batched. `as-ready` (default, the server): whatever the
    * sequences have queued when the event loop turns, the lowest latency; the batches then depend on
@@ -62,9 +65,16 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
   const schedule = options.schedule ?? 'as-ready';
   const loaded = await loadLlamaModel(options.base, threads);
   const { model } = loaded;
+  let template: ChatTemplate;
+  try {
+    template = baseChatTemplate(options.base, loaded, options.fallbackTemplate ?? 'chatml');
+  } catch (error) {
+    await loaded.close();
+    throw error;
+  }
   const base = { name: options.base.name, gguf: options.base.gguf };
   const reuse: PromptReuse = { evaluated: 0, held: 0, loaded: 0 };
-  const generation = createGenerationSteps({ model, prefix: options.promptPrefix ? model.tokenize(options.promptPrefix, true) : [], reuse });
+  const generation = createGenerationSteps({ model, prefix: options.promptPrefix ? model.tokenize(options.promptPrefix(template), true) : [], reuse });
 
   const openPool = async (adapter: AdapterRef | null): Promise<SequencePool<LlamaContextSequence>> => {
     const lockstep = schedule === 'lockstep';
@@ -109,6 +119,7 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Re
       return current.info;
     },
     chatTemplate: loaded.chatTemplate,
+    template,
     generate,
     async prefetch(requests) {
       if (closed) throw new Error('reply engine is closed');

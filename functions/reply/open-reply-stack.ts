@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMemoryIndex, MemoryIndexError, type MemoryIndex } from '../memory/memory-index.ts';
-import { loadPromptSpec, renderChatml, type LoadedPromptSpec } from '../prompt/prompt-spec.ts';
-import { checkAdapterBase, checkAdapterPromptSpec, promptSpecNotice } from './adapter-checks.ts';
+import { renderTemplatePrompt, type ChatTemplate } from '../prompt/chat-templates.ts';
+import { loadPromptSpec, type LoadedPromptSpec } from '../prompt/prompt-spec.ts';
+import { checkAdapterBase, checkAdapterPromptSpec, checkAdapterTemplate, promptSpecNotice } from './adapter-checks.ts';
 import { AdapterError, fixedAdapterSource, promotedFileSource, resolveAdapter, type AdapterSource } from './adapter-source.ts';
 import { resolveBaseModel } from './base-model.ts';
 import { loadBannedPhrases } from './guardrails/banned-phrases.ts';
@@ -13,6 +14,7 @@ import { createViewerNameScrubber, loadViewerNames } from './guardrails/viewer-n
 import { jsonlLogSink, type InferenceLogSink } from './inference-log.ts';
 import { followAdapterSource } from './follow-adapter.ts';
 import { createLlamaEngine, type BaseModelRef, type EngineSchedule } from './llama-engine.ts';
+import { ChatTemplateError } from './llama-model.ts';
 import { createParityCheck } from './prompt-parity.ts';
 import type { AdapterRef, ReplyEngine } from './reply-engine.ts';
 import { ReplyMetrics } from './reply-metrics.ts';
@@ -150,14 +152,28 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
     maxRegenerations: options.maxRegenerations ?? 3,
   };
 
-  // Everything before the streamer's words is the same in every prompt: the system turn and the opened user turn.
-  const promptPrefix = renderChatml([{ role: 'system', content: spec.spec.system }], false) + '<|im_start|>user\n';
-  const engine = await createLlamaEngine({ base, adapter, threads: options.threads, parallel: options.parallel, schedule: options.schedule, promptPrefix });
+  // Everything before the streamer's words is the same in every prompt: the system turn and the opened user turn,
+  // in the base's chat template (the text its render puts before a user turn's first character).
+  const promptPrefix = promptPrefixOf(spec.spec.system);
+  let engine: ReplyEngine;
+  try {
+    engine = await createLlamaEngine({ base, adapter, threads: options.threads, parallel: options.parallel, schedule: options.schedule, promptPrefix, fallbackTemplate: spec.spec.chat_template });
+  } catch (error) {
+    if (error instanceof ChatTemplateError) throw new ReplySetupError(error.message, { cause: error });
+    throw error;
+  }
+  try {
+    checkAdapterTemplate(adapter, engine.template);
+  } catch (error) {
+    await engine.close();
+    if (error instanceof AdapterError) throw new ReplySetupError(error.message, { cause: error });
+    throw error;
+  }
   const metrics = new ReplyMetrics();
   const log = options.log ?? jsonlLogSink({ dir: join(options.home, 'inference-log') });
   // The adapter being served, for the parity check's reference: the spec it was trained with.
   let served = adapter;
-  const parity = createParityCheck({ spec, trainedSpec: () => served?.prompt_spec ?? null, chatTemplate: engine.chatTemplate, sampleRate: options.paritySample ?? 0.1 });
+  const parity = createParityCheck({ spec, trainedSpec: () => served?.prompt_spec ?? null, chatTemplate: engine.chatTemplate, template: engine.template, sampleRate: options.paritySample ?? 0.1 });
   const service = createReplyService({ engine, spec, guardrails, log, metrics, parity, memory, onParityMismatch: (d) => notice(`prompt parity mismatch: ${d}`) });
 
   let unwatch = () => {};
@@ -169,6 +185,7 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
       check: (next) => {
         checkAdapterPromptSpec(next, spec);
         checkAdapterBase(next, base);
+        checkAdapterTemplate(next, engine.template);
         const note = promptSpecNotice(next, spec);
         if (note) notice(note);
       },
@@ -190,5 +207,18 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
       await log.close();
       await engine.close();
     },
+  };
+}
+
+const PREFIX_SENTINEL = '\u0001';
+
+/** The text before the user's words in a prompt of `system` + a user turn, in a given chat template. */
+export function promptPrefixOf(system: string): (template: ChatTemplate) => string {
+  return (template) => {
+    const rendered = renderTemplatePrompt(template, [
+      { role: 'system', content: system },
+      { role: 'user', content: PREFIX_SENTINEL },
+    ]);
+    return rendered.slice(0, rendered.indexOf(PREFIX_SENTINEL));
   };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Template } from '@huggingface/jinja';
+import { CHATML, familyMessages, renderTemplatePrompt, type ChatTemplate } from '../prompt/chat-templates.ts';
 import type { TrainedPromptSpec } from './reply-engine.ts';
 
 export interface ParityResult {
@@ -41,6 +42,8 @@ export function createParityCheck(options: {
   /** The prompt spec the served adapter was trained with (run.json); null for the base model or a run that recorded none. */
   trainedSpec: () => TrainedPromptSpec | null;
   chatTemplate: string | null;
+  /** The family, BOS and EOS the server renders in (ChatML without them by default). */
+  template?: ChatTemplate;
   /** Fraction of requests checked, 0..1. */
   sampleRate: number;
   random?: () => number;
@@ -54,11 +57,12 @@ export function createParityCheck(options: {
     const at = spec.user_template.indexOf('{context}');
     const user = spec.user_template.slice(0, at) + said + spec.user_template.slice(at + '{context}'.length);
     const messages = [
-      { role: 'system', content: spec.system },
-      { role: 'user', content: user },
+      { role: 'system' as const, content: spec.system },
+      { role: 'user' as const, content: user },
     ];
-    if (template) return template.render({ messages, add_generation_prompt: true, bos_token: '', eos_token: '' });
-    return `${messages.map((m) => `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`).join('')}<|im_start|>assistant\n`;
+    const served = options.template ?? CHATML;
+    if (template) return template.render({ messages: familyMessages(served.family, messages), add_generation_prompt: true, bos_token: served.bos, eos_token: served.eos });
+    return renderTemplatePrompt(served, messages);
   };
 
   const check = async (context: string, servedPrompt: string): Promise<ParityResult> => {

@@ -1,3 +1,4 @@
+import type { ChatTemplate } from '../prompt/chat-templates.ts';
 import type { AdapterInfo } from './reply-schemas.ts';
 
 /** One completion of a rendered prompt. */
@@ -44,6 +45,8 @@ export interface AdapterRef {
   base?: { name?: string; sha256?: string };
   /** The prompt spec the adapter was trained with, from run.json, when recorded. */
   prompt_spec?: TrainedPromptSpec;
+  /** The chat template family the adapter was trained in, from run.json, when recorded. */
+  chat_template?: string;
 }
 
 /** A prompt spec as a training run records it (the dataset's spec): version and sha256 of its bytes. */
@@ -60,6 +63,8 @@ export interface ReplyEngine {
   readonly adapter: AdapterInfo;
   /** The model's own chat template (GGUF `tokenizer.chat_template`), for the prompt parity check. */
   readonly chatTemplate: string | null;
+  /** The chat template prompts for this engine's base are rendered in (renderPrompt's last argument). */
+  readonly template: ChatTemplate;
   generate(request: GenerateRequest): Promise<Generation>;
   /**
    * Starts these generations now, submitted together (a lockstep engine batches them

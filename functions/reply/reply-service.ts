@@ -91,7 +91,7 @@ export function createReplyService(options: ReplyServiceOptions): ReplyService {
     const id = randomUUID();
     // Live requests have no VOD or offset: only the index's own rules (train moments, one per context) apply.
     const recalled = options.memory ? recall(options.memory, { context: renderContext(spec.spec, call.context) }) : [];
-    const prompt = renderPrompt(spec.spec, call.context, recalled);
+    const prompt = renderPrompt(spec.spec, call.context, recalled, engine.template);
     const promptSpec: PromptSpecRef = { version: spec.spec.version, sha256: spec.sha256, prompt_hash: promptHash(prompt) };
     const seeded = call.seed !== undefined;
     const seed = call.seed ?? randomInt(2 ** 32 - 1);

@@ -94,7 +94,7 @@ function messageId(vodId: string, seed: number, index: number): string {
 
 /** The engine requests of a reply call's first round: what the reply service will ask for, sample by sample. */
 function firstSamples(service: ReplyService, call: ReplyCall): GenerateRequest[] {
-  const prompt = renderPrompt(service.spec.spec, call.context);
+  const prompt = renderPrompt(service.spec.spec, call.context, [], service.engine.template);
   return Array.from({ length: call.n }, (_, index) => ({
     prompt,
     maxTokens: call.max_tokens ?? service.spec.spec.reply.max_tokens,

@@ -56,6 +56,7 @@ def test_contract(first_run: dict) -> None:
     assert run["preset"] == "cpu-smoke" and run["seed"] == 0 and len(run["config_hash"]) == 64
     assert run["config"]["optim"]["max_steps"] == 4 and "dataset" not in run["config"]
     assert run["libraries"]["torch"] and run["libraries"]["trl"] and run["prompt_spec"]["version"]
+    assert run["chat_template"] == "chatml"  # the family the server renders this adapter's prompts in
     assert [x["step"] for x in run["losses"]] == [1, 2, 3, 4] and run["validation_loss"] > 0
     # The validation split is scored at each checkpoint step; the lowest loss picks the adapter kept.
     selection = run["selection"]

@@ -54,7 +54,7 @@ def test_batch_labels_are_the_reply_and_end_of_turn_only(dataset: Path, tokenize
 
     rows = read_sft(str(dataset), "train")[:6]
     tokens = tokenize_rows(tokenizer, rows, max_length=512)
-    assert tokens.end_token == "<|im_end|>" and tokens.dropped_long == 0
+    assert tokens.end_token == "<|im_end|>" and tokens.dropped_long == 0 and tokens.chat_template == "chatml"
     examples = list(_to_dataset(__import__("datasets").Dataset, tokens))
     batch = DataCollatorForLanguageModeling(pad_token_id=tokenizer.pad_token_id)(examples)
     assert batch["labels"].shape == batch["input_ids"].shape and batch["labels"].shape[0] == 6
@@ -111,3 +111,21 @@ def test_reply_only_loss_equals_the_models_own_loss(dataset: Path, tokenizer) ->
     # A mean cross-entropy: finite, positive, and under the uniform guess's ln(vocabulary) for a trained model.
     loss = float(ours)
     assert math.isfinite(loss) and 0 < loss < math.log(model.config.vocab_size), loss
+
+
+def test_a_gemma_base_trains_on_prompts_with_the_system_text_in_the_user_turn(dataset: Path, tokenizer) -> None:
+    import copy
+
+    from test_chat_templates import _template
+
+    from dougpt_gpu.chat_templates import render_chat_template
+
+    gemma = copy.deepcopy(tokenizer)
+    gemma.chat_template = _template("gemma.jinja")
+    gemma.add_special_tokens({"bos_token": "<bos>", "additional_special_tokens": ["<start_of_turn>", "<end_of_turn>"]})
+    rows = read_sft(str(dataset), "train")[:3]
+    tokens = tokenize_rows(gemma, rows, max_length=512)
+    assert tokens.chat_template == "gemma" and tokens.end_token == "<end_of_turn>"
+    prompt = gemma.decode(tokens.input_ids[0][: tokens.completion_mask[0].index(1)])
+    assert prompt == render_chat_template("gemma", rows[0]["prompt"], True, "<bos>")
+    assert prompt.startswith("<bos><start_of_turn>user\n" + rows[0]["prompt"][0]["content"] + "\n\n")

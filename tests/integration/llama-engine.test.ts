@@ -23,7 +23,7 @@ const statesDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith(
 describe.skipIf(!base)('lockstep engine: saved prompt evaluations', () => {
   const run = async (options: { loseStates?: boolean } = {}) => {
     const existing = statesDirs();
-    const engine = await createLlamaEngine({ base: base!, parallel: 2, schedule: 'lockstep', promptPrefix: PREFIX });
+    const engine = await createLlamaEngine({ base: base!, parallel: 2, schedule: 'lockstep', promptPrefix: () => PREFIX });
     const dirs = statesDirs();
     try {
       const first = CONTEXTS.map((context, i) => request(context, i + 1));

@@ -1,3 +1,4 @@
+import { CHATML } from '../../../functions/prompt/chat-templates.ts';
 import type { Generation, GenerateRequest, ReplyEngine } from '../../../functions/reply/reply-engine.ts';
 import type { AdapterInfo } from '../../../functions/reply/reply-schemas.ts';
 
@@ -14,6 +15,7 @@ export function stubEngine(text: (request: GenerateRequest) => string): ReplyEng
       return adapter;
     },
     chatTemplate: SMOLLM2_TEMPLATE,
+    template: CHATML,
     async generate(request): Promise<Generation> {
       requests.push(request);
       await new Promise((r) => setImmediate(r));

@@ -1,3 +1,4 @@
+import { CHATML } from '../../../functions/prompt/chat-templates.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,7 @@ function echoEngine(): ReplyEngine & { requests: GenerateRequest[]; prefetched: 
     taken: 0,
     adapter: { run_id: null, gguf: null, base: { name: 'stub', gguf: '/dev/null' } },
     chatTemplate: null,
+    template: CHATML,
     async prefetch(batch) {
       prefetched.push(...batch);
       for (const r of batch) ready.add(key(r));

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..chat_templates import prompt_text
 from ..errors import BadInput
 from .job import EvalJob, GenerationOptions
 
@@ -122,8 +123,7 @@ class Scorer:
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         """The tokenizer's chat template over the dataset's rendered messages, ending in the assistant header."""
-        text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        return self.tokenizer(prompt_text(self.tokenizer, messages), add_special_tokens=False)["input_ids"]
 
     def reply_ids(self, reply: str) -> list[int]:
         """The reply's tokens and the end-of-turn token: what the model must produce."""

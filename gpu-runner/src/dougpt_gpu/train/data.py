@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..chat_templates import family_of, prompt_text
 from ..errors import BadInput
 
 
@@ -122,6 +123,8 @@ class Tokenized:
     completion_mask: list[list[int]]
     dropped_long: int
     end_token: str
+    # The chat template family the prompts were rendered in (dougpt_gpu/chat_templates.py), recorded in run.json.
+    chat_template: str = "chatml"
 
 
 def tokenize_rows(tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> Tokenized:
@@ -138,7 +141,8 @@ def tokenize_rows(tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -
             continue
         input_ids.append(prompt_ids + reply_ids)
         masks.append([0] * len(prompt_ids) + [1] * len(reply_ids))
-    return Tokenized(input_ids=input_ids, completion_mask=masks, dropped_long=dropped, end_token=end_token)
+    return Tokenized(input_ids=input_ids, completion_mask=masks, dropped_long=dropped, end_token=end_token,
+                     chat_template=family_of(tokenizer))
 
 
 @dataclass(frozen=True)
@@ -172,8 +176,7 @@ def tokenize_pairs(tokenizer: Any, rows: list[dict[str, Any]], max_length: int) 
 
 
 def _prompt_ids(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
-    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+    return list(tokenizer(prompt_text(tokenizer, messages), add_special_tokens=False)["input_ids"])
 
 
 def _reply_ids(tokenizer: Any, reply: list[dict[str, str]], end_token: str) -> list[int]:

@@ -70,9 +70,7 @@ def load_base(base: BaseModel, job: TrainJob, device: str, precision: str) -> tu
         raise BadInput(f"{base.hf_dir}: the tokenizer has no chat template")
     # The server renders prompts by hand: a base whose template is not one it reproduces byte for byte would be
     # trained on prompts it is never served (functions/prompt/chat-templates.ts).
-    if detect_family(tokenizer, str(base.hf_dir)) == "gemma":
-        raise BadInput(f"{base.hf_dir}: a Gemma chat template has no system turn; the trainer does not fold the prompt "
-                       "spec's system text into the user turn yet: use a ChatML (SmolLM2, Qwen2.5) or Llama 3 base")
+    detect_family(tokenizer, str(base.hf_dir))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(

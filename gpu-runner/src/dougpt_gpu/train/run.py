@@ -205,6 +205,8 @@ def _train(
         # The voice memory the prompts were rendered with (null: none); serve it with the same index.
         "memory": data.memory,
         "end_token": sft["end_token"],
+        # The chat template family the prompts were rendered in: the server renders the adapter's prompts in it.
+        "chat_template": sft["chat_template"],
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -250,6 +252,7 @@ def _sft_stage(
         "train_seconds": round(events.train_seconds, 3),
         "checkpoints": [{"step": step, "stage": "sft", "path": path} for step, path in events.saved],
         "end_token": train_tokens.end_token,
+        "chat_template": train_tokens.chat_template,
     }
     # The preference stage loads its own copy of the base: this one goes first (twice the memory otherwise). The
     # trainer and its callbacks hold each other, so only the cycle collector frees them.
