@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { createObjectStore } from '../catalog/object-store.ts';
 import { resolveAdapter, type AdapterSource } from '../functions/reply/adapter-source.ts';
 import type { AdapterRef } from '../functions/reply/reply-engine.ts';
@@ -16,6 +16,9 @@ export async function fetchServingAdapter(config: StackConfig, runId: string): P
   await mkdir(temp, { recursive: true });
   const store = createObjectStore(config);
   for (const name of ['adapter.gguf', 'run.json']) await store.getToFile(`gold/adapters/${runId}/${name}`, join(temp, name));
+  // An adapter trained with a voice memory is served with it (resolveAdapter checks its hash).
+  const memoryFile = (JSON.parse(await readFile(join(temp, 'run.json'), 'utf8')) as { memory?: { file?: string } | null }).memory?.file;
+  if (memoryFile) await store.getToFile(`gold/adapters/${runId}/${basename(memoryFile)}`, join(temp, basename(memoryFile)));
   await rm(dir, { recursive: true, force: true });
   await rename(temp, dir);
   return dir;

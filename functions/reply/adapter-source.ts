@@ -26,6 +26,7 @@ const RunJson = z.looseObject({
   /** The dataset's prompt spec the run trained with (null: a dataset that recorded none). */
   prompt_spec: z.looseObject({ version: z.string().optional(), sha256: z.string().optional() }).nullish(),
   chat_template: z.string().nullish(),
+  memory: z.looseObject({ sha256: z.string(), file: z.string().optional() }).nullish(),
 });
 
 /** A bad adapter path or file, named in one line. */
@@ -58,8 +59,9 @@ export function resolveAdapter(path: string, runId?: string): AdapterRef {
     run = parsed.data;
   }
   const base = run?.base ? { name: run.base.name, sha256: run.base.sha256 ?? undefined } : undefined;
+  const memory = run?.memory?.file ? { sha256: run.memory.sha256, path: join(dirname(runJsonPath), run.memory.file) } : undefined;
   const promptSpec = run?.prompt_spec ? { version: run.prompt_spec.version, sha256: run.prompt_spec.sha256 } : undefined;
-  return { run_id: runId ?? run?.run_id ?? basename(isDir ? full : dirname(full)), gguf, base, ...(promptSpec ? { prompt_spec: promptSpec } : {}), ...(run?.chat_template ? { chat_template: run.chat_template } : {}) };
+  return { run_id: runId ?? run?.run_id ?? basename(isDir ? full : dirname(full)), gguf, base, ...(promptSpec ? { prompt_spec: promptSpec } : {}), ...(run?.chat_template ? { chat_template: run.chat_template } : {}), ...(memory ? { memory } : {}) };
 }
 
 /**

@@ -53,7 +53,10 @@ export interface ReplyStackOptions {
   /** How the engine batches its sequences (see LlamaEngineOptions.schedule). */
   schedule?: EngineSchedule;
   log?: InferenceLogSink;
-  /** Voice memory index (a dataset's memory.json): each prompt carries the moments recalled for its context. */
+  /**
+   * Voice memory index (a dataset's memory.json): each prompt carries the moments recalled for its context.
+   * Without it, an adapter trained with a memory is served with the index copied beside it (and swapped with it).
+   */
   memory?: string;
   /** One-line notices for the user (base model fallback, adapter swaps, parity mismatches). */
   notice?: (line: string) => void;
@@ -79,6 +82,27 @@ function openMemory(path: string, spec: LoadedPromptSpec): MemoryIndex {
   }
 }
 
+/**
+ * The index an adapter was trained with (run.json `memory`, copied beside the adapter), checked to be the very
+ * bytes training recalled from; null for an adapter trained without one. An AdapterError when it is missing,
+ * altered or unreadable: the adapter is then not served (a hot swap keeps the current one).
+ */
+export function adapterMemory(adapter: AdapterRef | null, spec: LoadedPromptSpec): MemoryIndex | null {
+  if (!adapter?.memory) return null;
+  if (!spec.spec.memory) throw new AdapterError(`${adapter.gguf}: trained with a voice memory, but prompt spec ${spec.spec.version} has no memory block`);
+  let index: MemoryIndex;
+  try {
+    index = loadMemoryIndex(adapter.memory.path);
+  } catch (error) {
+    if (error instanceof MemoryIndexError) throw new AdapterError(`${adapter.gguf}: its voice memory: ${error.message}`, { cause: error });
+    throw error;
+  }
+  if (index.sha256 !== adapter.memory.sha256) {
+    throw new AdapterError(`${adapter.gguf}: its voice memory ${adapter.memory.path} hashes to ${index.sha256.slice(0, 12)}…, not the ${adapter.memory.sha256.slice(0, 12)}… it was trained with`);
+  }
+  return index;
+}
+
 /** A bad flag or a missing model, named in one line (the CLI turns it into a UserError). */
 export class ReplySetupError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -100,7 +124,7 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
   const notice = options.notice ?? (() => undefined);
   const disabled = new Set(options.disable ?? []);
   const spec = loadPromptSpec();
-  const memory = options.memory ? openMemory(options.memory, spec) : null;
+  const fixedMemory = options.memory ? openMemory(options.memory, spec) : null;
 
   let source: AdapterSource;
   try {
@@ -113,9 +137,11 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
   }
   // The prompt spec is checked before the base model is looked for: a refusal needs no model.
   let adapter: AdapterRef | null;
+  let memory: MemoryIndex | null;
   try {
     adapter = await source.current();
     checkAdapterPromptSpec(adapter, spec);
+    memory = fixedMemory ?? adapterMemory(adapter, spec);
   } catch (error) {
     if (error instanceof AdapterError) throw new ReplySetupError(error.message, { cause: error });
     throw error;
@@ -128,6 +154,12 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
     if (error instanceof AdapterError) throw new ReplySetupError(error.message, { cause: error });
     throw error;
   }
+  const memoryNotice = (next: AdapterRef | null) => {
+    if (!fixedMemory || !next) return;
+    if (!next.memory) notice(`${next.gguf}: trained without a voice memory; served with --memory ${options.memory} all the same`);
+    else if (next.memory.sha256 !== fixedMemory.sha256) notice(`${next.gguf}: trained with voice memory ${next.memory.sha256.slice(0, 12)}…; served with --memory ${options.memory} (${fixedMemory.sha256.slice(0, 12)}…) instead`);
+  };
+  memoryNotice(adapter);
   if (!adapter) notice(`no promoted adapter (${source.describe}): replying with the base model ${base.name}`);
   const unrecorded = promptSpecNotice(adapter, spec);
   if (unrecorded) notice(unrecorded);
@@ -177,6 +209,7 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
   const service = createReplyService({ engine, spec, guardrails, log, metrics, parity, memory, onParityMismatch: (d) => notice(`prompt parity mismatch: ${d}`) });
 
   let unwatch = () => {};
+  let nextMemory: MemoryIndex | null = memory;
   if (options.watchPromoted && !options.adapter) {
     unwatch = followAdapterSource({
       source,
@@ -186,11 +219,15 @@ export async function openReplyStack(options: ReplyStackOptions): Promise<ReplyS
         checkAdapterPromptSpec(next, spec);
         checkAdapterBase(next, base);
         checkAdapterTemplate(next, engine.template);
+        // Read before the swap: an adapter whose memory cannot be read is refused like any other.
+        nextMemory = fixedMemory ?? adapterMemory(next, spec);
+        memoryNotice(next);
         const note = promptSpecNotice(next, spec);
         if (note) notice(note);
       },
       onSwap: (next) => {
         served = next;
+        service.useMemory(nextMemory);
       },
       notice,
     });

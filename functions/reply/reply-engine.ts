@@ -47,6 +47,8 @@ export interface AdapterRef {
   prompt_spec?: TrainedPromptSpec;
   /** The chat template family the adapter was trained in, from run.json, when recorded. */
   chat_template?: string;
+  /** The voice memory index the adapter was trained with (run.json `memory`, copied beside it): served with it. */
+  memory?: { sha256: string; path: string };
 }
 
 /** A prompt spec as a training run records it (the dataset's spec): version and sha256 of its bytes. */

@@ -1,5 +1,5 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import { recall, type MemoryIndex } from '../memory/memory-index.ts';
+import { recall, type MemoryIndex, type Recalled } from '../memory/memory-index.ts';
 import { promptHash, renderContext, renderPrompt, type LoadedPromptSpec } from '../prompt/prompt-spec.ts';
 import { SAMPLING } from '../prompt/sampling.ts';
 import { reviewCandidate, type Guardrails } from './guardrails/guardrails.ts';
@@ -21,6 +21,9 @@ export interface ReplyCall extends SamplingRequest {
   /** Who asked (an address, a user): hashed before it is logged. */
   client?: string | null;
   signal?: AbortSignal;
+  /** The VOD and moment replied to, when known (a simulation): the memory never recalls that VOD near it. */
+  vod_id?: string | null;
+  offset_ms?: number | null;
 }
 
 export interface ReplyChoice {
@@ -46,6 +49,11 @@ export interface ReplyOutcome {
 
 export interface ReplyService {
   reply(call: ReplyCall): Promise<ReplyOutcome>;
+  /** The prompt a call is rendered to, with the moments recalled into it (what `reply` sends the engine). */
+  prompt(call: Pick<ReplyCall, 'context' | 'vod_id' | 'offset_ms'>): { prompt: string; recalled: Recalled[] };
+  /** Swaps the voice memory (the server does so with the adapter it was trained with); null: none. */
+  useMemory(memory: MemoryIndex | null): void;
+  readonly memory: MemoryIndex | null;
   readonly engine: ReplyEngine;
   readonly spec: LoadedPromptSpec;
 }
@@ -85,13 +93,19 @@ export function sampleSeed(seed: number, index: number, attempt: number): number
  */
 export function createReplyService(options: ReplyServiceOptions): ReplyService {
   const { engine, spec, guardrails, log, metrics } = options;
+  let memory = options.memory ?? null;
+
+  // Live requests have no VOD or offset: only the index's own rules (train moments, one per context) apply; a
+  // simulation names its VOD and moment, so the ±window rule keeps the VOD's own chat out.
+  const promptOf = (call: Pick<ReplyCall, 'context' | 'vod_id' | 'offset_ms'>) => {
+    const recalled = memory ? recall(memory, { context: renderContext(spec.spec, call.context), vod_id: call.vod_id ?? null, offset_ms: call.offset_ms ?? null }) : [];
+    return { prompt: renderPrompt(spec.spec, call.context, recalled, engine.template), recalled, memory };
+  };
 
   const reply = async (call: ReplyCall): Promise<ReplyOutcome> => {
     const started = performance.now();
     const id = randomUUID();
-    // Live requests have no VOD or offset: only the index's own rules (train moments, one per context) apply.
-    const recalled = options.memory ? recall(options.memory, { context: renderContext(spec.spec, call.context) }) : [];
-    const prompt = renderPrompt(spec.spec, call.context, recalled, engine.template);
+    const { prompt, recalled, memory: used } = promptOf(call);
     const promptSpec: PromptSpecRef = { version: spec.spec.version, sha256: spec.sha256, prompt_hash: promptHash(prompt) };
     const seeded = call.seed !== undefined;
     const seed = call.seed ?? randomInt(2 ** 32 - 1);
@@ -143,7 +157,7 @@ export function createReplyService(options: ReplyServiceOptions): ReplyService {
       completion_tokens: kept.reduce((sum, g) => sum + (g?.completionTokens ?? 0), 0),
       latency_ms: latency,
       status,
-      ...(options.memory ? { memory: { sha256: options.memory.sha256, pair_ids: recalled.map((m) => m.pair_id) } } : {}),
+      ...(used ? { memory: { sha256: used.sha256, pair_ids: recalled.map((m) => m.pair_id) } } : {}),
       ...(error === undefined ? {} : { error }),
     });
 
@@ -209,9 +223,23 @@ export function createReplyService(options: ReplyServiceOptions): ReplyService {
       prompt_spec: promptSpec,
       usage: { prompt_tokens: promptTokens, completion_tokens: kept.reduce((sum, g) => sum + (g?.completionTokens ?? 0), 0) },
       latency_ms: latency,
-      ...(options.memory ? { memories: recalled.map((m) => ({ pair_id: m.pair_id, score: m.score, context: m.context, reply: m.reply })) } : {}),
+      ...(used ? { memories: recalled.map((m) => ({ pair_id: m.pair_id, score: m.score, context: m.context, reply: m.reply })) } : {}),
     };
   };
 
-  return { reply, engine, spec };
+  return {
+    reply,
+    prompt: (call) => {
+      const { prompt, recalled } = promptOf(call);
+      return { prompt, recalled };
+    },
+    useMemory(next) {
+      memory = next;
+    },
+    get memory() {
+      return memory;
+    },
+    engine,
+    spec,
+  };
 }

@@ -3,7 +3,6 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { normalizeChat } from '../chat/normalize-chat.ts';
 import type { InferenceLogSink } from '../reply/inference-log.ts';
-import { renderPrompt } from '../prompt/prompt-spec.ts';
 import type { GenerateRequest, PromptReuse } from '../reply/reply-engine.ts';
 import { DEFAULT_SAMPLING, replyStops, sampleSeed, type ReplyCall, type ReplyService } from '../reply/reply-service.ts';
 import { MAX_N } from '../reply/reply-schemas.ts';
@@ -94,7 +93,7 @@ function messageId(vodId: string, seed: number, index: number): string {
 
 /** The engine requests of a reply call's first round: what the reply service will ask for, sample by sample. */
 function firstSamples(service: ReplyService, call: ReplyCall): GenerateRequest[] {
-  const prompt = renderPrompt(service.spec.spec, call.context, [], service.engine.template);
+  const { prompt } = service.prompt(call);
   return Array.from({ length: call.n }, (_, index) => ({
     prompt,
     maxTokens: call.max_tokens ?? service.spec.spec.reply.max_tokens,
@@ -143,6 +142,9 @@ export async function simulateTranscript(options: SimulateTranscriptOptions): Pr
   const calls = requests(plan.messages).map((request, k): ReplyCall & { members: number[] } => ({
     members: request.members,
     context: request.phrase >= 0 ? (plan.contexts[request.phrase] as string) : '',
+    // The moment replied to: a voice memory never recalls this VOD's own chat near it.
+    vod_id: options.vodId,
+    offset_ms: plan.messages[request.members[0]!]!.offset_ms,
     n: request.members.length,
     seed: deriveSeed(options.seed, `reply:${k}`),
     max_tokens: options.maxTokens ?? DEFAULT_SIM_MAX_TOKENS,

@@ -7,6 +7,9 @@ import type { ObjectStore } from '../../catalog/object-store.ts';
 import { stableHash } from '../dataset/dataset-config.ts';
 import { datasetPrefix } from '../dataset/build-lake-dataset.ts';
 
+/** The voice memory index copied beside an adapter trained with one (gpu-runner train/run.py MEMORY_FILE). */
+export const ADAPTER_MEMORY_FILE = 'memory.json';
+
 export const PRESETS = ['cpu-smoke', 'cpu', 'gpu-8gb', 'gpu-24gb', 'gpu-80gb'] as const;
 
 /** The train job's stages: SFT, then optionally the preference stage (gpu-runner/src/dougpt_gpu/train/preference.py). */
@@ -221,6 +224,8 @@ export async function trainAdapter(raw: TrainAdapterInput, deps: TrainAdapterDep
     if (name === 'adapter') await uploadDir(deps.store, path, `${adapterKey}adapter/`);
     else await deps.store.putFileOnce(`${adapterKey}${name}`, path);
   }
+  // The voice memory an adapter was trained with travels with it (run.json `memory.file`).
+  if (existsSync(join(out, ADAPTER_MEMORY_FILE))) await deps.store.putFileOnce(`${adapterKey}${ADAPTER_MEMORY_FILE}`, join(out, ADAPTER_MEMORY_FILE));
   return {
     run_id: parsed.run_id,
     dataset_id: parsed.dataset_id,

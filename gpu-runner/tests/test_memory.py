@@ -214,3 +214,25 @@ def test_train_job_memory_options_are_checked(tmp_path: Path) -> None:
         TrainJob.from_dict({"dataset": str(tmp_path), "out": str(tmp_path / "run"), "memory": str(path), "stages": ["sft", "dpo"]})
     job = TrainJob.from_dict({"dataset": str(tmp_path), "out": str(tmp_path / "run"), "memory": str(path)})
     assert "memory" not in job.config()  # the index's sha256 joins the run's identity, not its path
+
+
+def test_an_adapter_trained_with_memory_carries_its_index(tmp_path: Path) -> None:
+    """The server serves an adapter with the index it was trained with: the run copies it beside the adapter and
+    run.json names the file and its sha256 (functions/reply/open-reply-stack.ts adapterMemory checks both)."""
+    import hashlib
+
+    from train_fixtures import make_dataset, smoke_job, trained
+
+    folder = make_dataset(tmp_path / "ds", rows=24, validation=4)
+    dataset_id = json.loads((folder / "dataset.json").read_text())["dataset_id"]
+    rows = [json.loads(line) for line in (folder / "sft" / "train.jsonl").read_text().splitlines()]
+    entries = [{"pair_id": r["pair_id"], "vod_id": "other-vod", "offset_ms": r["offset_ms"], "context": r["context"],
+                "reply": r["completion"][0]["content"]} for r in rows]
+    path = write_memory_index(tmp_path / "memory.json", dataset_id, entries)
+    out = tmp_path / "out"
+    trained(smoke_job(folder, out, memory=str(path), optim={"max_steps": 2}), tmp_path)
+    run = json.loads((out / "run.json").read_text())
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert run["memory"]["file"] == "memory.json" and run["memory"]["sha256"] == sha256
+    assert run["memory"]["rows_with_memory"] > 0
+    assert (out / "memory.json").read_bytes() == path.read_bytes()

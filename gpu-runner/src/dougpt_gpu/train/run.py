@@ -35,6 +35,8 @@ from .data import DatasetInfo, read_dpo, read_info, read_sft
 from .job import TrainJob, config_hash, run_id_of
 
 log = logging.getLogger("dougpt_gpu.train")
+# The voice memory index copied beside an adapter trained with one (run.json `memory.file`).
+MEMORY_FILE = "memory.json"
 LIBRARIES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "gguf")
 
 
@@ -113,6 +115,11 @@ def run_train(raw: dict[str, Any]) -> dict[str, Any]:
     if not distributed.is_main():
         return {"run_id": run_id, "rank": distributed.rank(), "elapsed_s": round(time.monotonic() - started, 3)}
     record["elapsed_s"] = round(time.monotonic() - started, 3)
+    if memory and job.memory:
+        # The index the prompts were rendered with travels with the adapter: the server loads it with the adapter
+        # (and swaps it with the adapter), so served prompts recall from what training recalled from.
+        shutil.copyfile(job.memory, out / MEMORY_FILE)
+        record["memory"] = {**memory, "file": MEMORY_FILE}
     _write_json(out / "run.json", record)
     return _result(record, out, reused=False, elapsed=record["elapsed_s"])
 
@@ -421,6 +428,7 @@ def _clear(out: Path, keep: Path | None) -> None:
     shutil.rmtree(out / "sft-adapter", ignore_errors=True)
     (out / "adapter.gguf").unlink(missing_ok=True)
     (out / "run.json").unlink(missing_ok=True)
+    (out / MEMORY_FILE).unlink(missing_ok=True)
     ckpt = out / "checkpoints"
     if keep is None or ckpt.resolve() not in keep.resolve().parents:
         shutil.rmtree(ckpt, ignore_errors=True)
