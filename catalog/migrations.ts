@@ -1,5 +1,5 @@
 import {
-  asrRuns, audio, chatMessages, chatOffsets, chatRejects, datasetExamples, datasets, evalJudgments, evalResults, inferenceLog,
+  asrRuns, audio, chatMessages, chatOffsets, chatRejects, datasetExamples, datasets, evalJudgments, evalResults, inferenceLog, memoryEntries,
   pairReviews, pairs, promotions, qualifiedName, schemaMigrations, trainingRuns, transcriptSegments, transcriptWords, vodManifest,
   type TableDef,
 } from './tables.ts';
@@ -39,6 +39,11 @@ export function migrations(catalog: string): Migration[] {
       version: 3,
       description: 'model layer: datasets and their examples, training runs, evaluations, judgments, promotions, inference log',
       statements: [datasets, datasetExamples, trainingRuns, evalResults, evalJudgments, promotions, inferenceLog].map((t) => createTableSql(t, catalog)),
+    },
+    {
+      version: 4,
+      description: 'voice memory: the entries of each dataset version\'s memory index',
+      statements: [createTableSql(memoryEntries, catalog)],
     },
   ];
 }

@@ -273,6 +273,28 @@ export const datasetExamples: TableDef = {
   key: ['dataset_id', 'pair_id'],
 };
 
+/**
+ * The voice memory of a dataset version (functions/memory): its index's entries in index order, with the index's
+ * sha256 and rule. The index file is a pure function of these rows and the rule's options: a rebuild from them
+ * gives the same bytes (tests/integration/dataset-lake.test.ts).
+ */
+export const memoryEntries: TableDef = {
+  namespace: 'gold',
+  name: 'memory_entries',
+  columns: [
+    ['dataset_id', 'VARCHAR'],
+    ['memory_sha256', 'VARCHAR'],
+    ['rule', 'VARCHAR'],
+    ['entry', 'INTEGER'],
+    ['pair_id', 'VARCHAR'],
+    ['vod_id', 'VARCHAR'],
+    ['offset_ms', 'BIGINT'],
+    ['context', 'VARCHAR'],
+    ['reply', 'VARCHAR'],
+  ],
+  key: ['dataset_id', 'pair_id'],
+};
+
 export const trainingRuns: TableDef = {
   namespace: 'gold',
   name: 'training_runs',
@@ -377,5 +399,5 @@ export const inferenceLog: TableDef = {
 export const ALL_TABLES: readonly TableDef[] = [
   schemaMigrations, vodManifest, audio, chatMessages, chatRejects,
   asrRuns, transcriptWords, transcriptSegments, chatOffsets, pairs, pairReviews,
-  datasets, datasetExamples, trainingRuns, evalResults, evalJudgments, promotions, inferenceLog,
+  datasets, datasetExamples, trainingRuns, evalResults, evalJudgments, promotions, inferenceLog, memoryEntries,
 ];

@@ -5,10 +5,11 @@ import { insertNew } from '../../catalog/insert-new.ts';
 import { LAKE, sqlString } from '../../catalog/lake.ts';
 import { stageRows } from '../../catalog/stage-rows.ts';
 import {
-  asrRuns, chatMessages, datasetExamples, datasets, pairReviews, pairs, qualifiedName, vodManifest,
+  asrRuns, chatMessages, datasetExamples, datasets, memoryEntries, pairReviews, pairs, qualifiedName, vodManifest,
 } from '../../catalog/tables.ts';
 import { writeLake } from '../../catalog/write-lake.ts';
 import type { LakeDeps, RunContext } from '../deps.ts';
+import { loadMemoryIndex } from '../memory/memory-index.ts';
 import { loadPromptSpec } from '../prompt/prompt-spec.ts';
 import { assembleDataset, DatasetInputError } from './assemble-dataset.ts';
 import { readOptOut } from './build-dataset.ts';
@@ -38,7 +39,7 @@ export interface BuildLakeDatasetOutput {
   out: string | null;
   /** False when this exact version was already recorded (a re-run writes nothing new). */
   created: boolean;
-  rows_written: { datasets: number; dataset_examples: number };
+  rows_written: { datasets: number; dataset_examples: number; memory_entries: number };
 }
 
 export const datasetPrefix = (datasetId: string) => `gold/datasets/${datasetId}/`;
@@ -117,10 +118,21 @@ export async function buildLakeDataset(raw: BuildLakeDatasetInput, deps: LakeDep
       created_at: new Date().toISOString(),
     };
     const staged = await stageRows(work, [datasetRow], datasets.columns);
+    // The voice memory's entries, in index order, with the index's version (a rebuild from them gives its bytes).
+    const memory = summary.memory ? loadMemoryIndex(join(dir, summary.memory.file)) : null;
+    const memoryRows = (memory?.file.entries ?? []).map((e, entry) => ({
+      dataset_id: summary.dataset_id,
+      memory_sha256: memory!.sha256,
+      rule: memory!.file.rule,
+      entry,
+      ...e,
+    }));
+    const stagedMemory = await stageRows(work, memoryRows, memoryEntries.columns);
     ctx.progress?.({ stage: 'commit' });
     const rows_written = await writeLake(deps, async (writer) => ({
-      // Examples first, the version row last: a reader that sees the version sees all its rows.
+      // Examples and memory first, the version row last: a reader that sees the version sees all its rows.
       dataset_examples: await insertNew(writer, datasetExamples, `SELECT * FROM read_parquet(${sqlString(membership)})`),
+      memory_entries: memoryRows.length > 0 ? await insertNew(writer, memoryEntries, stagedMemory.sql) : 0,
       datasets: await insertNew(writer, datasets, staged.sql),
     }));
     let out: string | null = null;

@@ -7,7 +7,8 @@
 # Source, first found: the llama.cpp tree inside the llama-cpp-python 0.3.36 sdist (LLAMA_CPP_SDIST=FILE, or a
 # llama_cpp_python-0.3.36.tar.gz under ~/.cache or pip's cache dir); else the llama.cpp tree node-llama-cpp
 # ships as a git bundle (node_modules/node-llama-cpp/llama/gitRelease.bundle) — the engine `dougpt serve` runs.
-# The script prints which one it used, and its commit where known.
+# The script prints which one it used, and its commit where known. Then the reply engine's library (node-llama-cpp)
+# on the same model, measured the same way (tests/bench/engine-speed.ts), for the table beside llama-bench's.
 #
 # Build: AVX-512 flags spelled out, AMX off, no -march=native (a native build dies with an illegal instruction
 # on a CPU that reports AMX it cannot run in this VM). Prints llama-bench's markdown table: pp = prompt
@@ -59,7 +60,7 @@ else
   commit=$(git bundle list-heads "$bundle" | awk 'NR==1 {print $1}')
   src="$cache/node-llama-cpp-$commit"
   [[ -f "$src/CMakeLists.txt" ]] || { rm -rf "$src"; git -c advice.detachedHead=false clone --quiet "$bundle" "$src"; }
-  echo "source: the llama-cpp-python $version sdist is not available offline; using node-llama-cpp's llama.cpp ($(node -p "require('node-llama-cpp/package.json').version") bundle, commit $commit)" >&2
+  echo "source: the llama-cpp-python $version sdist is not available offline; using node-llama-cpp's llama.cpp ($(node -p "JSON.parse(require('fs').readFileSync('node_modules/node-llama-cpp/package.json', 'utf8')).version") bundle, commit $commit)" >&2
 fi
 
 build="$src/build-avx512"
@@ -73,3 +74,5 @@ if [[ ! -x "$bench" ]]; then
 fi
 echo "model: $model" >&2
 "$bench" -m "$model" -t "$threads" -p "$prompt" -n "$gen" -r "$reps" -o md
+# The reply engine's library on the same model, measured the same way, in the same run.
+npx tsx tests/bench/engine-speed.ts --model "$model" --threads "$threads" --prompt "$prompt" --gen "$gen" --reps "$reps"

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { identifyVod } from '../../functions/ingest/identify-vod.ts';
+import { buildMemoryIndex, memoryIndexText, parseMemoryIndex } from '../../functions/memory/memory-index.ts';
 import { savePairReview } from '../../functions/review/save-pair-review.ts';
 import { HawkesPacingModel } from '../../functions/simulate/hawkes-pacing.ts';
 import { saveLakeRunPacing } from '../../functions/simulate/save-lake-run-pacing.ts';
@@ -66,6 +67,17 @@ describe('dataset build from the lake', () => {
     expect(row.align_id).toMatch(/^align-/);
     expect(row.asr_run_id).toBeTruthy();
     expect(row.manifest_version).not.toBeNull();
+    // The voice memory is in the lake too: its entries, in index order, rebuild the exported index byte for byte.
+    const exported = readFileSync(join(out, 'a1', 'memory.json'), 'utf8');
+    const index = parseMemoryIndex(exported);
+    const entries = await sqlRows(`select memory_sha256, rule, entry, pair_id, vod_id, offset_ms, context, reply from gold.memory_entries where dataset_id = '${first.dataset_id}' order by entry`);
+    expect(entries.length).toBe(first.splits.train);
+    expect(new Set(entries.map((e) => e.memory_sha256))).toEqual(new Set([index.sha256]));
+    const { k, exclude_ms, k1, b } = index.file;
+    const rebuilt = memoryIndexText(buildMemoryIndex(first.dataset_id, entries.map((e) => ({ pair_id: String(e.pair_id), vod_id: String(e.vod_id), offset_ms: Number(e.offset_ms), context: String(e.context), reply: String(e.reply) })), { k, excludeMs: exclude_ms, k1, b }));
+    expect(rebuilt).toBe(exported);
+    const [memoryRows] = await sqlRows(`select count(*) n from gold.memory_entries where dataset_id = '${first.dataset_id}'`);
+    expect(Number(memoryRows?.n)).toBe(entries.length); // the second build added none
   });
 
   it('the pacing model of a run trained on it: chat from silver.chat_messages, speech from the alignment and transcript, stored once', async () => {

@@ -47,12 +47,12 @@ describe('local stack', () => {
 
   it('the lake has its namespaces, tables and schema version', async () => {
     const rows = await sqlRows('select version from meta.schema_migrations order by version');
-    expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3]);
+    expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4]);
     for (const table of [
       'bronze.vod_manifest', 'silver.audio', 'silver.chat_messages', 'silver.chat_rejects', 'silver.asr_runs',
       'silver.transcript_words', 'silver.transcript_segments', 'silver.chat_offsets', 'gold.pairs', 'gold.pair_reviews',
       'gold.datasets', 'gold.dataset_examples', 'gold.training_runs', 'gold.eval_results', 'gold.eval_judgments',
-      'gold.promotions', 'gold.inference_log',
+      'gold.promotions', 'gold.inference_log', 'gold.memory_entries',
     ]) {
       const [row] = await sqlRows(`select count(*) n from ${table}`);
       expect(Number(row?.n), table).toBeGreaterThanOrEqual(0);
