@@ -6,10 +6,11 @@
  * memory, the gains with paired 95% bootstrap intervals, retrieval p50, and whether memory meets the bar for
  * default-on (R@10 +0.03 with the interval above 0, retrieval p50 < 20 ms).
  *
- *   npx tsx tests/bench/memory.bench.ts --dataset DIR --adapter RUN_DIR [--candidates 100] [--limit N] [--exclude-s 300] [--k 3] [--out DIR]
+ *   npx tsx tests/bench/memory.bench.ts --dataset DIR --adapter RUN_DIR [--memory-adapter RUN_DIR] [--candidates 100] [--limit N] [--exclude-s 300] [--k 3] [--out DIR]
  *
  * DIR is a `dougpt dataset build` folder built with prompt spec dougpt-chat/2 or later; RUN_DIR a `dougpt train`
- * output. Prints a table, then one JSON line.
+ * output; `--memory-adapter` an adapter trained on DIR with `--memory` (the dataset's memory.json), evaluated with
+ * the same memory on the same contexts and candidates. Prints a table, then one JSON line.
  */
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
   options: {
     dataset: { type: 'string' },
     adapter: { type: 'string' },
+    'memory-adapter': { type: 'string' },
     candidates: { type: 'string', default: '100' },
     limit: { type: 'string' },
     'exclude-s': { type: 'string', default: String(DEFAULT_MEMORY_OPTIONS.excludeMs / 1000) },
@@ -68,6 +70,16 @@ const wall = (performance.now() - started) / 1000;
 const summary = EvalSummary.parse(JSON.parse(result.stdout));
 const memory = summary.memory!;
 
+// The adapter trained with memory, ranked with it: the same contexts and candidates (a pure function of the dataset).
+let trainedWith: { r_at_10: number | null; r_at_10_ci95: readonly [number, number] | null; mrr: number | null; lift_vs_base: unknown } | null = null;
+if (values['memory-adapter']) {
+  const withArgs = ['eval', '--adapter', values['memory-adapter'], '--dataset', values.dataset, '--memory', indexPath, '--ranking-candidates', values.candidates, '--json', '--out', join(out, 'eval-memory-adapter')];
+  if (values.limit) withArgs.push('--limit', values.limit);
+  const trained = EvalSummary.parse(JSON.parse((await execa(process.execPath, [dougpt, ...withArgs])).stdout));
+  const ranked = trained.memory!.sides.adapter!.ranking;
+  trainedWith = { r_at_10: ranked.r_at_10, r_at_10_ci95: ranked.r_at_10_ci95 ?? null, mrr: ranked.mrr, lift_vs_base: trained.lift_vs_base ?? null };
+}
+
 const n = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
 const ci = (c: readonly [number, number] | null | undefined) => (c ? `[${n(c[0])}, ${n(c[1])}]` : '[n/a]');
 const rows = Object.entries(memory.sides).map(([side, m]) => {
@@ -91,7 +103,8 @@ const lines = [
   `recalled something for ${memory.examples_with_memory} of ${summary.n_examples} evaluated contexts (mean ${n(memory.mean_recalled, 2)} moments); ${recalled} of ${queries.length} validation+test queries`,
   `retrieval p50: TypeScript ${n(pct(0.5), 3)} ms (p95 ${n(pct(0.95), 3)}), Python ${n(memory.retrieval_ms.p50, 3)} ms`,
   ...rows.map((r) => `${r.side.padEnd(9)} R@10 ${n(r.r_at_10)} ${ci(r.r_at_10_ci95)} → with memory ${n(r.r_at_10_memory)} ${ci(r.r_at_10_memory_ci95)}, gain ${n(r.r_at_10_gain)} ${ci(r.r_at_10_gain_ci95)}; MRR ${n(r.mrr)} → ${n(r.mrr_memory)}, gain ${n(r.mrr_gain)} ${ci(r.mrr_gain_ci95)}`),
+  ...(trainedWith ? [`adapter trained with memory, with memory: R@10 ${n(trainedWith.r_at_10)} ${ci(trainedWith.r_at_10_ci95)}, MRR ${n(trainedWith.mrr)} (base without memory: R@10 ${n(summary.base.ranking?.r_at_10)})`] : []),
   `references: popularity R@10 ${n(summary.popularity.ranking.r_at_10)}, random ${n(summary.random.ranking.r_at_10)}`,
   `default-on bar (${memory.default_on.rule}): ${memory.default_on.meets_bar ? 'MET' : 'not met'}; eval ${wall.toFixed(0)} s wall`,
 ];
-process.stdout.write(`${lines.join('\n')}\n${JSON.stringify({ bench: 'memory', dataset_id: summary.dataset_id, n_examples: summary.n_examples, n_candidates: summary.ranking_candidates, index: { ...built, exclude_s: Number(values['exclude-s']) }, examples_with_memory: memory.examples_with_memory, retrieval_ms: { ts_p50: pct(0.5), ts_p95: pct(0.95), py_p50: memory.retrieval_ms.p50 }, sides: rows, meets_bar: memory.default_on.meets_bar, eval_wall_s: wall, load, out })}\n`);
+process.stdout.write(`${lines.join('\n')}\n${JSON.stringify({ bench: 'memory', dataset_id: summary.dataset_id, n_examples: summary.n_examples, n_candidates: summary.ranking_candidates, index: { ...built, exclude_s: Number(values['exclude-s']) }, examples_with_memory: memory.examples_with_memory, retrieval_ms: { ts_p50: pct(0.5), ts_p95: pct(0.95), py_p50: memory.retrieval_ms.p50 }, sides: rows, trained_with_memory: trainedWith, meets_bar: memory.default_on.meets_bar, eval_wall_s: wall, load, out })}\n`);
