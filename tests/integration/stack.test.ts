@@ -8,6 +8,10 @@ import { catalogClient, catalogLineage, CommitVerificationError, verifyCommit } 
 import { execa } from 'execa';
 import { REPO_ROOT } from '../../infra/paths.ts';
 import { config, dougpt, env, sqlRows } from './stack.ts';
+import { migrations } from '../../catalog/migrations.ts';
+
+/** Schema versions the lake is at: one ledger row per migration. */
+const MIGRATIONS = migrations('lake').length;
 
 describe('local stack', () => {
   it('status --json reports every service healthy with its address', async () => {
@@ -47,7 +51,7 @@ describe('local stack', () => {
 
   it('the lake has its namespaces, tables and schema version', async () => {
     const rows = await sqlRows('select version from meta.schema_migrations order by version');
-    expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4]);
+    expect(rows.map((r) => Number(r.version))).toEqual(Array.from({ length: MIGRATIONS }, (_, i) => i + 1));
     for (const table of [
       'bronze.vod_manifest', 'silver.audio', 'silver.chat_messages', 'silver.chat_rejects', 'silver.asr_runs',
       'silver.transcript_words', 'silver.transcript_segments', 'silver.chat_offsets', 'gold.pairs', 'gold.pair_reviews',
@@ -80,7 +84,7 @@ describe('local stack', () => {
     expect(insert.exitCode).not.toBe(0);
     expect(insert.stderr).toMatch(/403|access denied/i);
     const [after] = await sqlRows('select count(*) n from meta.schema_migrations');
-    expect(Number(after?.n)).toBe(3);
+    expect(Number(after?.n)).toBe(MIGRATIONS);
 
     const root = createObjectStore(config);
     const reader = createObjectStore({ ...config, credentials: config.readerCredentials });
@@ -124,7 +128,7 @@ describe('local stack', () => {
     const audit = JSON.parse((await dougpt(['sql', '--audit', '--json'])).stdout) as { table: string; catalog_rows: number; duckdb_rows: number; agree: boolean }[];
     expect(audit.filter((a) => !a.agree)).toEqual([]);
     expect(audit.find((a) => a.table === table)).toMatchObject({ catalog_rows: 8, duckdb_rows: 8 });
-    expect(audit.find((a) => a.table === 'meta.schema_migrations')).toMatchObject({ catalog_rows: 3, duckdb_rows: 3 });
+    expect(audit.find((a) => a.table === 'meta.schema_migrations')).toMatchObject({ catalog_rows: MIGRATIONS, duckdb_rows: MIGRATIONS });
   });
 
   it('a service another host runs (its address set by a variable) is checked by up and status, never started', async () => {
