@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from train_fixtures import make_dataset, run_train, smollm2_dir
+from train_fixtures import make_dataset, run_train, tiny_base
 
 torch.set_num_threads(1)
 
@@ -15,19 +15,7 @@ torch.set_num_threads(1)
 @pytest.fixture(scope="module")
 def tiny_qwen2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Qwen2 architecture at toy size, with the SmolLM2 tokenizer (ChatML, like Qwen2.5's template with a system turn)."""
-    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
-
-    folder = tmp_path_factory.mktemp("tiny-qwen2")
-    tokenizer = AutoTokenizer.from_pretrained(str(smollm2_dir()))
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-    )
-    Qwen2ForCausalLM(config).save_pretrained(str(folder))
-    tokenizer.save_pretrained(str(folder))
-    return folder
+    return tiny_base(tmp_path_factory.mktemp("tiny-qwen2"), "qwen2")
 
 
 @pytest.fixture(scope="module")
