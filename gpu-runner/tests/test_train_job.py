@@ -58,6 +58,7 @@ def test_every_preset_builds(paths: dict) -> None:
         ({"dpo": {"beta": 0}}, "dpo.beta: must be > 0"),
         ({"dpo": {"batch_size": 0}}, "dpo: need batch_size >= 1"),
         ({"dpo": {"gamma": 1}}, "dpo: unknown field 'gamma'"),
+        ({"checkpoint": {"validation_rows": -1}}, "validation_rows >= 0"),
     ],
 )
 def test_bad_options_name_the_field(paths: dict, change: dict, message: str) -> None:
@@ -102,6 +103,23 @@ def test_stages_shape_the_run_identity_only_with_dpo(paths: dict) -> None:
     for name in ("cpu-smoke", "cpu"):
         assert set(PRESETS[name].values["dpo"]) >= {"beta", "learning_rate", "max_steps", "batch_size"}
         assert "stages" not in PRESETS[name].values
+
+
+def test_validation_cap_is_a_seeded_sample_and_shapes_the_identity_only_when_set(paths: dict) -> None:
+    from dougpt_gpu.train.run import validation_sample
+
+    rows = [{"id": i} for i in range(500)]
+    sample = validation_sample(rows, 64, 0)
+    assert len(sample) == 64 and sample == validation_sample(rows, 64, 0)
+    # File order is kept, the rows differ with the seed, and a split no larger than the cap is scored whole.
+    assert [r["id"] for r in sample] == sorted(r["id"] for r in sample)
+    assert sample != validation_sample(rows, 64, 1)
+    assert validation_sample(rows, 0, 0) == rows and validation_sample(rows[:10], 64, 0) == rows[:10]
+    uncapped = TrainJob.from_dict({**paths, "checkpoint": {"validation_rows": 0}})
+    assert "validation_rows" not in uncapped.config()["checkpoint"]
+    capped = TrainJob.from_dict(paths)
+    assert capped.checkpoint.validation_rows == PRESETS["cpu-smoke"].values["checkpoint"]["validation_rows"] == 64
+    assert run_id_of("ds", "a" * 64, capped.config(), 0) != run_id_of("ds", "a" * 64, uncapped.config(), 0)
 
 
 def test_translators() -> None:

@@ -113,10 +113,15 @@ class CheckpointOptions:
 
     every_steps: int = _help("save every N optimizer steps (0: none); the last step is always saved when > 0", default=10)
     keep_last: int = _help("checkpoints kept (older ones are removed)", default=2)
+    validation_rows: int = _help(
+        "validation rows scored at each checkpoint to choose the kept step: a seeded sample, the same at every "
+        "checkpoint, when the split is larger (0: every row)",
+        default=0,
+    )
 
     def __post_init__(self) -> None:
-        if self.every_steps < 0 or self.keep_last < 1:
-            raise BadInput("checkpoint: need every_steps >= 0 and keep_last >= 1")
+        if self.every_steps < 0 or self.keep_last < 1 or self.validation_rows < 0:
+            raise BadInput("checkpoint: need every_steps >= 0, keep_last >= 1 and validation_rows >= 0")
 
 
 @dataclass(frozen=True)
@@ -286,13 +291,17 @@ class TrainJob:
         """What shapes the adapter (everything but paths, resume and thread count): hashed into the run id.
 
         An SFT-only run leaves `stages` and `dpo` out: they do not shape its adapter, and its run id stays what it
-        was before the preference stage existed.
+        was before the preference stage existed. An uncapped validation (`checkpoint.validation_rows` 0) is left out
+        the same way.
         """
         config = {k: v for k, v in dataclasses.asdict(self).items() if k not in _NOT_CONFIG}
         if "dpo" not in self.stages:
             del config["stages"], config["dpo"]
         else:
             config["stages"] = list(self.stages)
+        if not self.checkpoint.validation_rows:
+            # Every row scored, as before the cap existed: the run id stays what it was.
+            del config["checkpoint"]["validation_rows"]
         return config
 
 

@@ -17,6 +17,7 @@ import importlib.metadata
 import json
 import logging
 import os
+import random
 import shutil
 import sys
 import time
@@ -58,6 +59,15 @@ def protocol_stdout() -> Iterator[Any]:
         sys.stdout = real
 
 
+def validation_sample(rows: list[dict[str, Any]], limit: int, seed: int) -> list[dict[str, Any]]:
+    """At most `limit` validation rows (0: all): a seeded sample kept in file order, so a checkpoint's score costs
+    the same on any dataset size and every checkpoint is scored on the same rows."""
+    if not limit or len(rows) <= limit:
+        return rows
+    keep = sorted(random.Random(seed).sample(range(len(rows)), limit))
+    return [rows[i] for i in keep]
+
+
 def run_train(raw: dict[str, Any]) -> dict[str, Any]:
     """Run one job from its JSON; returns the result event's fields."""
     started = time.monotonic()
@@ -67,6 +77,7 @@ def run_train(raw: dict[str, Any]) -> dict[str, Any]:
     if not rows:
         raise BadInput(f"{job.dataset}: split {job.split} has no rows")
     validation = read_sft(job.dataset, "validation") if (Path(job.dataset) / "sft" / "validation.jsonl").is_file() else []
+    validation = validation_sample(validation, job.checkpoint.validation_rows, job.seed)
     pairs: list[dict[str, Any]] = []
     pair_validation: list[dict[str, Any]] = []
     if "dpo" in job.stages:
@@ -74,7 +85,7 @@ def run_train(raw: dict[str, Any]) -> dict[str, Any]:
         if not pairs:
             raise BadInput(f"{job.dataset}: dpo split {job.split} has no rows (stages has dpo)")
         if (Path(job.dataset) / "dpo" / "validation.jsonl").is_file():
-            pair_validation = read_dpo(job.dataset, "validation")
+            pair_validation = validation_sample(read_dpo(job.dataset, "validation"), job.checkpoint.validation_rows, job.seed)
     memory = None
     if job.memory:
         index, spec = open_memory(job.memory, job.dataset, info.dataset_id)
