@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LAKE, sqlString } from '../../catalog/lake.ts';
@@ -8,7 +8,7 @@ import { adapterPrefix } from '../train/train-adapter.ts';
 import { chatEvents } from './chat-events.ts';
 import type { RunPacingVod } from './fit-run-pacing.ts';
 import { fitRunPacingInThread } from './fit-run-pacing-in-thread.ts';
-import type { PacingEvaluation } from './hawkes-pacing.ts';
+import { HawkesPacingModel, type PacingEvaluation } from './hawkes-pacing.ts';
 import { alignmentForPacing, alignmentInputs, chatMessagesOf, transcriptOfRun } from './lake-inputs.ts';
 import { phrasesOfTranscript } from './pacing-data.ts';
 import { PACING_FILE } from './simulate-inputs.ts';
@@ -32,7 +32,7 @@ const Sources = z.array(z.object({ kind: z.string(), id: z.string(), vod_id: z.s
  * background from its alignment and transcript — with its held-out evaluation against the constant
  * rates, and stores it beside the adapter as `gold/adapters/<run_id>/pacing.json`, which
  * `simulateChat` and `dougpt simulate --adapter <run_id>` read. Written once: a re-run finds the
- * object and writes nothing. A dataset whose VODs have no chat to learn from is skipped, with the
+ * object, writes nothing and returns the stored model's VOD count and held-out figures. A dataset whose VODs have no chat to learn from is skipped, with the
  * reason, and never fails the training it follows.
  *
  * @example
@@ -42,11 +42,11 @@ const Sources = z.array(z.object({ kind: z.string(), id: z.string(), vod_id: z.s
 export async function saveLakeRunPacing(raw: SaveLakeRunPacingInput, deps: LakeDeps, ctx: RunContext = {}): Promise<SaveLakeRunPacingResult> {
   const input = SaveLakeRunPacingInput.parse(raw);
   const key = `${adapterPrefix(input.run_id)}${PACING_FILE}`;
-  if (await deps.store.exists(key)) return { key, created: false, vods: 0, evaluation: null };
-  ctx.progress?.({ stage: 'read' });
   const dir = join(deps.workDir, 'run-pacing', `${input.run_id}-${process.pid}-${Date.now()}`);
   await mkdir(dir, { recursive: true });
   try {
+    if (await deps.store.exists(key)) return { key, created: false, ...(await storedFigures(deps, key, join(dir, PACING_FILE))) };
+    ctx.progress?.({ stage: 'read' });
     const vods: RunPacingVod[] = [];
     const lake = await deps.openLake();
     try {
@@ -76,4 +76,12 @@ export async function saveLakeRunPacing(raw: SaveLakeRunPacingInput, deps: LakeD
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The VODs and held-out figures of a stored pacing model (a v1 model, which has no such figures: none). */
+async function storedFigures(deps: LakeDeps, key: string, path: string): Promise<{ vods: number; evaluation: PacingEvaluation | null }> {
+  await deps.store.getToFile(key, path);
+  const parsed = HawkesPacingModel.safeParse(JSON.parse(await readFile(path, 'utf8')));
+  if (!parsed.success) return { vods: 0, evaluation: null };
+  return { vods: new Set(parsed.data.sources.map((s) => s.vod_id ?? s.path)).size, evaluation: parsed.data.evaluation ?? null };
 }

@@ -95,7 +95,7 @@ describe('dataset build from the lake', () => {
     expect(model.training.messages).toBeLessThanOrEqual(Number(chat?.n));
     expect(model.evaluation?.seconds).toBeGreaterThanOrEqual(10);
     expect('evaluation' in saved && saved.evaluation).toEqual(model.evaluation);
-    expect(await saveLakeRunPacing({ run_id: runId, dataset_id: datasetA }, deps)).toEqual({ key: `gold/adapters/${runId}/pacing.json`, created: false, vods: 0, evaluation: null });
+    expect(await saveLakeRunPacing({ run_id: runId, dataset_id: datasetA }, deps)).toEqual({ key: `gold/adapters/${runId}/pacing.json`, created: false, vods: 1, evaluation: model.evaluation });
   });
 
   it('a reviewer reject removes a pair; an accept keeps a low-tier pair', async () => {
