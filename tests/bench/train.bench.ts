@@ -5,7 +5,7 @@
  *   npx tsx tests/bench/train.bench.ts [--rows N] [--steps N] [--rounds N] [--batch-size N] [--threads N] [--with-ungrouped]
  *
  * Every side trains a LoRA (r16 on q/k/v/o) on the embedded SmolLM2-135M over the same token ids and labels with
- * the same batch size and thread count (tests/bench/train_bench.py):
+ * the same batch size and thread count (`python -m dougpt_gpu.train.bench`):
  * - baseline: HF Trainer + PEFT with length grouping (`group_by_length`: the Trainer's length-grouped sampler, one
  *   flag), each batch padded to its longest row, the model's own loss (full logits);
  * - ours: the `train` job's trainer: length-grouped batches, the LM head applied to the reply tokens only;
@@ -55,7 +55,7 @@ const BenchResult = z.object({
 });
 
 const args = [
-  'tests/bench/train_bench.py',
+  '-m', 'dougpt_gpu.train.bench',
   '--rows', values.rows, '--steps', values.steps, '--rounds', values.rounds,
   '--batch-size', values['batch-size'], '--threads', values.threads,
   ...(values['with-ungrouped'] ? ['--with-ungrouped'] : []),
