@@ -33,21 +33,8 @@ import { openReplyStack } from '../../functions/reply/open-reply-stack.ts';
 import type { BaseModelRef } from '../../functions/reply/llama-engine.ts';
 import { startReplyServer } from '../../web/serve/serve-server.ts';
 import { stateDir } from '../../infra/paths.ts';
+import { quantile, STREAMER_CONTEXTS } from './streamer-contexts.ts';
 
-const CONTEXTS = [
-  'okay chat we are going to win this one watch this jump',
-  'no no no no why did it do that i pressed the button',
-  'thank you so much for the five gifted subs that is insane',
-  'alright so the plan is we get the pigeon to the castle before the timer runs out',
-  'chat should i go left or right i think left is the correct answer',
-  'we have been stuck on this level for two hours and i refuse to give up',
-  'what is this guy doing he is just standing there',
-  'welcome back everybody today we are doing something really stupid',
-  'if we lose this one i am deleting the game i swear',
-  'oh my god it actually worked i cannot believe it worked',
-  'um so i was thinking uh maybe we try the other strategy',
-  'raiders welcome in we are currently trying to beat the game with only a spoon',
-];
 const MAX_TOKENS = 24;
 const SAMPLING = { temperature: 0.8, top_p: 0.95 };
 
@@ -66,10 +53,6 @@ const duration = Number(values.duration);
 const clients = Number(values.clients);
 const threads = Number(values.threads ?? 1);
 
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
-}
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
 
 // transformers' generate on the same prompts: the baseline. Prompts arrive rendered (the server's
@@ -177,7 +160,7 @@ async function main() {
   process.stderr.write(`reply bench: ${base.name}, ${threads} thread(s), ${requests} requests, load ${load}\n`);
   const bandwidth = memoryBandwidth();
   const ggufMb = statSync(base.gguf).size / 1e6;
-  const costs = await engineCosts(base, renderPrompt(loadPromptSpec().spec, CONTEXTS[0]!));
+  const costs = await engineCosts(base, renderPrompt(loadPromptSpec().spec, STREAMER_CONTEXTS[0]!));
   const floor = { memory_gb_s: bandwidth, gguf_mb: ggufMb, decode_floor_ms_per_token: ggufMb / bandwidth, ...costs };
   process.stdout.write(
     `engine (CPU time, ${threads} thread(s)): prompt ${costs.prompt_ms_per_token.toFixed(1)} ms/token, generation ${costs.decode_ms_per_token.toFixed(1)} ms/token; ` +
@@ -194,7 +177,7 @@ async function main() {
       const res = await fetch(`${server.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ messages: [{ role: 'user', content: CONTEXTS[i % CONTEXTS.length] }], max_tokens: MAX_TOKENS, seed: i, ...SAMPLING }),
+        body: JSON.stringify({ messages: [{ role: 'user', content: STREAMER_CONTEXTS[i % STREAMER_CONTEXTS.length] }], max_tokens: MAX_TOKENS, seed: i, ...SAMPLING }),
       });
       const body = (await res.json()) as { usage?: { completion_tokens: number } };
       if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
@@ -229,7 +212,7 @@ async function main() {
     await stack.close();
     rmSync(home, { recursive: true, force: true });
 
-    const prompts = Array.from({ length: requests }, (_, i) => renderPrompt(stack.service.spec.spec, CONTEXTS[i % CONTEXTS.length]!));
+    const prompts = Array.from({ length: requests }, (_, i) => renderPrompt(stack.service.spec.spec, STREAMER_CONTEXTS[i % STREAMER_CONTEXTS.length]!));
     const peft = config.peft;
     const bl = values['skip-baseline'] || !hfDir ? null : await baseline(hfDir, peft, prompts);
     const row = {

@@ -21,21 +21,8 @@ import { memoryLogSink } from '../../functions/reply/inference-log.ts';
 import { openReplyStack } from '../../functions/reply/open-reply-stack.ts';
 import { DEFAULT_SAMPLING, replyStops } from '../../functions/reply/reply-service.ts';
 import { startReplyServer } from '../../web/serve/serve-server.ts';
+import { quantile, STREAMER_CONTEXTS } from './streamer-contexts.ts';
 
-const CONTEXTS = [
-  'okay chat we are going to win this one watch this jump',
-  'no no no no why did it do that i pressed the button',
-  'thank you so much for the five gifted subs that is insane',
-  'alright so the plan is we get the pigeon to the castle before the timer runs out',
-  'chat should i go left or right i think left is the correct answer',
-  'we have been stuck on this level for two hours and i refuse to give up',
-  'what is this guy doing he is just standing there',
-  'welcome back everybody today we are doing something really stupid',
-  'if we lose this one i am deleting the game i swear',
-  'oh my god it actually worked i cannot believe it worked',
-  'um so i was thinking uh maybe we try the other strategy',
-  'raiders welcome in we are currently trying to beat the game with only a spoon',
-];
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '12' }, 'max-tokens': { type: 'string', default: '24' } } });
 const requests = Number(values.requests);
@@ -48,7 +35,7 @@ const stack = await openReplyStack({ home, base, log: memoryLogSink(), paritySam
 const server = await startReplyServer(stack, { port: 0, rateLimit: 0 });
 const spec = loadPromptSpec();
 
-const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))]!;
+const p = quantile;
 const body = (context: string, seed: number, stream: boolean) => JSON.stringify({ messages: [{ role: 'user', content: context }], n: 1, seed, max_tokens: maxTokens, stream });
 
 const firstByte: number[] = [];
@@ -56,10 +43,10 @@ const whole: number[] = [];
 const firstToken: number[] = [];
 try {
   // One warm-up of each path: the first evaluation pays for loading pages of the model.
-  await (await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: body(CONTEXTS[0]!, 0, false) })).text();
+  await (await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: body(STREAMER_CONTEXTS[0]!, 0, false) })).text();
   for (let i = 0; i < requests; i++) {
     // A new context for each measure: a sequence that still holds a prompt would evaluate only its last token.
-    const context = (m: number) => CONTEXTS[(3 * i + m) % CONTEXTS.length]!;
+    const context = (m: number) => STREAMER_CONTEXTS[(3 * i + m) % STREAMER_CONTEXTS.length]!;
     const seed = 1000 + i;
     let started = performance.now();
     const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: body(context(0), seed, true) });
