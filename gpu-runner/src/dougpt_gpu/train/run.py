@@ -13,10 +13,8 @@ the preference stage from its start; a dpo checkpoint skips SFT (its figures com
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import json
 import logging
-import os
 import random
 import shutil
 import sys
@@ -34,10 +32,10 @@ from ..memory.index import MEMORY_RULE
 from ..memory.prompts import open_memory, rows_with_memory
 from .data import DatasetInfo, read_dpo, read_info, read_sft
 from .job import TrainJob, config_hash, run_id_of
+from . import run_folder
+from .run_folder import MEMORY_FILE
 
 log = logging.getLogger("dougpt_gpu.train")
-# The voice memory index copied beside an adapter trained with one (run.json `memory.file`).
-MEMORY_FILE = "memory.json"
 LIBRARIES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "gguf")
 
 
@@ -102,12 +100,12 @@ def run_train(raw: dict[str, Any]) -> dict[str, Any]:
     run_id = run_id_of(info.dataset_id, base.sha256, config, job.seed)
     out = Path(job.out)
 
-    finished = _finished_run(out, run_id)
+    finished = run_folder.finished_run(out, run_id)
     if finished is not None and not job.force:
         log.info("run %s is already in %s: reused", run_id, out)
-        return _result(finished, out, reused=True, elapsed=time.monotonic() - started)
+        return run_folder.result(finished, out, reused=True, elapsed=time.monotonic() - started)
     if finished is None and (out / "run.json").is_file() and not job.force:
-        other = _read_json(out / "run.json").get("run_id")
+        other = run_folder.read_json(out / "run.json").get("run_id")
         raise BadInput(f"{out}: holds run {other}, not this run {run_id}; use force or another out folder")
 
     resume = None
@@ -118,7 +116,7 @@ def run_train(raw: dict[str, Any]) -> dict[str, Any]:
         log.info("resuming the %s stage from %s", resume_stage, resume)
     if distributed.is_main():
         # No other rank writes before rank 0 has loaded its model (every step needs all ranks), so this cannot race.
-        _clear(out, keep=resume)
+        run_folder.clear(out, keep=resume)
 
     with protocol_stdout() as emit:
         data = StageData(rows, validation, pairs, pair_validation, memory)
@@ -131,8 +129,8 @@ def run_train(raw: dict[str, Any]) -> dict[str, Any]:
         # (and swaps it with the adapter), so served prompts recall from what training recalled from.
         shutil.copyfile(job.memory, out / MEMORY_FILE)
         record["memory"] = {**memory, "file": MEMORY_FILE}
-    _write_json(out / "run.json", record)
-    return _result(record, out, reused=False, elapsed=record["elapsed_s"])
+    run_folder.write_json(out / "run.json", record)
+    return run_folder.result(record, out, reused=False, elapsed=record["elapsed_s"])
 
 
 @dataclass(frozen=True)
@@ -200,11 +198,11 @@ def _train(
         "peak_gpu_memory_gib": sft.get("peak_gpu_memory_gib"),
         "loss_path": sft.get("loss_path"),
         "loss_path_reason": sft.get("loss_path_reason"),
-        "libraries": {name: _version(name) for name in LIBRARIES},
+        "libraries": {name: run_folder.version(name) for name in LIBRARIES},
         "rows": sft["rows"],
         "steps": sft["steps"],
         "resumed_from": str(resume) if resume else None,
-        "resumed_from_step": _checkpoint_step(resume),
+        "resumed_from_step": run_folder.checkpoint_step(resume),
         "losses": sft["losses"],
         "loss_first": sft["losses"][0]["loss"] if sft["losses"] else None,
         "loss_last": sft["losses"][-1]["loss"] if sft["losses"] else None,
@@ -321,7 +319,7 @@ def _dpo_stage(
             "validation": stage.validation_rows,
         },
         "steps": trainer.state.global_step,
-        "resumed_from_step": _checkpoint_step(resume) - sft["steps"] if resume is not None else None,
+        "resumed_from_step": run_folder.checkpoint_step(resume) - sft["steps"] if resume is not None else None,
         "losses": losses,
         "loss_first": losses[0]["loss"] if losses else None,
         "loss_last": losses[-1]["loss"] if losses else None,
@@ -417,97 +415,3 @@ def build_trainer(
 def _to_dataset(dataset_cls: Any, tokens: Any) -> Any:
     labels = [[t if m else -100 for t, m in zip(ids, mask)] for ids, mask in zip(tokens.input_ids, tokens.completion_mask)]
     return dataset_cls.from_dict({"input_ids": tokens.input_ids, "labels": labels})
-
-
-def _checkpoint_step(checkpoint: Path | None) -> int | None:
-    return int(checkpoint.name.split("-")[1]) if checkpoint is not None else None
-
-
-def _finished_run(out: Path, run_id: str) -> dict[str, Any] | None:
-    """run.json of this run when it is complete (adapter and GGUF present), else None."""
-    record = _read_json(out / "run.json") if (out / "run.json").is_file() else {}
-    if record.get("run_id") != run_id:
-        return None
-    if not (out / "adapter" / "adapter_model.safetensors").is_file() or not (out / "adapter.gguf").is_file():
-        return None
-    return record
-
-
-def _clear(out: Path, keep: Path | None) -> None:
-    """Removes a previous run's outputs; checkpoints stay when the resume point is among them."""
-    shutil.rmtree(out / "adapter", ignore_errors=True)
-    shutil.rmtree(out / "sft-adapter", ignore_errors=True)
-    (out / "adapter.gguf").unlink(missing_ok=True)
-    (out / "run.json").unlink(missing_ok=True)
-    (out / MEMORY_FILE).unlink(missing_ok=True)
-    ckpt = out / "checkpoints"
-    if keep is None or ckpt.resolve() not in keep.resolve().parents:
-        shutil.rmtree(ckpt, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
-
-
-def _result(record: dict[str, Any], out: Path, reused: bool, elapsed: float) -> dict[str, Any]:
-    base = record.get("base", {})
-    return {
-        "run_id": record["run_id"],
-        "dataset_id": record["dataset_id"],
-        "base_model": base.get("name"),
-        "base_sha256": base.get("sha256"),
-        "preset": record["preset"],
-        "steps": record["steps"],
-        "loss_first": record["loss_first"],
-        "loss_last": record["loss_last"],
-        "validation_loss": record.get("validation_loss"),
-        "tokens_per_s": record["tokens_per_s"],
-        "out": str(out),
-        "adapter": str(out / "adapter"),
-        "adapter_gguf": str(out / "adapter.gguf"),
-        "run_json": str(out / "run.json"),
-        "reused": reused,
-        "resumed_from": record.get("resumed_from_step"),
-        "processes": record.get("processes", 1),
-        "stages": record.get("stages", ["sft"]),
-        "dpo": _dpo_result(record.get("dpo")),
-        "elapsed_s": round(elapsed, 3),
-    }
-
-
-def _dpo_result(dpo: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The result line's summary of the preference stage (run.json has every step)."""
-    if dpo is None:
-        return None
-    validation = dpo.get("validation") or {}
-    return {
-        "steps": dpo["steps"],
-        "loss_first": dpo["loss_first"],
-        "loss_last": dpo["loss_last"],
-        "reward_accuracy": dpo["reward_accuracy"],
-        "reward_margin": dpo["reward_margin"],
-        "validation_loss": validation.get("loss"),
-        "validation_reward_accuracy": validation.get("reward_accuracy"),
-        "validation_reward_margin": validation.get("reward_margin"),
-        "rows": dpo["rows"]["train"],
-        "seconds_per_step": dpo["seconds_per_step"],
-        "resumed_from": dpo["resumed_from_step"],
-    }
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _write_json(path: Path, value: Any) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temp, path)
-
-
-def _version(name: str) -> str | None:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
