@@ -26,6 +26,7 @@ interface EvalFlags {
   device?: 'auto' | 'cpu' | 'cuda';
   memory?: string | true;
   memoryK?: string;
+  serveMemory?: boolean;
   json?: boolean;
   open?: boolean;
 }
@@ -76,7 +77,8 @@ export function listeningLines(summary: EvalSummary): string[] {
   lines.push(`  lift over base ${withInterval(summary.lift_vs_base.value, summary.lift_vs_base.ci95)} nats/token`);
   const memory = summary.memory;
   if (memory) {
-    lines.push(`  memory (${memory.index.sha256.slice(0, 12)}, k ${memory.k}: ${memory.examples_with_memory} of ${summary.n_examples} contexts recalled something, retrieval p50 ${memory.retrieval_ms.p50.toFixed(2)} ms):`);
+    const how = memory.served ? 'every figure above is with memory, as served; the gains are over ranking without it' : 'the figures above are without memory';
+    lines.push(`  memory (${memory.index.sha256.slice(0, 12)}, k ${memory.k}: ${memory.examples_with_memory} of ${summary.n_examples} contexts recalled something, retrieval p50 ${memory.retrieval_ms.p50.toFixed(2)} ms; ${how}):`);
     for (const [side, m] of Object.entries(memory.sides)) {
       lines.push(`  ${`${side === 'adapter' ? 'candidate' : side} + memory`.padEnd(10)} R@10 ${recallAt10(m.ranking)} (gain ${withInterval(m.r_at_10_gain, m.r_at_10_gain_ci95)}); MRR ${withInterval(m.ranking.mrr, undefined)} (gain ${withInterval(m.mrr_gain, m.mrr_gain_ci95)})`);
     }
@@ -129,6 +131,8 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--device <device>', 'where the model runs').choices(['auto', 'cpu', 'cuda']))
     .option('--memory [file]', "also rank every context with its recalled moments (voice memory; default file: the dataset's memory.json)")
     .option('--memory-k <n>', 'moments recalled per context (default: the index\'s, 3)')
+    .option('--serve-memory', 'evaluate every model as served with the memory: every prompt carries its recalled moments (default for an adapter trained with memory, with its own index)')
+    .option('--no-serve-memory', 'evaluate an adapter trained with memory without it')
     .option('--json', 'print eval.json on stdout')
     .option('--open', 'open report.html in a browser (its path is printed either way)')
     .action(async (flags: EvalFlags) => {
@@ -156,6 +160,7 @@ export function registerEvalCommand(program: Command): void {
             device: flags.device,
             memory: flags.memory === true ? join(flags.dataset, MEMORY_FILE) : flags.memory,
             memory_k: intFlag('--memory-k', flags.memoryK, 1),
+            serve_memory: flags.serveMemory,
           },
           runJob: runEvalJob,
           mode: 'process',

@@ -98,10 +98,15 @@ export type GateOutcome = z.infer<typeof GateOutcome>;
  * eval.json: what `dougpt eval --json` prints (gpu-runner/src/dougpt_gpu/evaluate/run.py writes it). The fields
  * below are checked; the rest (provenance, sampling options) pass through unchanged.
  */
-/** eval.json's `memory` (with `--memory`): each model's ranking with recalled moments and its gain without them. */
+/**
+ * eval.json's `memory` (with `--memory`, or for an adapter trained with memory): each model's ranking with
+ * recalled moments and its gain over ranking without them. `served`: every figure of the evaluation is with
+ * memory, as the server serves such an adapter.
+ */
 export const MemoryEvalSection = z.object({
   index: z.object({ rule: z.string(), sha256: z.string(), dataset_id: z.string(), entries: z.number().int(), exclude_ms: z.number() }),
   k: z.number().int(),
+  served: z.boolean().default(false),
   examples_with_memory: z.number().int(),
   mean_recalled: z.number(),
   retrieval_ms: z.object({ p50: z.number(), p95: z.number(), max: z.number() }),

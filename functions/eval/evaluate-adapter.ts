@@ -31,6 +31,11 @@ export const EvaluateAdapterInput = z.object({
   memory: z.string().min(1).optional(),
   /** Moments recalled per context (default: the index's k). */
   memory_k: z.number().int().positive().optional(),
+  /**
+   * Evaluate every model as served with the memory (every prompt with its recalled moments). Default: yes for
+   * an adapter trained with memory (with the index beside it when `memory` is not given), else no.
+   */
+  serve_memory: z.boolean().optional(),
 });
 export type EvaluateAdapterInput = z.input<typeof EvaluateAdapterInput>;
 
@@ -70,6 +75,7 @@ export function toEvalJob(input: z.output<typeof EvaluateAdapterInput>, options:
   if (input.device !== undefined) job.device = input.device;
   if (input.memory !== undefined) job.memory = resolve(input.memory);
   if (input.memory_k !== undefined) job.memory_k = input.memory_k;
+  if (input.serve_memory !== undefined) job.serve_memory = input.serve_memory;
   return job;
 }
 

@@ -307,3 +307,45 @@ def test_eval_job_end_to_end(dataset_dir: Path, runs: tuple[Path, Path], tmp_pat
     assert "Listening" in html and "R@10" in html and "popularity" in html
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)  # self-contained: nothing fetched
     assert all(escape(s["adapter"], quote=True) in html for s in samples)
+
+
+def test_an_adapter_trained_with_memory_is_evaluated_as_it_is_served(dataset_dir: Path, runs: tuple[Path, Path],
+                                                                       tmp_path: Path) -> None:
+    """The server serves an adapter trained with memory with the index beside it, so the evaluation does the same by
+    default: every figure is with memory, and `memory` holds the ranking without it as the reference."""
+    import hashlib
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(runs[0], run)
+    index = dataset_dir / "memory.json"
+    shutil.copyfile(index, run / "memory.json")
+    sha256 = hashlib.sha256(index.read_bytes()).hexdigest()
+    (run / "run.json").write_text(json.dumps({"run_id": "run-m", "base": {"name": "smollm2-135m"},
+                                              "memory": {"file": "memory.json", "sha256": sha256}}))
+    out = tmp_path / "evals"
+    job = {"dataset": str(dataset_dir), "adapter": str(run), "out": str(out), "batch_size": 4, "threads": 1,
+           "generation": {"max_new_tokens": 4, "seed": 3}, "classifier_folds": 4, "ranking_candidates": 10}
+    code, events, stderr = run_eval_job(job, tmp_path)
+    assert code == 0, stderr[-3000:]
+    summary = json.loads(Path(events[-1]["eval_json"]).read_text())
+    memory = summary["memory"]
+    assert memory["served"] is True and memory["index"]["sha256"] == sha256
+    samples = [json.loads(line) for line in (out / events[-1]["eval_id"] / "samples.jsonl").read_text().splitlines()]
+    # The headline ranking is the one with memory; the gains are over the same model without it.
+    for side in ("base", "adapter"):
+        assert [s["memory"]["rank"][side] for s in samples] == [s["rank"][side]["context"] for s in samples]
+        assert memory["sides"][side]["ranking"]["r_at_10"] == summary[side]["ranking"]["r_at_10"]
+    assert any(s["memory"]["recalled"] for s in samples)
+
+    # Told not to, it evaluates the adapter without memory, under another eval id.
+    code, events, stderr = run_eval_job({**job, "serve_memory": False}, tmp_path)
+    assert code == 0, stderr[-3000:]
+    plain = json.loads(Path(events[-1]["eval_json"]).read_text())
+    assert "memory" not in plain or plain["memory"] is None
+    assert plain["eval_id"] != summary["eval_id"]
+
+    # Its index gone, the adapter would not be evaluated as it is served: bad input before a model loads.
+    (run / "memory.json").unlink()
+    code, _, stderr = run_eval_job(job, tmp_path)
+    assert code == 2 and "trained with voice memory but its index" in stderr

@@ -236,3 +236,23 @@ def test_an_adapter_trained_with_memory_carries_its_index(tmp_path: Path) -> Non
     assert run["memory"]["file"] == "memory.json" and run["memory"]["sha256"] == sha256
     assert run["memory"]["rows_with_memory"] > 0
     assert (out / "memory.json").read_bytes() == path.read_bytes()
+
+
+def test_an_adapter_trained_with_memory_is_evaluated_with_its_index_unless_told_otherwise(tmp_path: Path) -> None:
+    from dougpt_gpu.evaluate.memory_side import resolve_memory
+
+    own = write_memory_index(tmp_path / "memory.json", "ds", [])
+    other = str(write_memory_index(tmp_path / "other.json", "ds", []))
+    trained = {"memory": {"file": "memory.json", "sha256": "x"}}
+    assert resolve_memory(None, None, {}, tmp_path) == (None, False)
+    assert resolve_memory(None, None, trained, tmp_path) == (str(own), True)
+    assert resolve_memory(None, False, trained, tmp_path) == (None, False)
+    assert resolve_memory(other, None, trained, tmp_path) == (other, True)
+    assert resolve_memory(other, False, trained, tmp_path) == (other, False)
+    assert resolve_memory(other, None, {}, tmp_path) == (other, False)  # a plain adapter: memory is the extra pass
+    assert resolve_memory(other, True, {}, tmp_path) == (other, True)
+    with pytest.raises(BadInput, match="serve_memory: needs memory"):
+        resolve_memory(None, True, {}, tmp_path)
+    own.unlink()
+    with pytest.raises(BadInput, match="trained with voice memory but its index"):
+        resolve_memory(None, None, trained, tmp_path)

@@ -88,6 +88,12 @@ class EvalJob:
         default=None,
     )
     memory_k: int | None = _help("moments recalled per context (null: the index's k)", default=None)
+    serve_memory: bool | None = _help(
+        "evaluate every model as a server with the memory serves it: every prompt (scored, sampled and ranked) "
+        "carries its recalled moments, and `memory` reports the ranking without them as the reference (null: yes "
+        "when the adapter was trained with memory, whose index it then uses when `memory` is null)",
+        default=None,
+    )
 
     def __post_init__(self) -> None:
         if not Path(self.dataset).is_dir():

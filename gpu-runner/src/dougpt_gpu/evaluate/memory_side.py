@@ -5,6 +5,10 @@ the example's own VOD within the index's `exclude_ms`, as the server recalls), r
 block of the dataset's prompt spec, and ranks the example's candidates again for each model. `memory` in eval.json
 holds, per model, the ranking with memory and its gain over the same model without it (paired bootstrap over
 contexts), the retrieval time, and whether the gain meets the bar for turning memory on by default.
+
+Served with memory (`serve_memory`, the default for an adapter trained with memory, which the server always serves
+with its index): every prompt the job scores, samples and ranks carries the recalled moments, so every figure is the
+served model's, and the extra ranking pass is the one without memory, the reference of the gains.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
@@ -36,6 +41,22 @@ class MemoryPrompts:
     prompts: list[list[dict[str, str]]]
     recalled: list[list[str]]  # pair_ids, best first
     retrieval_ms: list[float]
+
+
+def resolve_memory(memory: str | None, serve: bool | None, run: dict[str, Any], run_dir: Path) -> tuple[str | None, bool]:
+    """(index path, served with memory) of an eval job: an adapter trained with memory is served with the index
+    beside it, so it is evaluated with it unless told otherwise; `serve_memory` without any index is bad input."""
+    trained = run.get("memory") if isinstance(run.get("memory"), dict) else None
+    own = run_dir / str(trained["file"]) if trained and trained.get("file") else None
+    if trained and memory is None and serve is not False:
+        if own is None or not own.is_file():
+            raise BadInput(f"adapter: {run_dir} was trained with voice memory but its index ({own or 'memory.json'}) is "
+                           "missing: it would not be evaluated as it is served")
+        memory = str(own)
+    if serve and memory is None:
+        raise BadInput("serve_memory: needs memory (an index), or an adapter trained with memory")
+    served = bool(memory) and (serve if serve is not None else trained is not None)
+    return memory, served
 
 
 def memory_prompts(path: str, dataset: EvalDataset, k: int | None) -> MemoryPrompts:
@@ -73,7 +94,7 @@ def gain(with_memory: Sequence[Sequence[float]], without: Sequence[Sequence[floa
 
 
 def memory_section(prompts: MemoryPrompts, rankings: dict[str, dict[str, Any]], gains: dict[str, dict[str, Any]],
-                   k: int | None) -> dict[str, Any]:
+                   k: int | None, served: bool = False) -> dict[str, Any]:
     """eval.json's `memory`: the index, what was recalled, the figures per model, and the default-on verdict."""
     timings = prompts.retrieval_ms
     p50 = _quantile(timings, 0.5)
@@ -86,6 +107,8 @@ def memory_section(prompts: MemoryPrompts, rankings: dict[str, dict[str, Any]], 
         "index": {"rule": "dougpt-memory/1", "sha256": prompts.index.sha256, "dataset_id": prompts.index.dataset_id,
                   "entries": len(prompts.index.entries), "exclude_ms": prompts.index.exclude_ms},
         "k": prompts.index.k if k is None else k,
+        # True: every figure of the evaluation is with memory (served so); the gains are over ranking without it.
+        "served": served,
         "examples_with_memory": sum(1 for c in counts if c),
         "mean_recalled": sum(counts) / len(counts),
         "retrieval_ms": {"p50": p50, "p95": _quantile(timings, 0.95), "max": max(timings)},

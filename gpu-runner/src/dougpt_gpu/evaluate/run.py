@@ -29,7 +29,7 @@ from .dataset import EvalDataset, empty_context_prompt, load_dataset
 from .gates import GateSpec, load_gates, verdict
 from .intervals import mean_ci, ratio_ci
 from .job import EvalJob
-from .memory_side import MemoryPrompts, gain, memory_prompts, memory_section
+from .memory_side import MemoryPrompts, gain, memory_prompts, memory_section, resolve_memory
 from .likelihood import contextual_lift, mismatch_sources, perplexity, perplexity_without_end
 from .ranking import Placement, pmi_scores, ranking_metrics
 from .report import render_report
@@ -84,7 +84,7 @@ def _file_digest(path: Path) -> str:
 
 
 def eval_id(job: EvalJob, dataset: EvalDataset, base_label: str, adapters: dict[str, Path], gates_file: Path,
-            banned_file: Path, memory_sha256: str | None = None) -> str:
+            banned_file: Path, memory_sha256: str | None = None, served: bool = False) -> str:
     """A digest of the inputs that decide the numbers (not of where the results go)."""
     key = {
         "dataset_id": dataset.dataset_id,
@@ -102,7 +102,7 @@ def eval_id(job: EvalJob, dataset: EvalDataset, base_label: str, adapters: dict[
         "toxicity_check": toxicity_check_name(job.toxicity_check),
     }
     if memory_sha256 is not None:
-        key["memory"] = [memory_sha256, job.memory_k]
+        key["memory"] = [memory_sha256, job.memory_k, *(["served"] if served else [])]
     return "eval-" + hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -258,9 +258,10 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
     spec_reply = dataset.spec.get("reply", {})
     max_new_tokens = job.generation.max_new_tokens or int(spec_reply.get("max_tokens", 32))
     max_chars = int(spec_reply.get("max_chars", 200))
-    memory: MemoryPrompts | None = memory_prompts(job.memory, dataset, job.memory_k) if job.memory else None
+    memory_path, served = resolve_memory(job.memory, job.serve_memory, run, run_dir)
+    memory: MemoryPrompts | None = memory_prompts(memory_path, dataset, job.memory_k) if memory_path else None
     identity = eval_id(job, dataset, base_name, adapters, job.gates_path, job.banned_phrases_path,
-                       memory.index.sha256 if memory else None)
+                       memory.index.sha256 if memory else None, served)
     out_dir = Path(job.out or run_dir / "eval") / identity
 
     from .scoring import BASE, Scorer, resolve_base_model
@@ -279,7 +280,10 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
     log.info("loaded %s with %s in %.1f s", base.label, ", ".join(adapters), time.monotonic() - loading)
     progress.step("load", None)
 
-    prompts = [scorer.prompt_ids(e.prompt) for e in dataset.examples]
+    plain_ids = [scorer.prompt_ids(e.prompt) for e in dataset.examples]
+    memory_ids = [scorer.prompt_ids(p) for p in memory.prompts] if memory else []
+    # Served with memory, every figure is with it and the extra ranking pass is without it; else the other way.
+    prompts, other_ids = (memory_ids, plain_ids) if served else (plain_ids, memory_ids)
     replies = [scorer.reply_ids(e.reply) for e in dataset.examples]
     tokens = [len(r) for r in replies]
     sources = mismatch_sources([(e.vod_id, e.offset_ms) for e in dataset.examples])
@@ -297,8 +301,7 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
         distinct.setdefault(tuple(ids), len(distinct))
     per_pass = 4 * job.batch_size
 
-    memory_ids = [scorer.prompt_ids(p) for p in memory.prompts] if memory else []
-    ranked_memory: dict[str, list[list[float]]] = {}
+    ranked_other: dict[str, list[list[float]]] = {}
 
     timings: dict[str, float] = {}
     outputs: dict[str, SideScores] = {}
@@ -317,9 +320,9 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
             progress.step("rank", side)
             if memory:
                 t2 = time.monotonic()
-                ranked_memory[side] = []
+                ranked_other[side] = []
                 for i in range(n):
-                    ranked_memory[side].append(scorer.mean_logliks(memory_ids[i], candidate_ids[i], per_pass))
+                    ranked_other[side].append(scorer.mean_logliks(other_ids[i], candidate_ids[i], per_pass))
                     progress.step("rank", side)
                 timings[f"{side}_rank_memory_s"] = round(time.monotonic() - t2, 2)
         timings[f"{side}_s"] = round(t1 - t0, 2)
@@ -341,10 +344,12 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
         "lift_vs_base": lift_vs_base(outputs[CANDIDATE], outputs[BASE], tokens, seed),
         **reference_rankings(candidate_sets, dataset, seed),
     }
+    with_memory = {s: outputs[s].ranked if served else r for s, r in ranked_other.items()}
     if memory:
+        without = {s: r if served else outputs[s].ranked for s, r in ranked_other.items()}
         overall["memory"] = memory_section(
-            memory, {side: ranking_metrics(r, seed) for side, r in ranked_memory.items()},
-            {side: gain(r, outputs[side].ranked, seed) for side, r in ranked_memory.items()}, job.memory_k)
+            memory, {side: ranking_metrics(r, seed) for side, r in with_memory.items()},
+            {side: gain(r, without[side], seed) for side, r in with_memory.items()}, job.memory_k, served)
     gate_verdict = verdict(gates, metrics[CANDIDATE], metrics[BASE], real_side, metrics.get(PROMOTED), _json_safe(overall))
     timings["metrics_s"] = round(time.monotonic() - t0, 2)
 
@@ -388,7 +393,7 @@ def run_eval(raw: dict[str, Any]) -> dict[str, Any]:
                          "no_context": Placement.of(outputs[side].ranked_blind[i]).mean_rank} for side in sides},
          "top": {side: _top(candidate_sets[i], outputs[side].ranked[i]) for side in sides},
          **({"memory": {"recalled": memory.recalled[i],
-                        "rank": {side: Placement.of(ranked_memory[side][i]).mean_rank for side in sides}}}
+                        "rank": {side: Placement.of(with_memory[side][i]).mean_rank for side in sides}}}
             if memory else {})}
         for i, e in enumerate(dataset.examples)
     ]

@@ -392,6 +392,13 @@ def build_trainer(
         len(train_tokens.input_ids), train_tokens.dropped_long, job.batch.max_length,
         len(val_tokens.input_ids) if val_tokens else 0, device, precision,
     )
+    dropped = train_tokens.dropped_long
+    if dropped > 0.05 * (dropped + len(train_tokens.input_ids)):
+        log.warning(
+            "%d of %d training rows are longer than batch.max_length %d tokens and are left out (prompts with recalled "
+            "moments are longer): raise batch.max_length (dougpt train --max-length) to train on them",
+            dropped, dropped + len(train_tokens.input_ids), job.batch.max_length,
+        )
     # Seeded again right before the adapter is created, so its initial weights depend on the seed alone.
     transformers.set_seed(job.seed)
     trainer = ReplyLossTrainer(
