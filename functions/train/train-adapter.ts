@@ -202,6 +202,9 @@ export async function trainAdapter(raw: TrainAdapterInput, deps: TrainAdapterDep
       preset: input.preset,
       seed: input.seed,
       force: input.force,
+      // The work folder is keyed by this input, not by the run id (known once the job starts): a run of older
+      // code or presets left there is replaced, never a reason to fail.
+      replace: true,
       ...(input.base_model ? { base_model: input.base_model } : {}),
       ...(input.processes > 1 ? { processes: input.processes } : {}),
       ...input.overrides,

@@ -114,6 +114,20 @@ def test_same_inputs_reuse_the_run(first_run: dict) -> None:
     assert events[0]["reused"] is True and events[0]["run_id"] == first_run["events"][-1]["run_id"]
 
 
+def test_another_run_in_out_is_refused_unless_out_is_a_scratch_folder(first_run: dict, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(first_run["out"], out)
+    other = {**first_run["job"], "out": str(out), "seed": 5}
+    code, events, stderr = run_train(other, tmp_path)
+    assert code == 2 and f"holds run {first_run['events'][-1]['run_id']}, not this run" in stderr
+    code, events, stderr = run_train({**other, "replace": True, "optim": {"max_steps": 1, "warmup_steps": 0}}, tmp_path)
+    assert code == 0, stderr[-3000:]
+    assert events[-1]["reused"] is False and events[-1]["run_id"] != first_run["events"][-1]["run_id"]
+    assert json.loads((out / "run.json").read_text())["run_id"] == events[-1]["run_id"]
+    # The run it replaced left nothing behind: only this run's checkpoints remain.
+    assert sorted(p.name for p in (out / "checkpoints").glob("step-*")) == ["step-1"]
+
+
 def test_same_seed_same_curve_and_resume_continues_exactly(first_run: dict, dataset: Path, tmp_path: Path) -> None:
     again = smoke_job(dataset, tmp_path / "again")
     code, events, stderr = run_train(again, tmp_path)

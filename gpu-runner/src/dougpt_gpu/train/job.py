@@ -160,7 +160,7 @@ _NESTED: dict[str, type] = {
 # Fields that say where things are or how fast they go, not what is trained: left out of the run's identity.
 # The number of processes is one of them: N data-parallel ranks train the same global batch on the same schedule, so a
 # run's identity (and its checkpoints) are the same for any N.
-_NOT_CONFIG = ("dataset", "out", "resume_from", "force", "threads", "processes", "rendezvous", "memory")
+_NOT_CONFIG = ("dataset", "out", "resume_from", "force", "replace", "threads", "processes", "rendezvous", "memory")
 # The launcher's (torch.distributed.run) options a job may pass through, for several hosts; the process count per host
 # is `processes`.
 RENDEZVOUS_OPTIONS = (
@@ -205,6 +205,11 @@ class TrainJob:
     )
     resume_from: str | None = _help("checkpoints folder (newest step-N is used) or one step-N folder", default=None)
     force: bool = _help("train again even when OUT already holds this run", default=False)
+    replace: bool = _help(
+        "OUT is a scratch folder (a worker's): another run in it is cleared instead of refused (this run, finished, "
+        "is still reused)",
+        default=False,
+    )
     memory: str | None = _help(
         "voice memory index (the dataset's memory.json): every SFT row is rendered with its recalled moments; the "
         "index's sha256 joins the run's identity (null: no memory)",

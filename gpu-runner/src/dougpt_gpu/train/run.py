@@ -104,7 +104,7 @@ def run_train(raw: dict[str, Any]) -> dict[str, Any]:
     if finished is not None and not job.force:
         log.info("run %s is already in %s: reused", run_id, out)
         return run_folder.result(finished, out, reused=True, elapsed=time.monotonic() - started)
-    if finished is None and (out / "run.json").is_file() and not job.force:
+    if finished is None and (out / "run.json").is_file() and not (job.force or job.replace):
         other = run_folder.read_json(out / "run.json").get("run_id")
         raise BadInput(f"{out}: holds run {other}, not this run {run_id}; use force or another out folder")
 
