@@ -32,8 +32,9 @@ const Sources = z.array(z.object({ kind: z.string(), id: z.string(), vod_id: z.s
  * background from its alignment and transcript — with its held-out evaluation against the constant
  * rates, and stores it beside the adapter as `gold/adapters/<run_id>/pacing.json`, which
  * `simulateChat` and `dougpt simulate --adapter <run_id>` read. Written once: a re-run finds the
- * object, writes nothing and returns the stored model's VOD count and held-out figures. A dataset whose VODs have no chat to learn from is skipped, with the
- * reason, and never fails the training it follows.
+ * object, writes nothing and returns the stored model's VOD count and held-out figures. A dataset
+ * whose VODs have no chat to learn from is skipped, with the reason, and never fails the training it
+ * follows.
  *
  * @example
  * await saveLakeRunPacing({ run_id: '0123456789abcdef', dataset_id: 'ds-…' }, deps);
